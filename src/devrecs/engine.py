@@ -1,0 +1,259 @@
+"""The Engine: load rule packs, compile them once to durable-rules, recommend.
+
+Only this module talks to durable-rules. Its quirks are handled here once:
+- ``Host()`` starts timer threads that run actions off the calling
+  thread; the engine's host never starts them, so matching is synchronous;
+- a fact no rule matches raises, and a later ``delete_state`` can crash
+  the process: a catch-all rule (``seen``) matches every person;
+- an exception inside an action is kept in session state by durable; the
+  engine's actions record it and the engine raises it to the caller;
+- ``set_rulesets`` deletes the ``run`` keys of what it is given: it gets a
+  copy, so ``engine.compiled`` stays exactly what was posted;
+- each session's state is deleted after its people, so memory does not
+  grow with the number of people;
+- a ruleset name registers once per process: each Engine has its own.
+
+People are posted in chunks (``chunk_size``) per session, each rule with
+``cap`` so one action call receives many matches.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import itertools
+import json
+import threading
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+
+import attrs
+import durable_rules_engine
+from durable import engine as durable_engine
+
+from .catalog import Catalog
+from .errors import Problem, RuleFileError
+from .facts import PERSON_FACTS, fact_value
+from .model import Evidence, Person, Recommendation, Rule
+from .packs import PathLike, load_packs, resolve_paths
+from .people import person_from_dict
+from .resolve import DEFAULT_CAP, Resolution, resolve
+from .rulefile.compile import compile_rules, fact_builder
+from .rulefile.conditions import holds, leaf_holds, leaves, negation_polarity
+
+PersonLike = Union[Person, Mapping[str, Any]]
+
+# People per durable session. Larger chunks mean fewer action calls; past a
+# few hundred the gain is flat (benchmarks/results.md).
+DEFAULT_CHUNK_SIZE = 256
+
+_engine_ids = itertools.count(1)
+
+
+class _SyncHost(durable_engine.Host):
+    """A durable Host without background dispatch threads; actions come from the engine."""
+
+    def __init__(self, actions: Mapping[str, Any]):
+        self._actions = dict(actions)
+        super().__init__()
+
+    def _run(self) -> None:  # no timer threads: every action runs inside assert_facts
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        return self._actions[action_name]
+
+
+@attrs.frozen
+class Evaluation:
+    """Everything the engine decided for one person (explanations read it)."""
+
+    person: Person
+    fired: tuple[Rule, ...]
+    resolution: Resolution
+    as_of: dt.date
+
+    @property
+    def recommendations(self) -> list[Recommendation]:
+        return list(self.resolution.recommendations)
+
+
+class Engine:
+    """Rules compiled once; safe to share between threads.
+
+    ``cap`` limits the items a person gets for themself (None keeps all);
+    ``as_of`` fixes the date that history and cooldowns are measured from
+    (default: today, at each call).
+    """
+
+    def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
+                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.catalog = catalog
+        self.cap = cap
+        self.as_of = as_of
+        self.chunk_size = max(1, int(chunk_size))
+        self.ruleset_name = f"devrecs_{next(_engine_ids)}"
+        compiled, self._layout, names = compile_rules(self.ruleset_name, self.rules, PERSON_FACTS,
+                                                      cap=self.chunk_size)
+        self._compiled_text = json.dumps(compiled, sort_keys=True)
+        self._build_fact = fact_builder(self._layout, PERSON_FACTS)
+        self._rule_by_name = dict(zip(names, self.rules))
+        self._lock = threading.Lock()
+        self._matches: dict[int, set[int]] = {}
+        self._action_error: list[BaseException] = []
+        self._sessions = itertools.count(1)
+        actions = {name: self._make_action(i) for i, name in enumerate(names)}
+        actions["seen"] = self._seen
+        self._host = _SyncHost(actions)
+        try:
+            self._host.set_rulesets(copy.deepcopy(compiled))
+        except Exception as exc:  # durable rejects rules past its size limits
+            raise RuleFileError(self._too_complex(compiled)) from exc
+        self.ruleset_hash = self._hash()
+
+    # -- construction -----------------------------------------------------------
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> "Engine":
+        """The built-in rule packs and catalog."""
+        return cls.from_paths(None, **kwargs)
+
+    @classmethod
+    def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
+                   **kwargs: Any) -> "Engine":
+        """Rule files and folders (None: the built-in packs). The default catalog is
+        included unless ``default_catalog=False``; catalog files among ``paths`` add to it."""
+        packs = load_packs(resolve_paths(list(paths) if paths else None, default_catalog))
+        return cls(packs.rules, packs.catalog, **kwargs)
+
+    def _too_complex(self, compiled: dict) -> list[Problem]:
+        """Find the rules durable refuses, by compiling each on its own."""
+        body = compiled[self.ruleset_name]
+        problems = []
+        for i, rule in enumerate(self.rules):
+            mine = {k: {kk: vv for kk, vv in v.items() if kk != "run"} for k, v in body.items()
+                    if v["run"] == f"r{i}"}
+            try:
+                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
+            except Exception:
+                problems.append(Problem(rule.file or "<rules>", rule.line, 1, "E130",
+                                        f"rule '{rule.id}' is too complex for the matching engine "
+                                        f"(durable-rules allows about 30 tests in one nested "
+                                        f"expression): split it into several rules"))
+        return problems or [Problem("<rules>", 0, 0, "E130", "durable-rules refused the compiled rules")]
+
+    # -- what was compiled ------------------------------------------------------
+
+    @property
+    def compiled(self) -> dict:
+        """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
+        return json.loads(self._compiled_text)
+
+    def _hash(self) -> str:
+        h = hashlib.sha256(self._compiled_text.encode())
+        for rule in self.rules:
+            h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
+                                 list(rule.suppresses), rule.rationale, rule.source]).encode())
+        for i in self.catalog:
+            h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]).encode())
+        return h.hexdigest()[:16]
+
+    # -- durable actions ----------------------------------------------------------
+
+    def _make_action(self, index: int):
+        def action(c: Any) -> None:
+            try:
+                for m in c.m:
+                    self._matches[m["pid"]].add(index)
+            except BaseException as exc:  # durable would keep it in session state
+                self._action_error.append(exc)
+        return action
+
+    def _seen(self, c: Any) -> None:
+        return None
+
+    # -- matching -----------------------------------------------------------------
+
+    def _match(self, people: Sequence[Person], as_of: dt.date) -> list[set[int]]:
+        """For each person, the indexes of the rules whose conditions hold (via durable)."""
+        facts = []
+        for pid, person in enumerate(people):
+            facts.append(self._build_fact(lambda path, p=person: fact_value(p, path, as_of), pid))
+        with self._lock:
+            sid = str(next(self._sessions))
+            for f in facts:
+                f["sid"] = sid
+            self._matches = {pid: set() for pid in range(len(people))}
+            self._action_error = []
+            try:
+                self._host.assert_facts(self.ruleset_name, facts)
+            finally:
+                self._host.delete_state(self.ruleset_name, sid)
+            if self._action_error:
+                raise self._action_error[0]
+            matches = self._matches
+            self._matches = {}
+        return [matches[pid] for pid in range(len(people))]
+
+    def _as_of(self, as_of: Optional[dt.date]) -> dt.date:
+        return as_of or self.as_of or dt.date.today()
+
+    def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date) -> Evaluation:
+        fired = tuple(self.rules[i] for i in sorted(fired_indexes))
+        get = lambda path: fact_value(person, path, as_of)  # noqa: E731
+
+        def evidence(rule: Rule) -> tuple[Evidence, ...]:
+            out = []
+            for leaf in leaves(rule.when):
+                held = leaf_holds(leaf, get)
+                test = leaf.describe()
+                if not negation_polarity(rule.when, leaf):
+                    test, held = f"not: {test}", not held
+                out.append(Evidence(rule.id, leaf.path, test, get(leaf.path), held))
+            return tuple(out)
+
+        resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
+                             cap=self.cap, ruleset_hash=self.ruleset_hash)
+        return Evaluation(person, fired, resolution, as_of)
+
+    # -- public API -------------------------------------------------------------
+
+    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None) -> Evaluation:
+        """Match, resolve and keep the trace (fired rules, removed candidates)."""
+        p = person_from_dict(person)
+        day = self._as_of(as_of)
+        return self._evaluate(p, self._match([p], day)[0], day)
+
+    def recommend(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[Recommendation]:
+        """The recommendations for one person (a Person or a mapping of facts)."""
+        return self.evaluate(person, as_of).recommendations
+
+    def recommend_many(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
+                       ) -> Iterator[tuple[Person, list[Recommendation]]]:
+        """Yield (person, recommendations) in input order, ``chunk_size`` people per
+        durable session; memory does not grow with the number of people."""
+        day = self._as_of(as_of)
+        it = iter(people)
+        while True:
+            chunk = [person_from_dict(p) for p in itertools.islice(it, self.chunk_size)]
+            if not chunk:
+                return
+            for person, fired in zip(chunk, self._match(chunk, day)):
+                yield person, self._evaluate(person, fired, day).recommendations
+
+    def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
+        """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
+        p = person_from_dict(person)
+        day = self._as_of(as_of)
+        get = lambda path: fact_value(p, path, day)  # noqa: E731
+        return [r.id for r in self.rules if holds(r.when, get)]
+
+    def durable_fired(self, people: Sequence[PersonLike], as_of: Optional[dt.date] = None) -> list[list[str]]:
+        """Ids of the rules durable matched, per person, all in one session."""
+        ps = [person_from_dict(p) for p in people]
+        day = self._as_of(as_of)
+        return [[self.rules[i].id for i in sorted(m)] for m in self._match(ps, day)]
+
+
+__all__ = ["Engine", "Evaluation"]

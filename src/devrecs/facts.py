@@ -1,0 +1,155 @@
+"""The fact paths a rule may test, with their types.
+
+This is the vocabulary of the rule language: the parser checks paths and
+values against it (with did-you-mean), the compiler and the Python
+evaluator read values through it, and explanations use ``sensitive`` and
+``changeable``. Paths are those of domain.md; ``extra.<key>`` reaches an
+organization's own facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Optional
+
+import attrs
+
+from .model import (
+    Aspiration,
+    CareerStage,
+    LeadershipMotive,
+    NINE_BOX,
+    Outcome,
+    PerformancePlan,
+    Person,
+    PipelineStatus,
+    Rating,
+    Track,
+)
+
+# A month is DAYS_PER_MONTH days (a 365.25-day year over 12); history dates
+# count as whole days ago, clamped to DAYS_LIMIT days either way.
+DAYS_PER_MONTH = 30.4375
+DAYS_LIMIT = 40000
+
+
+@attrs.frozen
+class FactSpec:
+    """What a fact path holds.
+
+    kind: enum | int | float | bool | str | strlist | items | any
+    values: the allowed values of an enum, in order (low to high when ``ordered``)
+    item_fields: for ``items`` lists (gaps, history), the spec of each item field
+    sensitive: which audiences may NOT see it (domain.md)
+    changeable: whether a person or manager can change it ("what would it take")
+    """
+
+    kind: str
+    values: tuple[str, ...] = ()
+    ordered: bool = False
+    item_fields: Optional[dict] = None
+    hidden_from: tuple[str, ...] = ()
+    changeable: bool = True
+    doc: str = ""
+
+
+def _enum(cls: type[enum.Enum], ordered: bool = False, **kw: Any) -> FactSpec:
+    return FactSpec("enum", tuple(m.value for m in cls), ordered=ordered, **kw)
+
+
+SKILLS = (
+    "communication", "strategic_thinking", "conflict", "change", "ambiguity", "vision",
+    "senior_leadership_connection", "influencing", "presenting", "negotiation",
+    "project_management", "time_management", "new_technology",
+)
+
+GAP_FIELDS = {
+    "skill": FactSpec("str", doc="skill id, see SKILLS"),
+    "severity": _enum(Rating, ordered=True),
+    "source": FactSpec("str"),
+}
+
+HISTORY_FIELDS = {
+    "intervention": FactSpec("str", doc="intervention id"),
+    "outcome": _enum(Outcome),
+    "months_ago": FactSpec("float", doc="months between the entry's date and the run's date"),
+}
+
+PERSON_FACTS: dict[str, FactSpec] = {
+    "id": FactSpec("str", changeable=False),
+    "name": FactSpec("str", changeable=False),
+    "track": _enum(Track),
+    "level": FactSpec("int"),
+    "career_stage": _enum(CareerStage, ordered=True, changeable=False),
+    "performance": _enum(Rating, ordered=True),
+    "potential": _enum(Rating, ordered=True),
+    "nine_box": FactSpec("enum", tuple(NINE_BOX.values()), doc="derived from performance and potential"),
+    "aspiration": _enum(Aspiration),
+    "leadership_motive": _enum(LeadershipMotive),
+    "gaps": FactSpec("items", item_fields=GAP_FIELDS),
+    "interests": FactSpec("strlist"),
+    "engagement": _enum(Rating, ordered=True),
+    "flight_risk": _enum(Rating, ordered=True),
+    "performance_plan": _enum(PerformancePlan, ordered=True, hidden_from=("executive",)),
+    "wellbeing_concern": FactSpec("bool", hidden_from=("manager", "executive")),
+    "months_in_role": FactSpec("int", changeable=False),
+    "months_since_promotion": FactSpec("int", changeable=False),
+    "tenure_years": FactSpec("float", changeable=False),
+    "compa_ratio": FactSpec("float"),
+    "pipeline.status": _enum(PipelineStatus),
+    "pipeline.months_waiting": FactSpec("int", changeable=False),
+    "manager_id": FactSpec("str", changeable=False),
+    "history": FactSpec("items", item_fields=HISTORY_FIELDS, changeable=False),
+}
+
+EXTRA_SPEC = FactSpec("any", doc="an organization's own fact")
+
+
+def spec_for(path: str, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[FactSpec]:
+    """The spec of a path, or None when it is not a known fact."""
+    if path in facts:
+        return facts[path]
+    if path.startswith("extra.") and len(path) > len("extra."):
+        return EXTRA_SPEC
+    return None
+
+
+def months_between(earlier: dt.date, later: dt.date) -> float:
+    return (later - earlier).days / DAYS_PER_MONTH
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def fact_value(person: Person, path: str, as_of: dt.date) -> Any:
+    """The value a rule sees at ``path``: plain str/int/float/bool, a list, or None.
+
+    Item lists (gaps, history) come as lists of plain dicts; history items
+    carry ``months_ago`` relative to ``as_of``. A non-scalar ``extra``
+    value is not testable and reads as None.
+    """
+    if path.startswith("extra."):
+        value = person.extra.get(path[len("extra."):])
+        if isinstance(value, (str, bool, int, float)):
+            return value
+        return None
+    if path == "gaps":
+        return [{"skill": g.skill, "severity": g.severity.value, "source": g.source} for g in person.gaps]
+    if path == "history":
+        out = []
+        for h in person.history:
+            days = max(-DAYS_LIMIT, min(DAYS_LIMIT, (as_of - h.date).days))
+            out.append({"intervention": h.intervention, "outcome": h.outcome.value,
+                        "months_ago": round(days / DAYS_PER_MONTH, 1), "days_ago": days})
+        return out
+    if path == "interests":
+        return list(person.interests)
+    if path.startswith("pipeline."):
+        if person.pipeline is None:
+            return None
+        return _scalar(getattr(person.pipeline, path[len("pipeline."):]))
+    return _scalar(getattr(person, path))

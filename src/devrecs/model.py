@@ -1,0 +1,245 @@
+"""The models: facts about people, interventions, rules and recommendations.
+
+Enum values are spelled exactly as in the domain contract (domain.md).
+Models are frozen; parsing and validation of raw records live in
+``people.py``, never here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Mapping, Optional
+
+import attrs
+
+
+class Track(str, enum.Enum):
+    INDIVIDUAL_CONTRIBUTOR = "individual_contributor"
+    MANAGER = "manager"
+
+
+class Rating(str, enum.Enum):
+    """A three-step scale, used for performance, potential, engagement,
+    flight risk and gap severity. Ordered: low < medium < high."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class CareerStage(str, enum.Enum):
+    EARLY = "early"
+    MID = "mid"
+    SENIOR = "senior"
+
+
+class Aspiration(str, enum.Enum):
+    TECHNICAL = "technical"
+    MANAGEMENT = "management"
+    UNDECIDED = "undecided"
+
+
+class LeadershipMotive(str, enum.Enum):
+    SERVICE = "service"
+    POWER = "power"
+    UNKNOWN = "unknown"
+
+
+class PerformancePlan(str, enum.Enum):
+    NONE = "none"
+    INFORMAL = "informal"
+    PIP = "pip"
+
+
+class PipelineStatus(str, enum.Enum):
+    NONE = "none"
+    PARTICIPANT = "participant"
+    GRADUATE = "graduate"
+
+
+class Outcome(str, enum.Enum):
+    RECOMMENDED = "recommended"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+
+
+class Audience(str, enum.Enum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+    HR = "hr"
+    EXECUTIVE = "executive"
+
+
+@attrs.frozen
+class Gap:
+    skill: str
+    severity: Rating
+    source: Optional[str] = None
+
+
+@attrs.frozen
+class HistoryEntry:
+    intervention: str
+    date: dt.date
+    outcome: Outcome
+
+
+@attrs.frozen
+class Pipeline:
+    status: PipelineStatus = PipelineStatus.NONE
+    months_waiting: Optional[int] = None
+
+
+# The 9-box cell named by (performance, potential). "deep_pro" is the
+# high-performance, low-potential expert of seed 000.
+NINE_BOX = {
+    ("high", "high"): "star",
+    ("high", "medium"): "high_performer",
+    ("high", "low"): "deep_pro",
+    ("medium", "high"): "high_potential",
+    ("medium", "medium"): "core_player",
+    ("medium", "low"): "solid_contributor",
+    ("low", "high"): "rough_diamond",
+    ("low", "medium"): "inconsistent_player",
+    ("low", "low"): "underperformer",
+}
+
+
+@attrs.frozen
+class Person:
+    """One person's facts (domain.md). Optional facts are None when unknown."""
+
+    id: str
+    name: Optional[str] = None
+    track: Optional[Track] = None
+    level: Optional[int] = None
+    career_stage: Optional[CareerStage] = None
+    performance: Optional[Rating] = None
+    potential: Optional[Rating] = None
+    aspiration: Optional[Aspiration] = None
+    leadership_motive: Optional[LeadershipMotive] = None
+    gaps: tuple[Gap, ...] = ()
+    interests: tuple[str, ...] = ()
+    engagement: Optional[Rating] = None
+    flight_risk: Optional[Rating] = None
+    performance_plan: Optional[PerformancePlan] = None
+    wellbeing_concern: bool = False
+    months_in_role: Optional[int] = None
+    months_since_promotion: Optional[int] = None
+    tenure_years: Optional[float] = None
+    compa_ratio: Optional[float] = None
+    pipeline: Optional[Pipeline] = None
+    manager_id: Optional[str] = None
+    history: tuple[HistoryEntry, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def nine_box(self) -> Optional[str]:
+        """The 9-box cell from performance and potential, or None when either is unknown."""
+        if self.performance is None or self.potential is None:
+            return None
+        return NINE_BOX[(self.performance.value, self.potential.value)]
+
+
+@attrs.frozen
+class Intervention:
+    """A catalog entry: something a person, manager or organization can be offered."""
+
+    id: str
+    title: str
+    description: str
+    kind: str
+    subject: str
+    audiences: tuple[str, ...]
+    seeds: tuple[str, ...] = ()
+    cooldown_months: int = 12
+    purpose: str = "opportunity"
+
+
+@attrs.frozen
+class Target:
+    """What a rule recommends: an intervention, to the person or their manager."""
+
+    intervention: str
+    to: str = "person"
+
+
+@attrs.frozen
+class Rule:
+    """A compiled-ready rule. ``when`` is the condition tree (rulefile.conditions)."""
+
+    id: str
+    title: str
+    when: Any
+    recommend: tuple[Target, ...]
+    priority: int = 50
+    suppresses: tuple[str, ...] = ()
+    rationale: str = ""
+    source: str = ""
+    file: str = ""
+    line: int = 0
+    ruleset: str = ""
+
+
+@attrs.frozen
+class Evidence:
+    """One leaf condition of a rule that fired, with the person's actual value."""
+
+    rule: str
+    fact: str
+    test: str
+    actual: Any
+    held: bool = True
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "fact": self.fact, "test": self.test,
+                "actual": plain(self.actual), "held": self.held}
+
+
+@attrs.frozen
+class Recommendation:
+    """One intervention recommended for a subject, with the rules and evidence behind it."""
+
+    intervention: str
+    title: str
+    subject: str
+    person: str
+    rules: tuple[str, ...]
+    priority: int
+    rationale: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    ruleset_hash: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "intervention": self.intervention,
+            "title": self.title,
+            "subject": self.subject,
+            "person": self.person,
+            "rules": list(self.rules),
+            "priority": self.priority,
+            "rationale": list(self.rationale),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "ruleset_hash": self.ruleset_hash,
+        }
+
+
+for _cls in (Gap, HistoryEntry, Pipeline, Person, Intervention, Target, Rule, Evidence, Recommendation):
+    attrs.resolve_types(_cls)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly copy of a fact value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if attrs.has(type(value)):
+        return {f.name: plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    return value

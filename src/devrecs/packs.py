@@ -1,0 +1,126 @@
+"""Find and read rule packs: rule files and catalog files, every problem at once.
+
+A path is a YAML file or a folder of them (``*.yaml`` / ``*.yml``, not
+recursive). A file with ``interventions:`` at the top is a catalog file;
+one with ``rules:`` is a rule file. In a folder, other YAML files (rule
+tests, for example) are skipped; a file named explicitly must be one of
+the two.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Union
+
+import attrs
+
+from .catalog import Catalog, merge_entries, read_catalog_doc
+from .errors import Problem, RuleFileError
+from .facts import PERSON_FACTS
+from .model import Intervention, Rule
+from .rulefile import located
+from .rulefile.located import LMap
+from .rulefile.parse import RuleFile, check_unique_ids, read_rule_doc
+
+PathLike = Union[str, Path]
+
+
+def default_rules_dir() -> Path:
+    """The folder of the built-in packs (the repository's top-level rules/, shipped in the wheel)."""
+    try:
+        return Path(str(importlib.resources.files("devrecs.rules")))
+    except ModuleNotFoundError:  # an editable install: the checkout's rules/ folder
+        return Path(__file__).resolve().parents[2] / "rules"
+
+
+@attrs.frozen
+class Packs:
+    catalog: Catalog
+    rules: tuple[Rule, ...]
+    files: tuple[RuleFile, ...]
+
+
+def _yaml_files(path: Path) -> tuple[list[Path], bool]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()), False
+    return [path], True
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_packs(rule_paths: Iterable[PathLike],
+               catalog_sources: Sequence[tuple[str, list[tuple[Intervention, str]]]] = (),
+               ) -> Packs:
+    """Read every catalog and rule file under ``rule_paths``; raise RuleFileError with all problems.
+
+    ``catalog_sources`` are catalog entries from elsewhere (plugins), each
+    with an owner name for error messages.
+    """
+    problems: list[Problem] = []
+    rule_docs: list[tuple[str, LMap]] = []
+    catalogs: list[tuple[str, list[tuple[Intervention, str]]]] = list(catalog_sources)
+    seen: set[Path] = set()
+    for raw_path in rule_paths:
+        path = Path(raw_path)
+        if not path.exists():
+            problems.append(Problem(str(raw_path), 1, 1, "E100", "no such file or folder"))
+            continue
+        files, explicit = _yaml_files(path)
+        for file in files:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            label = _label(file)
+            try:
+                doc = located.load(file.read_text(encoding="utf-8"), label)
+            except located.YamlError as exc:
+                problems.append(exc.problem)
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(label, 1, 1, "E100", f"cannot read: {exc}"))
+                continue
+            if isinstance(doc, LMap) and "interventions" in doc:
+                entries, found = read_catalog_doc(doc, label)
+                problems.extend(found)
+                catalogs.append((label, entries))
+            elif isinstance(doc, LMap) and ("rules" in doc or "ruleset" in doc):
+                rule_docs.append((label, doc))
+            elif explicit:
+                problems.append(Problem(label, 1, 1, "E102",
+                                        "not a rule file ('ruleset:' and 'rules:') nor a catalog ('interventions:')"))
+    catalog = Catalog()
+    try:
+        catalog = merge_entries(catalogs)
+    except RuleFileError as exc:
+        problems.extend(exc.problems)
+    files_read: list[RuleFile] = []
+    for label, doc in rule_docs:
+        parsed, found = read_rule_doc(doc, label, catalog.ids, PERSON_FACTS)
+        problems.extend(found)
+        if parsed is not None:
+            files_read.append(parsed)
+    problems.extend(check_unique_ids(files_read))
+    if problems:
+        raise RuleFileError(problems)
+    rules = tuple(r for f in files_read for r in f.rules)
+    return Packs(catalog, rules, tuple(files_read))
+
+
+def default_paths() -> list[Path]:
+    return [default_rules_dir()]
+
+
+def resolve_paths(paths: Optional[Iterable[PathLike]], with_default_catalog: bool = True) -> list[Path]:
+    """The paths to load: the given ones, with the default catalog unless a catalog is given."""
+    if not paths:
+        return default_paths()
+    out = [Path(p) for p in paths]
+    if with_default_catalog:
+        out.insert(0, default_rules_dir() / "catalog.yaml")
+    return out

@@ -1,0 +1,255 @@
+"""Turn raw person records (mappings from YAML, JSON, CSV ...) into Person.
+
+A private cattrs converter does the work; every problem becomes one line
+that names the record, the field path and what was expected, e.g.
+``person 'p17', field 'gaps[1].severity': 'hihg' is not one of low, medium, high``.
+Unknown keys are rejected, except under ``extra``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from typing import Any, Mapping, Optional
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+
+from .errors import RecordError, did_you_mean
+from .model import (
+    Aspiration,
+    CareerStage,
+    Gap,
+    HistoryEntry,
+    LeadershipMotive,
+    Outcome,
+    PerformancePlan,
+    Person,
+    Pipeline,
+    PipelineStatus,
+    Rating,
+    Track,
+    plain,
+)
+
+# career_stage, when absent, from tenure_years: under 3 years early,
+# under 10 mid, 10 and more senior (documented in docs/facts.md).
+EARLY_BELOW_YEARS = 3.0
+SENIOR_FROM_YEARS = 10.0
+
+
+class _Bad(ValueError):
+    """A value that does not fit; the message says what was expected."""
+
+
+def _enum_hook(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, cls):
+        return value
+    names = [m.value for m in cls]
+    if isinstance(value, str):
+        v = value.strip()
+        if v in names:
+            return cls(v)
+        if v.lower() in names:
+            return cls(v.lower())
+    raise _Bad(f"{value!r} is not one of {', '.join(names)}{did_you_mean(str(value), names)}")
+
+
+def _int_hook(value: Any, _cls: type) -> int:
+    if isinstance(value, bool):
+        raise _Bad(f"{value!r} is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise _Bad(f"{value!r} is not a whole number")
+
+
+def _float_hook(value: Any, _cls: type) -> float:
+    if isinstance(value, bool):
+        raise _Bad(f"{value!r} is not a number")
+    if isinstance(value, (int, float)):
+        f = float(value)
+    elif isinstance(value, str):
+        try:
+            f = float(value.strip())
+        except ValueError:
+            raise _Bad(f"{value!r} is not a number") from None
+    else:
+        raise _Bad(f"{value!r} is not a number")
+    if not math.isfinite(f):
+        raise _Bad(f"{value!r} is not a finite number")
+    return f
+
+
+def _str_hook(value: Any, _cls: type) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list, tuple)):
+        raise _Bad(f"{value!r} is not a text value")
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise _Bad(f"{value!r} is not a text value")
+
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def _bool_hook(value: Any, _cls: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Bad(f"{value!r} is not true or false")
+
+
+def _date_hook(value: Any, _cls: type) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise _Bad(f"{value!r} is not a date (expected YYYY-MM-DD)")
+
+
+def _extra_hook(value: Any, _cls: type) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _Bad(f"{value!r} is not a mapping")
+    return {str(k): v for k, v in value.items()}
+
+
+def _make_converter() -> cattrs.Converter:
+    c = cattrs.Converter(forbid_extra_keys=True)
+    for enum_cls in (Track, Rating, CareerStage, Aspiration, LeadershipMotive, PerformancePlan,
+                     PipelineStatus, Outcome):
+        c.register_structure_hook(enum_cls, _enum_hook)
+    c.register_structure_hook(int, _int_hook)
+    c.register_structure_hook(float, _float_hook)
+    c.register_structure_hook(str, _str_hook)
+    c.register_structure_hook(bool, _bool_hook)
+    c.register_structure_hook(dt.date, _date_hook)
+    c.register_structure_hook_func(lambda t: t == Mapping[str, Any], _extra_hook)
+    return c
+
+
+_converter = _make_converter()
+
+
+def _messages(exc: BaseException, path: str = "") -> list[str]:
+    """Flatten a cattrs error tree into 'field <path>: <problem>' lines."""
+    out: list[str] = []
+    if isinstance(exc, ForbiddenExtraKeysError):
+        allowed = [f.name for f in attrs.fields(exc.cl)]
+        for key in sorted(exc.extra_fields):
+            where = f"{path}.{key}" if path else key
+            out.append(f"field '{where}': unknown field{did_you_mean(key, allowed)}; "
+                       f"put organization-specific facts under 'extra'")
+        return out
+    if isinstance(exc, (ClassValidationError, IterableValidationError)):
+        for sub in exc.exceptions:
+            sub_path = path
+            for note in getattr(sub, "__notes__", []) or []:
+                if isinstance(note, AttributeValidationNote):
+                    sub_path = f"{path}.{note.name}" if path else note.name
+                elif isinstance(note, IterableValidationNote):
+                    sub_path = f"{path}[{note.index}]"
+            out.extend(_messages(sub, sub_path))
+        return out
+    if isinstance(exc, KeyError):
+        return [f"field '{path}.{exc.args[0]}' is required" if path else f"field '{exc.args[0]}' is required"]
+    if isinstance(exc, _Bad):
+        return [f"field '{path}': {exc}"]
+    if isinstance(exc, (TypeError, ValueError, AttributeError)):
+        return [f"field '{path}': {_type_hint(exc)}"]
+    return [f"field '{path}': {exc}"]
+
+
+def _type_hint(exc: BaseException) -> str:
+    text = str(exc)
+    if "NoneType" in text or "None" == text:
+        return "a value is required"
+    if "not iterable" in text or "mapping" in text or "attribute" in text:
+        return "has the wrong shape (expected a list or a mapping as documented)"
+    return text
+
+
+def _record_name(raw: Any, record: Optional[str]) -> str:
+    if record:
+        return record
+    if isinstance(raw, Mapping) and raw.get("id") not in (None, ""):
+        return f"person {str(raw.get('id'))!r}"
+    return "person (no id)"
+
+
+def person_from_dict(raw: Any, record: Optional[str] = None) -> Person:
+    """Build a Person from a mapping, or raise RecordError naming record and field.
+
+    ``record`` names the record in errors (e.g. "people.csv row 12"); by
+    default it is ``person '<id>'``. Derived facts are filled in here:
+    ``career_stage`` from ``tenure_years`` when absent.
+    """
+    name = _record_name(raw, record)
+    if isinstance(raw, Person):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise RecordError(name, [f"expected a mapping of facts, got {type(raw).__name__}"])
+    data = {k: v for k, v in raw.items() if v is not None}
+    if "id" not in data or str(data.get("id", "")).strip() == "":
+        raise RecordError(name, ["field 'id' is required"])
+    for key in ("gaps", "interests", "history"):
+        if key in data and not isinstance(data[key], (list, tuple)):
+            raise RecordError(name, [f"field '{key}': {data[key]!r} is not a list"])
+    if "pipeline" in data and not isinstance(data["pipeline"], Mapping):
+        raise RecordError(name, [f"field 'pipeline': {data['pipeline']!r} is not a mapping"])
+    for key in ("gaps", "history"):
+        for i, item in enumerate(data.get(key, ())):
+            if not isinstance(item, Mapping):
+                raise RecordError(name, [f"field '{key}[{i}]': {item!r} is not a mapping"])
+    try:
+        person = _converter.structure(data, Person)
+    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
+        raise RecordError(name, _messages(exc)) from None
+    except _Bad as exc:
+        raise RecordError(name, [str(exc)]) from None
+    if person.career_stage is None and person.tenure_years is not None:
+        person = attrs.evolve(person, career_stage=stage_from_tenure(person.tenure_years))
+    return person
+
+
+def stage_from_tenure(years: float) -> CareerStage:
+    if years < EARLY_BELOW_YEARS:
+        return CareerStage.EARLY
+    if years < SENIOR_FROM_YEARS:
+        return CareerStage.MID
+    return CareerStage.SENIOR
+
+
+def person_to_dict(person: Person) -> dict:
+    """The plain mapping of a Person (enums as their values, dates as ISO text)."""
+    out = plain(person)
+    return {k: v for k, v in out.items() if v not in (None, [], {})}
+
+
+__all__ = ["person_from_dict", "person_to_dict", "stage_from_tenure", "Gap", "HistoryEntry", "Pipeline"]

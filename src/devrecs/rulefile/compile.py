@@ -1,0 +1,455 @@
+"""Compile condition trees to durable-rules JSON, and lay out the facts to post.
+
+Each person becomes ONE flat fact: ``{"t": 1, "pid": <n>, <key>: <value>, ...}``
+holding only the facts the rules read. Lists (gaps, history, interests) are
+arrays inside that fact, so people posted in one session never match each
+other's facts.
+
+durable-rules quirks handled here (each has a test in tests/test_durable_quirks.py):
+- inside an array test, ``$or`` over different fields (or with ``$eq`` /
+  ``$neq``) silently drops some of its branches. So each list test gets
+  its own array of ONE number per item: the item's tested fields packed
+  in mixed radix (text as a code from a symbol table, ordered scales by
+  position, history dates as whole days ago), and the test becomes a
+  union of number ranges on that single value, which durable handles;
+- ``$iall`` is false on an empty array, so empty arrays are left out of
+  the fact and "none" is compiled as "array absent, or every item fails";
+- durable compares "3" equal to 3 and "abc" greater than 3, so an
+  organization's own fact (``extra.*``) is posted under one key per kind
+  of value (text, number, true/false) and a test only reads the key of
+  its own kind;
+- a comparison on a missing key is false, and ``not`` does not exist
+  inside an expression, so negations are pushed down to the leaves with
+  "missing" made explicit (``$nex``);
+- the session state is matched against rules too, so every rule also
+  requires ``t == 1``, which only person facts carry.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+import attrs
+
+from ..facts import FactSpec, spec_for
+from ..model import Rule
+from ..facts import DAYS_LIMIT
+from .conditions import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Contains,
+    Items,
+    ItemTest,
+    Node,
+    Not,
+    complement,
+    days_ranges,
+    kind_of,
+    leaves,
+)
+
+PERSON_MARK = {"t": 1}
+FALSE = {"$nex": {"t": 1}}   # never true of a person fact
+MISSING, UNKNOWN = 0, 1      # item text codes; known text starts at 2
+_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in", "not_in": "in"}
+_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+_KIND_SUFFIX = {"str": "s", "num": "n", "bool": "b"}
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
+# durable allows about 31 tests in one nested expression; array tests are
+# split into pieces of this many ranges (see tests/test_durable_quirks.py).
+RANGES_PER_ARRAY_TEST = 4
+
+
+def _chunks(ranges: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    n = RANGES_PER_ARRAY_TEST
+    return [ranges[i:i + n] for i in range(0, len(ranges), n)]
+
+
+def _ranges_expr(ranges: list[tuple[int, int]]) -> dict:
+    alts = [{"$and": [{"$gte": {"$i": a}}, {"$lte": {"$i": b}}]} for a, b in ranges]
+    return alts[0] if len(alts) == 1 else {"$or": alts}
+
+
+def _intersect(xs: list[tuple[int, int]], ys: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for a, b in xs:
+        for c, d in ys:
+            lo, hi = max(a, c), min(b, d)
+            if lo <= hi:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+@attrs.frozen
+class ItemField:
+    """One field packed into an item's number: its digit range and how to read it."""
+
+    name: str
+    how: str                     # "code" (text), "rank" (ordered scale), "days" (history date)
+    size: int
+    table: dict = attrs.field(factory=dict)   # text -> code, or scale value -> rank
+
+    def digit(self, value: Any) -> int:
+        if self.how == "days":
+            return int(value) + DAYS_LIMIT
+        if value is None:
+            return MISSING
+        return self.table.get(value, UNKNOWN if self.how == "code" else MISSING)
+
+    def allowed(self, t: ItemTest) -> list[tuple[int, int]]:
+        """The digits for which test ``t`` holds."""
+        if self.how == "days":
+            return [(a + DAYS_LIMIT, b + DAYS_LIMIT) for a, b in days_ranges(t.op, t.value)]
+        if self.how == "rank":
+            ranks = {v: self.table[v] for v in t.order}
+            if t.op in ("lt", "le", "gt", "ge"):
+                e = ranks[t.value]
+                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e,
+                        "gt": lambda r: r > e, "ge": lambda r: r >= e}[t.op]
+                return _merge([(r, r) for r in ranks.values() if pick(r)])
+            if t.op == "between":
+                return [(ranks[t.value[0]], ranks[t.value[1]])]
+        values = t.value if isinstance(t.value, tuple) else (t.value,)
+        codes = _merge([(self.table[v], self.table[v]) for v in values if v in self.table])
+        if t.op in ("eq", "in"):
+            return codes
+        return complement(codes, 1, self.size - 1)   # ne / not_in: any present value but these
+
+
+@attrs.frozen
+class ItemCodec:
+    """Packs the tested fields of each item of a list into one number."""
+
+    path: str
+    key: str
+    fields: tuple[ItemField, ...]
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for f in self.fields:
+            n *= f.size
+        return n
+
+    def encode(self, item: dict) -> int:
+        n = 0
+        for f in self.fields:
+            n = n * f.size + f.digit(item.get("days_ago" if f.how == "days" else f.name))
+        return n
+
+    def ranges(self, tests: tuple[ItemTest, ...]) -> list[tuple[int, int]]:
+        """The item numbers for which every test holds, as merged ranges."""
+        per_field = []
+        for f in self.fields:
+            allowed = [(0, f.size - 1)]
+            for t in tests:
+                if t.field == f.name:
+                    allowed = _intersect(allowed, f.allowed(t))
+            per_field.append(allowed)
+        return _merge(self._product(per_field, 0))
+
+    def _product(self, per_field: list, i: int) -> list[tuple[int, int]]:
+        if i == len(self.fields):
+            return [(0, 0)]
+        weight = 1
+        for f in self.fields[i + 1:]:
+            weight *= f.size
+        rest_full = all(r == [(0, f.size - 1)] for r, f in zip(per_field[i + 1:], self.fields[i + 1:]))
+        if rest_full:
+            return [(a * weight, b * weight + weight - 1) for a, b in per_field[i]]
+        rest = self._product(per_field, i + 1)
+        return [(d * weight + lo, d * weight + hi)
+                for a, b in per_field[i] for d in range(a, b + 1) for lo, hi in rest]
+
+
+@attrs.define
+class FactLayout:
+    """Where each fact path goes in the posted fact, and the codes of item text."""
+
+    keys: dict[str, str] = attrs.field(factory=dict)           # typed path -> key
+    extra_keys: dict[str, str] = attrs.field(factory=dict)     # extra path -> key stem
+    lists: dict[str, str] = attrs.field(factory=dict)          # list path -> key
+    symbols: dict[tuple[str, str], dict[str, int]] = attrs.field(factory=dict)  # (list, field) -> codes
+    codecs: dict[tuple[str, tuple[str, ...]], ItemCodec] = attrs.field(factory=dict)
+
+    def key(self, path: str) -> str:
+        if path not in self.keys:
+            self.keys[path] = self._fresh(_safe(path.replace(".", "__")))
+        return self.keys[path]
+
+    def extra_key(self, path: str, kind: str) -> str:
+        if path not in self.extra_keys:
+            self.extra_keys[path] = self._fresh("x_" + _safe(path[len("extra."):]))
+        return f"{self.extra_keys[path]}_{_KIND_SUFFIX[kind]}"
+
+    def list_key(self, path: str) -> str:
+        if path not in self.lists:
+            self.lists[path] = self._fresh(_safe(path))
+        return self.lists[path]
+
+    def code(self, list_path: str, field: str, value: str) -> int:
+        """The code of item text (known text starts at 2: 0 is missing, 1 unknown)."""
+        table = self.symbols.setdefault((list_path, field), {})
+        if value not in table:
+            table[value] = len(table) + 2
+        return table[value]
+
+    def item_codec(self, node: Items, facts: dict[str, FactSpec]) -> ItemCodec:
+        """The codec for a list test: one per list and set of tested fields."""
+        names = tuple(dict.fromkeys(t.field for t in node.where))
+        if (node.path, names) in self.codecs:
+            return self.codecs[(node.path, names)]
+        spec = spec_for(node.path, facts)
+        fields = []
+        for name in names:
+            fspec = spec.item_fields[name]
+            if name == "months_ago":
+                fields.append(ItemField(name, "days", 2 * DAYS_LIMIT + 1))
+            elif fspec.ordered:
+                table = {v: i + 1 for i, v in enumerate(fspec.values)}
+                fields.append(ItemField(name, "rank", len(table) + 1, table))
+            else:
+                table = dict(self.symbols.get((node.path, name), {}))
+                fields.append(ItemField(name, "code", len(table) + 2, table))
+        stem = node.path + ("__" + "_".join(names) if names else "__any")
+        codec = ItemCodec(node.path, self._fresh(_safe(stem)), tuple(fields))
+        self.codecs[(node.path, names)] = codec
+        return codec
+
+    def _fresh(self, stem: str) -> str:
+        used = set(self.keys.values()) | set(self.extra_keys.values()) | set(self.lists.values())
+        used |= {c.key for c in self.codecs.values()}
+        used |= {"t", "pid", "sid", "id"}
+        key, n = stem, 1
+        while key in used:
+            n += 1
+            key = f"{stem}_{n}"
+        return key
+
+
+class _Compiler:
+    def __init__(self, layout: FactLayout, facts: dict[str, FactSpec]):
+        self.layout = layout
+        self.facts = facts
+
+    # -- negation normal form --------------------------------------------------
+
+    def expr(self, node: Node, positive: bool = True) -> Optional[dict]:
+        """durable expression for node (or its negation); None means 'always true'."""
+        if isinstance(node, Always):
+            return None if positive else {"$nex": {"t": 1}}
+        if isinstance(node, Not):
+            return self.expr(node.item, not positive)
+        if isinstance(node, (All, AnyOf)):
+            conj = isinstance(node, All) == positive
+            parts = [self.expr(n, positive) for n in node.items]
+            if conj:
+                parts = [p for p in parts if p is not None]
+                if not parts:
+                    return None
+                return parts[0] if len(parts) == 1 else {"$and": parts}
+            if any(p is None for p in parts):
+                return None
+            return parts[0] if len(parts) == 1 else {"$or": parts}
+        if isinstance(node, Compare):
+            return self.compare(node, positive)
+        if isinstance(node, Items):
+            return self.items(node, positive)
+        if isinstance(node, Contains):
+            return self.contains(node, positive)
+        raise TypeError(f"unknown node {node!r}")
+
+    # -- leaves ------------------------------------------------------------------
+
+    def compare(self, c: Compare, positive: bool) -> dict:
+        spec = spec_for(c.path, self.facts)
+        extra = spec is not None and spec.kind == "any"
+        if c.op == "exists":
+            want = bool(c.value) == positive
+            if extra:
+                keys = [self.layout.extra_key(c.path, k) for k in ("str", "num", "bool")]
+                if want:
+                    return {"$or": [{"$ex": {k: 1}} for k in keys]}
+                return {"$and": [{"$nex": {k: 1}} for k in keys]}
+            key = self.layout.key(c.path)
+            return {"$ex": {key: 1}} if want else {"$nex": {key: 1}}
+        kind = kind_of(c.value[0] if isinstance(c.value, tuple) else c.value)
+        key = self.layout.extra_key(c.path, kind) if extra else self.layout.key(c.path)
+        test = self._test(key, c.op, c.value, c.order)
+        if positive:
+            return test
+        # not(test) = the fact is missing (or of another kind), or the opposite test holds
+        return {"$or": [{"$nex": {key: 1}}, self._test(key, *self._opposite(c.op, c.value, c.order))]}
+
+    @staticmethod
+    def _opposite(op: str, value: Any, order: tuple[str, ...]) -> tuple[str, Any, tuple[str, ...]]:
+        if op == "between":
+            return "outside", value, order
+        return _NEGATE[op], value, order
+
+    def _test(self, key: str, op: str, value: Any, order: tuple[str, ...], item: bool = False) -> dict:
+        ref = f"$i.{key}" if item else key
+        if order and op in ("lt", "le", "gt", "ge", "between", "outside"):
+            ranks = {v: i for i, v in enumerate(order)}
+            if op == "between":
+                chosen = [v for v in order if ranks[value[0]] <= ranks[v] <= ranks[value[1]]]
+            elif op == "outside":
+                chosen = [v for v in order if not ranks[value[0]] <= ranks[v] <= ranks[value[1]]]
+            else:
+                e = ranks[value]
+                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e, "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
+                chosen = [v for v in order if pick(ranks[v])]
+            return self._test(key, "in", tuple(chosen), (), item)
+        if op == "eq":
+            return {ref: value}
+        if op in _DURABLE_OP:
+            return {_DURABLE_OP[op]: {ref: value}}
+        if op == "in":
+            if not value:
+                return {"$nex": {"t": 1}}
+            alts = [{ref: v} for v in value]
+            return alts[0] if len(alts) == 1 else {"$or": alts}
+        if op == "not_in":
+            if not value:
+                return {"$ex": {ref: 1}}
+            alts = [{"$neq": {ref: v}} for v in value]
+            return alts[0] if len(alts) == 1 else {"$and": alts}
+        if op == "between":
+            return {"$and": [{"$gte": {ref: value[0]}}, {"$lte": {ref: value[1]}}]}
+        if op == "outside":
+            return {"$or": [{"$lt": {ref: value[0]}}, {"$gt": {ref: value[1]}}]}
+        raise ValueError(f"unknown operator {op}")
+
+    def items(self, node: Items, positive: bool) -> dict:
+        codec = self.layout.item_codec(node, self.facts)
+        ranges = codec.ranges(node.where)
+        any_wanted = (node.quant == "any") == positive
+        key = codec.key
+        if any_wanted:
+            if not ranges:
+                return dict(FALSE)
+            if ranges == [(0, codec.size - 1)]:
+                return {"$ex": {key: 1}}
+            alts = [{"$iany": {key: _ranges_expr(part)}} for part in _chunks(ranges)]
+            return alts[0] if len(alts) == 1 else {"$or": alts}
+        # no item passes: the list is absent, or no item lies in any chunk of the ranges
+        if not ranges:
+            return None
+        parts = []
+        for part in _chunks(ranges):
+            rest = complement(part, 0, codec.size - 1)
+            parts.append({"$nex": {key: 1}} if not rest else
+                         {"$or": [{"$nex": {key: 1}}, {"$iall": {key: _ranges_expr(rest)}}]})
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def contains(self, node: Contains, positive: bool) -> dict:
+        key = self.layout.list_key(node.path)
+        codes = [self.layout.code(node.path, "", v) for v in node.values]
+        if positive:
+            alts = [{"$iany": {key: {"$i": c}}} for c in codes]
+            return alts[0] if len(alts) == 1 else {"$or": alts}
+        inner = [{"$neq": {"$i": c}} for c in codes]
+        return {"$or": [{"$nex": {key: 1}}, {"$iall": {key: inner[0] if len(inner) == 1 else {"$and": inner}}}]}
+
+
+def rule_expressions(rule: Rule, layout: FactLayout, facts: dict[str, FactSpec]) -> list[dict]:
+    """The durable expressions of one rule, one per top-level alternative (so each
+    stays small), each guarded so that only person facts match."""
+    body = _Compiler(layout, facts).expr(rule.when)
+    if body is None:
+        return [dict(PERSON_MARK)]
+    alts = _alternatives(body)
+    return [{"$and": [dict(PERSON_MARK), alt]} for alt in alts]
+
+
+def _alternatives(expr: dict) -> list[dict]:
+    """Top-level $or flattened into a list of alternatives."""
+    if list(expr) == ["$or"]:
+        return [a for sub in expr["$or"] for a in _alternatives(sub)]
+    return [expr]
+
+
+def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
+                  cap: int) -> tuple[dict, FactLayout, list[str]]:
+    """durable-rules JSON for ``rules`` under ruleset ``name``.
+
+    Returns the JSON (with ``run`` keys naming actions), the fact layout,
+    and the action names in rule order (``r0``, ``r1`` ...). A rule whose
+    condition is an "or" at the top becomes several durable rules
+    (``r3_0``, ``r3_1``) sharing one action. ``seen`` is the catch-all
+    every person matches, so no fact is ever unhandled.
+    """
+    rules = list(rules)
+    layout = FactLayout()
+    for rule in rules:   # every item text gets its code before any codec is sized
+        for leaf in leaves(rule.when):
+            if isinstance(leaf, Items):
+                for t in leaf.where:
+                    if not t.order and t.field != "months_ago":
+                        for v in (t.value if isinstance(t.value, tuple) else (t.value,)):
+                            if isinstance(v, str):
+                                layout.code(leaf.path, t.field, v)
+    body: dict[str, Any] = {}
+    names = []
+    for i, rule in enumerate(rules):
+        rname = f"r{i}"
+        exprs = rule_expressions(rule, layout, facts)
+        for k, expr in enumerate(exprs):
+            key = rname if len(exprs) == 1 else f"{rname}_{k}"
+            body[key] = {"all": [{"m": expr}], "run": rname, "cap": cap}
+        names.append(rname)
+    body["seen"] = {"all": [{"m": dict(PERSON_MARK)}], "run": "seen", "cap": cap}
+    return {name: body}, layout, names
+
+
+def fact_builder(layout: FactLayout, facts: dict[str, FactSpec]):
+    """A function (person values getter, pid) -> the flat fact to post.
+
+    ``get(path)`` returns plain values as ``facts.fact_value`` does. Only
+    the paths the rules read are posted.
+    """
+    scalar = list(layout.keys.items())
+    extra = list(layout.extra_keys.items())
+    contains = [(path, key, layout.symbols.get((path, ""), {})) for path, key in layout.lists.items()]
+    codecs = list(layout.codecs.values())
+
+    def build(get, pid: int) -> dict:
+        fact = {"t": 1, "pid": pid}
+        for path, key in scalar:
+            value = get(path)
+            if value is not None:
+                fact[key] = value
+        for path, stem in extra:
+            value = get(path)
+            kind = kind_of(value)
+            if kind in _KIND_SUFFIX:
+                fact[f"{stem}_{_KIND_SUFFIX[kind]}"] = value
+        for path, key, table in contains:
+            values = get(path)
+            if values:
+                fact[key] = [table.get(v, UNKNOWN) for v in values]
+        for codec in codecs:
+            values = get(codec.path)
+            if values:
+                fact[codec.key] = [codec.encode(item) for item in values]
+        return fact
+
+    return build

@@ -1,0 +1,430 @@
+"""Read rule files: YAML in, Rules with condition trees out, every problem located.
+
+A rule file::
+
+    ruleset: experts            # name of this pack
+    version: 1
+    rules:
+      - id: deep-pro-leadership
+        title: Leadership training shaped for deep experts
+        when:
+          all:
+            - track: individual_contributor
+            - nine_box: deep_pro
+            - gaps: {any: {skill: {in: [communication, strategic_thinking]}}}
+        recommend: [expert-leadership-program]
+        priority: 80
+        rationale: ...
+        source: seed 000
+
+See docs/rules.md for the whole language. All problems of all files are
+collected; nothing in a file is executed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import attrs
+
+from ..errors import Problem, did_you_mean
+from ..facts import PERSON_FACTS, SKILLS, FactSpec, spec_for
+from ..model import Rule, Target
+from . import located
+from .conditions import (
+    COMPARE_OPS,
+    ITEM_OPS,
+    ORDER_OPS,
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Contains,
+    ItemTest,
+    Items,
+    Node,
+    Not,
+    kind_of,
+)
+from .located import LMap, LSeq, Loc, loc_of
+
+HEADER_KEYS = ("ruleset", "version", "description", "rules")
+RULE_KEYS = ("id", "title", "when", "recommend", "priority", "suppresses", "rationale", "source")
+TARGETS = ("person", "manager")
+PRIORITY_RANGE = (0, 100)
+DEFAULT_PRIORITY = 50
+
+
+@attrs.frozen
+class RuleFile:
+    """One parsed rule file."""
+
+    path: str
+    ruleset: str
+    version: str
+    rules: tuple[Rule, ...]
+
+
+class _Reader:
+    """Collects problems for one file while building its rules."""
+
+    def __init__(self, file: str, interventions: Iterable[str], facts: dict[str, FactSpec]):
+        self.file = file
+        self.interventions = set(interventions)
+        self.facts = facts
+        self.problems: list[Problem] = []
+
+    def problem(self, loc: Loc, code: str, message: str) -> None:
+        self.problems.append(Problem(self.file, loc[0], loc[1], code, message))
+
+    # -- header and rules ---------------------------------------------------
+
+    def read(self, doc: Any) -> Optional[RuleFile]:
+        if not isinstance(doc, LMap):
+            self.problem(loc_of(doc), "E104", "a rule file must be a mapping with 'ruleset' and 'rules'")
+            return None
+        self._unknown_keys(doc, HEADER_KEYS)
+        name = doc.get("ruleset")
+        if not isinstance(name, str) or not name.strip():
+            self.problem(doc.loc, "E102", "missing 'ruleset': the name of this rule pack")
+            name = ""
+        version = str(doc.get("version", ""))
+        raw_rules = doc.get("rules")
+        if not isinstance(raw_rules, LSeq):
+            self.problem(doc.value_loc("rules") if "rules" in doc else doc.loc, "E102",
+                         "missing 'rules': a list of rules")
+            raw_rules = LSeq()
+        rules = []
+        for i, raw in enumerate(raw_rules):
+            rule = self.rule(raw, raw_rules.item_loc(i), name)
+            if rule is not None:
+                rules.append(rule)
+        return RuleFile(self.file, name, version, tuple(rules))
+
+    def _unknown_keys(self, m: LMap, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for key in m:
+            if key not in allowed:
+                self.problem(m.key_loc(key), "E103",
+                             f"unknown key '{key}'{did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}")
+
+    def rule(self, raw: Any, loc: Loc, ruleset: str) -> Optional[Rule]:
+        if not isinstance(raw, LMap):
+            self.problem(loc, "E104", "a rule must be a mapping with at least 'id', 'title' and 'recommend'")
+            return None
+        self._unknown_keys(raw, RULE_KEYS)
+        before = len(self.problems)
+        rule_id = raw.get("id")
+        if not isinstance(rule_id, str) or not rule_id.strip():
+            self.problem(raw.loc, "E102", "rule without 'id' (a unique name such as 'deep-pro-leadership')")
+            rule_id = f"<rule at line {raw.loc.line}>"
+        title = raw.get("title")
+        if not isinstance(title, str) or not title.strip():
+            self.problem(raw.loc, "E102", f"rule '{rule_id}' has no 'title'")
+            title = str(rule_id)
+        when: Node = Always(tuple(raw.loc))
+        if "when" in raw:
+            when = self.condition(raw["when"], raw.value_loc("when"))
+        recommend = self.targets(raw, rule_id)
+        priority = raw.get("priority", DEFAULT_PRIORITY)
+        if isinstance(priority, bool) or not isinstance(priority, int) or not (
+                PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]):
+            self.problem(raw.value_loc("priority"), "E104",
+                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
+            priority = DEFAULT_PRIORITY
+        suppresses = self.id_list(raw, "suppresses")
+        texts = {}
+        for key in ("rationale", "source"):
+            value = raw.get(key, "")
+            if not isinstance(value, str):
+                self.problem(raw.value_loc(key), "E104", f"'{key}' must be text")
+                value = ""
+            texts[key] = " ".join(value.split())
+        if len(self.problems) > before:
+            return None
+        return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
+                    priority=priority, suppresses=suppresses, rationale=texts["rationale"],
+                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset)
+
+    def check_intervention(self, value: Any, loc: Loc) -> bool:
+        if not isinstance(value, str):
+            self.problem(loc, "E104", f"an intervention id must be text, got {value!r}")
+            return False
+        if value not in self.interventions:
+            self.problem(loc, "E120", f"unknown intervention '{value}'{did_you_mean(value, self.interventions)}")
+            return False
+        return True
+
+    def targets(self, raw: LMap, rule_id: str) -> tuple[Target, ...]:
+        value = raw.get("recommend")
+        loc = raw.value_loc("recommend")
+        if value is None:
+            self.problem(raw.loc, "E102", f"rule '{rule_id}' has no 'recommend' (a list of intervention ids)")
+            return ()
+        if isinstance(value, (str, LMap)):
+            value, locs = [value], [loc]
+        elif isinstance(value, LSeq):
+            locs = [value.item_loc(i) for i in range(len(value))]
+        else:
+            self.problem(loc, "E104", "'recommend' must be a list of intervention ids")
+            return ()
+        if not value:
+            self.problem(loc, "E102", f"rule '{rule_id}' recommends nothing")
+        out = []
+        for item, item_loc in zip(value, locs):
+            if isinstance(item, LMap):
+                self._unknown_keys(item, ("intervention", "to"))
+                to = item.get("to", "person")
+                if to not in TARGETS:
+                    self.problem(item.value_loc("to"), "E122",
+                                 f"'to' must be one of {', '.join(TARGETS)}{did_you_mean(str(to), TARGETS)}")
+                    continue
+                if "intervention" not in item:
+                    self.problem(item.loc, "E102", "a recommend entry needs 'intervention'")
+                    continue
+                if self.check_intervention(item["intervention"], item.value_loc("intervention")):
+                    out.append(Target(item["intervention"], to))
+            elif self.check_intervention(item, item_loc):
+                out.append(Target(item))
+        return tuple(out)
+
+    def id_list(self, raw: LMap, key: str) -> tuple[str, ...]:
+        if key not in raw:
+            return ()
+        value = raw[key]
+        if isinstance(value, str):
+            value = LSeq([value])
+            value.item_locs = [raw.value_loc(key)]
+        if not isinstance(value, LSeq):
+            self.problem(raw.value_loc(key), "E104", f"'{key}' must be a list of intervention ids")
+            return ()
+        return tuple(v for i, v in enumerate(value) if self.check_intervention(v, value.item_loc(i)))
+
+    # -- conditions ---------------------------------------------------------
+
+    def condition(self, value: Any, loc: Loc) -> Node:
+        loc = loc_of(value, loc)
+        if isinstance(value, LSeq):
+            return All(tuple(self.condition(v, value.item_loc(i)) for i, v in enumerate(value)), tuple(loc))
+        if not isinstance(value, LMap) or not value:
+            self.problem(loc, "E104", "a condition must be a mapping such as 'performance: high' "
+                                      "or 'all: [...]', 'any: [...]', 'not: ...'")
+            return Always(tuple(loc))
+        parts: list[Node] = []
+        for key, sub in value.items():
+            kloc = value.key_loc(key)
+            vloc = value.value_loc(key)
+            if key in ("all", "any"):
+                if not isinstance(sub, LSeq) or not sub:
+                    self.problem(vloc, "E104", f"'{key}' must be a non-empty list of conditions")
+                    continue
+                items = tuple(self.condition(v, sub.item_loc(i)) for i, v in enumerate(sub))
+                parts.append(All(items, tuple(kloc)) if key == "all" else AnyOf(items, tuple(kloc)))
+            elif key == "not":
+                parts.append(Not(self.condition(sub, vloc), tuple(kloc)))
+            else:
+                parts.extend(self.fact_test(str(key), sub, kloc, vloc))
+        if len(parts) == 1:
+            return parts[0]
+        return All(tuple(parts), tuple(loc))
+
+    def fact_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        spec = spec_for(path, self.facts)
+        if spec is None:
+            known = [p for p in self.facts] + ["all", "any", "not", "extra.<name>"]
+            self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
+            return []
+        if spec.kind == "items":
+            return self.items_test(path, spec, value, kloc, vloc)
+        if spec.kind == "strlist":
+            return self.contains_test(path, value, kloc, vloc)
+        if not isinstance(value, LMap):
+            value_map = LMap({"eq": value})
+            value_map.loc = vloc
+            value_map.value_locs["eq"] = vloc
+            value_map.key_locs["eq"] = vloc
+            value = value_map
+        out: list[Node] = []
+        for op, expected in value.items():
+            oloc = value.key_loc(op)
+            checked = self.check_compare(path, spec, str(op), expected, oloc, value.value_loc(op))
+            if checked is not None:
+                out.append(Compare(path, str(op), checked, spec.values if spec.ordered else (), tuple(oloc)))
+        return out
+
+    def check_compare(self, path: str, spec: FactSpec, op: str, expected: Any, oloc: Loc,
+                      vloc: Loc, ops: tuple[str, ...] = COMPARE_OPS) -> Any:
+        """The expected value made plain, or None after reporting a problem."""
+        if op not in ops:
+            self.problem(oloc, "E111", f"unknown operator '{op}'{did_you_mean(op, ops)}; expected one of {', '.join(ops)}")
+            return None
+        if op == "exists":
+            if not isinstance(expected, bool):
+                self.problem(vloc, "E112", f"'exists' takes true or false, got {expected!r}")
+                return None
+            return expected
+        if op in ("in", "not_in"):
+            if not isinstance(expected, list) or not expected:
+                self.problem(vloc, "E112", f"'{op}' takes a non-empty list, got {expected!r}")
+                return None
+            values = [self.check_value(path, spec, op, v, vloc) for v in expected]
+            if any(v is None for v in values):
+                return None
+            if len({kind_of(v) for v in values}) > 1:
+                self.problem(vloc, "E112", f"the values of '{op}' for {path} must all be of one kind "
+                                           f"(all text, all numbers or all true/false)")
+                return None
+            return tuple(values)
+        if op == "between":
+            if not isinstance(expected, list) or len(expected) != 2:
+                self.problem(vloc, "E112", f"'between' takes two values [low, high], got {expected!r}")
+                return None
+            lo, hi = (self.check_value(path, spec, op, v, vloc) for v in expected)
+            if lo is None or hi is None:
+                return None
+            if spec.ordered:
+                if spec.values.index(lo) > spec.values.index(hi):
+                    self.problem(vloc, "E112", f"'between' needs the lower value first, got [{lo}, {hi}]")
+                    return None
+            elif lo > hi:
+                self.problem(vloc, "E112", f"'between' needs the lower value first, got [{lo}, {hi}]")
+                return None
+            return (lo, hi)
+        return self.check_value(path, spec, op, expected, vloc)
+
+    def check_value(self, path: str, spec: FactSpec, op: str, v: Any, vloc: Loc) -> Any:
+        ordering = op in ORDER_OPS or op == "between"
+        kind = kind_of(v)
+        if spec.kind == "enum":
+            if ordering and not spec.ordered:
+                self.problem(vloc, "E111", f"{path} has no order: use eq, ne, in or not_in")
+                return None
+            if v not in spec.values:
+                self.problem(vloc, "E112", f"{v!r} is not a value of {path}: expected one of "
+                                           f"{', '.join(spec.values)}{did_you_mean(str(v), spec.values)}")
+                return None
+            return v
+        if spec.kind in ("int", "float"):
+            if kind != "num":
+                self.problem(vloc, "E112", f"{path} is a number, got {v!r}")
+                return None
+            return v
+        if spec.kind == "bool":
+            if ordering:
+                self.problem(vloc, "E111", f"{path} is true or false: use eq or ne")
+                return None
+            if kind != "bool":
+                self.problem(vloc, "E112", f"{path} is true or false, got {v!r}")
+                return None
+            return v
+        if spec.kind == "str":
+            if ordering:
+                self.problem(vloc, "E111", f"{path} is text: use eq, ne, in or not_in")
+                return None
+            if kind != "str":
+                self.problem(vloc, "E112", f"{path} is text, got {v!r}")
+                return None
+            return v
+        # an organization's own fact (extra.*): any plain value
+        if kind == "other":
+            self.problem(vloc, "E112", f"{path} can be compared with text, a number or true/false, got {v!r}")
+            return None
+        if ordering and kind != "num":
+            self.problem(vloc, "E111", f"'{op}' compares numbers; {v!r} is not a number")
+            return None
+        return v
+
+    def items_test(self, path: str, spec: FactSpec, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        if not isinstance(value, LMap) or len(value) != 1 or next(iter(value)) not in ("any", "none"):
+            self.problem(vloc, "E104", f"{path} takes 'any: {{...}}' or 'none: {{...}}', e.g. "
+                                       f"'{path}: {{any: {{{next(iter(spec.item_fields))}: ...}}}}'")
+            return []
+        quant = next(iter(value))
+        where = value[quant]
+        wloc = value.value_loc(quant)
+        if where is None:
+            where = LMap()
+        if not isinstance(where, LMap):
+            self.problem(wloc, "E104", f"'{quant}' takes a mapping of item tests (or {{}} for any item at all)")
+            return []
+        tests: list[ItemTest] = []
+        fields = dict(spec.item_fields or {})
+        names = list(fields) + (["within_months"] if path == "history" else [])
+        for field, test in where.items():
+            floc, tloc = where.key_loc(field), where.value_loc(field)
+            if field == "within_months" and path == "history":
+                if kind_of(test) != "num" or test < 0:
+                    self.problem(tloc, "E112", f"'within_months' takes a number of months, got {test!r}")
+                    continue
+                tests.append(ItemTest("months_ago", "le", test))
+                continue
+            if field not in fields:
+                self.problem(floc, "E113", f"unknown field '{field}' of {path}{did_you_mean(str(field), names)}; "
+                                           f"expected one of {', '.join(names)}")
+                continue
+            fspec = fields[field]
+            if not isinstance(test, LMap):
+                test_map = LMap({"eq": test})
+                test_map.value_locs["eq"] = tloc
+                test_map.key_locs["eq"] = tloc
+                test = test_map
+            for op, expected in test.items():
+                checked = self.check_compare(f"{path}.{field}", fspec, str(op), expected,
+                                             test.key_loc(op), test.value_loc(op), ITEM_OPS)
+                if checked is None:
+                    continue
+                self.check_item_ids(path, field, checked, test.value_loc(op))
+                tests.append(ItemTest(field, str(op), checked, fspec.values if fspec.ordered else ()))
+        return [Items(path, quant, tuple(tests), tuple(kloc))]
+
+    def check_item_ids(self, path: str, field: str, value: Any, loc: Loc) -> None:
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if path == "history" and field == "intervention" and v not in self.interventions:
+                self.problem(loc, "E120", f"unknown intervention '{v}'{did_you_mean(v, self.interventions)}")
+            elif path == "gaps" and field == "skill" and v not in SKILLS and did_you_mean(v, SKILLS):
+                self.problem(loc, "E112", f"unknown skill '{v}'{did_you_mean(v, SKILLS)}")
+
+    def contains_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        if not isinstance(value, LMap) or list(value) != ["contains"]:
+            self.problem(vloc, "E104", f"{path} takes 'contains: <text>' or 'contains: [<text>, ...]'")
+            return []
+        wanted = value["contains"]
+        wanted = list(wanted) if isinstance(wanted, list) else [wanted]
+        if not wanted or any(not isinstance(w, str) for w in wanted):
+            self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
+            return []
+        return [Contains(path, tuple(wanted), tuple(kloc))]
+
+
+def parse_text(text: str, file: str, interventions: Iterable[str],
+               facts: dict[str, FactSpec] = PERSON_FACTS) -> tuple[Optional[RuleFile], list[Problem]]:
+    """Parse one rule file's text. Returns the file (None when unreadable) and its problems."""
+    try:
+        doc = located.load(text, file)
+    except located.YamlError as exc:
+        return None, [exc.problem]
+    return read_rule_doc(doc, file, interventions, facts)
+
+
+def read_rule_doc(doc: Any, file: str, interventions: Iterable[str],
+                  facts: dict[str, FactSpec] = PERSON_FACTS) -> tuple[Optional[RuleFile], list[Problem]]:
+    """Rules of an already loaded (located) YAML document, and their problems."""
+    reader = _Reader(file, interventions, facts)
+    parsed = reader.read(doc)
+    return parsed, reader.problems
+
+
+def check_unique_ids(files: Iterable[RuleFile]) -> list[Problem]:
+    """A problem for each rule id defined more than once across files."""
+    seen: dict[str, Rule] = {}
+    problems = []
+    for f in files:
+        for rule in f.rules:
+            if rule.id in seen:
+                first = seen[rule.id]
+                problems.append(Problem(rule.file, rule.line, 1, "E121",
+                                        f"duplicate rule id '{rule.id}' (first in {first.file}:{first.line})"))
+            else:
+                seen[rule.id] = rule
+    return problems
