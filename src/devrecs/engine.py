@@ -151,7 +151,8 @@ class Engine:
         return json.loads(self._compiled_text)
 
     def _hash(self) -> str:
-        h = hashlib.sha256(self._compiled_text.encode())
+        body = json.loads(self._compiled_text)[self.ruleset_name]   # without the per-engine name
+        h = hashlib.sha256(json.dumps(body, sort_keys=True).encode())
         for rule in self.rules:
             h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
                                  list(rule.suppresses), rule.rationale, rule.source]).encode())
@@ -164,11 +165,14 @@ class Engine:
     def _make_action(self, index: int):
         def action(c: Any) -> None:
             try:
-                for m in c.m:
-                    self._matches[m["pid"]].add(index)
+                self._on_match(index, c.m)
             except BaseException as exc:  # durable would keep it in session state
                 self._action_error.append(exc)
         return action
+
+    def _on_match(self, index: int, matched: Sequence[Mapping[str, Any]]) -> None:
+        for m in matched:
+            self._matches[m["pid"]].add(index)
 
     def _seen(self, c: Any) -> None:
         return None

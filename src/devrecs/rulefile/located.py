@@ -74,7 +74,12 @@ class YamlError(Exception):
         super().__init__(str(problem))
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:merge"}
+
+
 def _build(node: yaml.Node, constructor: SafeConstructor, file: str) -> Any:
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise YamlError(Problem(file, *_loc(node), "E100", f"YAML tag '{node.tag}' is not allowed in rule files"))
     if isinstance(node, yaml.MappingNode):
         out = LMap()
         out.loc = _loc(node)

@@ -53,6 +53,9 @@ RULE_KEYS = ("id", "title", "when", "recommend", "priority", "suppresses", "rati
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
+# operator spellings from other rule languages, and ours
+_OP_HINTS = {"gte": "ge", "lte": "le", "neq": "ne", "==": "eq", "!=": "ne", "<": "lt", "<=": "le",
+             ">": "gt", ">=": "ge", "nin": "not_in", "ex": "exists"}
 
 
 @attrs.frozen
@@ -256,7 +259,8 @@ class _Reader:
                       vloc: Loc, ops: tuple[str, ...] = COMPARE_OPS) -> Any:
         """The expected value made plain, or None after reporting a problem."""
         if op not in ops:
-            self.problem(oloc, "E111", f"unknown operator '{op}'{did_you_mean(op, ops)}; expected one of {', '.join(ops)}")
+            hint = f" (did you mean '{_OP_HINTS[op]}'?)" if op in _OP_HINTS else did_you_mean(op, ops)
+            self.problem(oloc, "E111", f"unknown operator '{op}'{hint}; expected one of {', '.join(ops)}")
             return None
         if op == "exists":
             if not isinstance(expected, bool):

@@ -1,0 +1,135 @@
+"""The devrecs command line: a thin layer over the library.
+
+Exit codes: 0 success; 2 a usage, rule-file or input error (one line per
+problem, never a traceback).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import textwrap
+from typing import Any, Optional, Sequence
+
+import click
+
+from .engine import Engine
+from .errors import DevrecsError
+from .model import Person, Recommendation
+from .peoplefile import PeopleFile, read_people_file, sample_file
+
+PROPOSAL_NOTE = ("Recommendations are proposals for a person to review with the employee, "
+                 "not decisions.")
+
+
+class _Fail(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _engine(rules: Sequence[str], cap: Optional[int], as_of: Optional[dt.date]) -> Engine:
+    try:
+        if rules:
+            return Engine.from_paths(rules, cap=cap, as_of=as_of)
+        return Engine.default(cap=cap, as_of=as_of)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _people(people_file: Optional[str], sample: bool) -> PeopleFile:
+    if sample == bool(people_file):
+        raise click.UsageError("give a PEOPLE_FILE or --sample (one of them)")
+    try:
+        return sample_file() if sample else read_people_file(people_file)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _as_of(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+
+
+rules_option = click.option("--rules", "rules", multiple=True, type=click.Path(),
+                            help="Rule file or folder (repeatable). Default: the built-in packs.")
+sample_option = click.option("--sample", is_flag=True, help="Use the built-in sample organization.")
+as_of_option = click.option("--as-of", "as_of", help="Date history and cooldowns are measured from "
+                                                     "(default: the file's as_of, else today).")
+
+
+@click.group()
+@click.version_option(package_name="devrecs")
+def cli() -> None:
+    """devrecs: which development each person should get, and why."""
+
+
+@cli.command()
+@click.argument("people_file", required=False, type=click.Path())
+@sample_option
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--cap", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Most items a person gets for themself.")
+@as_of_option
+def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], fmt: str,
+              cap: int, as_of: Optional[str]) -> None:
+    """Recommend development for every person in PEOPLE_FILE (YAML, JSON or JSONL)."""
+    source = _people(people_file, sample)
+    day = _as_of(as_of) or source.as_of
+    engine = _engine(rules, cap, day)
+    try:
+        people = list(source.people())
+        results = list(engine.recommend_many(people))
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    if fmt == "json":
+        out = [{"person": p.id, "recommendations": [_rec_json(r) for r in recs]} for p, recs in results]
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(_table(results))
+
+
+def _rec_json(r: Recommendation) -> dict:
+    d = r.to_dict()
+    return {k: d[k] for k in ("intervention", "subject", "rules", "priority", "rationale", "evidence")}
+
+
+def _table(results: list[tuple[Person, list[Recommendation]]]) -> str:
+    width = 100
+    lines = []
+    for person, recs in results:
+        head = person.id + (f"  {person.name}" if person.name else "")
+        lines.append(head)
+        if not recs:
+            lines.append("    (no recommendation)")
+        for n, r in enumerate(recs, 1):
+            who = "" if r.subject == person.id else f"  [for manager {r.subject}]"
+            lines.append(f"  {n}. {r.intervention} ({r.priority}){who}")
+            why = "; ".join(r.rationale) or r.title
+            lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
+        lines.append("")
+    lines.append(PROPOSAL_NOTE)
+    return "\n".join(lines)
+
+
+@cli.command("compile")
+@click.argument("rules", nargs=-1, type=click.Path())
+def compile_cmd(rules: tuple[str, ...]) -> None:
+    """Print the durable-rules JSON that RULES (default: the built-in packs) compile to."""
+    engine = _engine(rules, None, None)
+    click.echo(json.dumps(engine.compiled, indent=2, sort_keys=True))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    cli(prog_name="devrecs")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
