@@ -112,7 +112,7 @@ def _table(results: list[tuple[Person, list[Recommendation]]]) -> str:
         for n, r in enumerate(recs, 1):
             who = "" if r.subject == person.id else f"  [for manager {r.subject}]"
             lines.append(f"  {n}. {r.intervention} ({r.priority}){who}")
-            why = "; ".join(r.rationale) or r.title
+            why = " ".join(r.rationale) or r.title
             lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
         lines.append("")
     lines.append(PROPOSAL_NOTE)

@@ -98,7 +98,11 @@ class Engine:
                                                       cap=self.chunk_size)
         self._compiled_text = json.dumps(compiled, sort_keys=True)
         self._build_fact = fact_builder(self._layout, PERSON_FACTS)
-        self._rule_by_name = dict(zip(names, self.rules))
+        # per rule, each leaf with its readable test (negated leaves say so), worked out once
+        self._leaf_tests = {
+            rule.id: [(leaf, leaf.describe() if negation_polarity(rule.when, leaf) else f"not: {leaf.describe()}",
+                       bool(negation_polarity(rule.when, leaf))) for leaf in leaves(rule.when)]
+            for rule in self.rules}
         self._lock = threading.Lock()
         self._matches: dict[int, set[int]] = {}
         self._action_error: list[BaseException] = []
@@ -205,17 +209,16 @@ class Engine:
 
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date) -> Evaluation:
         fired = tuple(self.rules[i] for i in sorted(fired_indexes))
-        get = lambda path: fact_value(person, path, as_of)  # noqa: E731
+        values: dict[str, Any] = {}
+
+        def get(path: str) -> Any:
+            if path not in values:
+                values[path] = fact_value(person, path, as_of)
+            return values[path]
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
-            out = []
-            for leaf in leaves(rule.when):
-                held = leaf_holds(leaf, get)
-                test = leaf.describe()
-                if not negation_polarity(rule.when, leaf):
-                    test, held = f"not: {test}", not held
-                out.append(Evidence(rule.id, leaf.path, test, get(leaf.path), held))
-            return tuple(out)
+            return tuple(Evidence(rule.id, leaf.path, test, get(leaf.path), leaf_holds(leaf, get) == positive)
+                         for leaf, test, positive in self._leaf_tests[rule.id])
 
         resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
                              cap=self.cap, ruleset_hash=self.ruleset_hash)
