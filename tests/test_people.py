@@ -57,3 +57,16 @@ def test_given_career_stage_wins_over_tenure():
 def test_nine_box(perf, pot, cell):
     assert person_from_dict({"id": "x", "performance": perf, "potential": pot}).nine_box == cell
     assert person_from_dict({"id": "x", "performance": perf}).nine_box is None
+
+
+def test_missing_item_field_is_named_once():
+    assert "field 'gaps[0].severity' is required" in error_of({"id": "x", "gaps": [{"skill": "vision"}]})
+
+
+def test_an_impossible_unquoted_date_in_a_people_file_is_a_clear_error(tmp_path):
+    from devrecs.errors import DevrecsError
+    from devrecs.peoplefile import read_people_file
+    f = tmp_path / "p.yaml"
+    f.write_text("- id: a\n  history: [{intervention: mentoring, date: 2025-13-01, outcome: completed}]\n")
+    with pytest.raises(DevrecsError, match="not a real date"):
+        read_people_file(f)

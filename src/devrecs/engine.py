@@ -39,7 +39,7 @@ from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
-from .rulefile.conditions import holds, leaf_holds, leaves, negation_polarity
+from .rulefile.conditions import All, Always, AnyOf, Not, holds, leaf_holds
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -62,6 +62,20 @@ class _SyncHost(durable_engine.Host):
 
     def get_action(self, action_name: str) -> Any:
         return self._actions[action_name]
+
+
+def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
+    """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
+    if isinstance(node, All):
+        return [t for n in node.items for t in _leaf_tests(n, positive, certain and positive)]
+    if isinstance(node, AnyOf):
+        return [t for n in node.items for t in _leaf_tests(n, positive, certain and not positive)]
+    if isinstance(node, Not):
+        return _leaf_tests(node.item, not positive, certain)
+    if isinstance(node, Always):
+        return []
+    text = node.describe() if positive else f"not: {node.describe()}"
+    return [(node, text, positive, certain)]
 
 
 @attrs.frozen
@@ -98,11 +112,9 @@ class Engine:
                                                       cap=self.chunk_size)
         self._compiled_text = json.dumps(compiled, sort_keys=True)
         self._build_fact = fact_builder(self._layout, PERSON_FACTS)
-        # per rule, each leaf with its readable test (negated leaves say so), worked out once
-        self._leaf_tests = {
-            rule.id: [(leaf, leaf.describe() if negation_polarity(rule.when, leaf) else f"not: {leaf.describe()}",
-                       bool(negation_polarity(rule.when, leaf))) for leaf in leaves(rule.when)]
-            for rule in self.rules}
+        # per rule, each leaf with its readable test (negated leaves say so), worked out once;
+        # a leaf reached only through "all" holds whenever its rule fired
+        self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
         self._lock = threading.Lock()
         self._matches: dict[int, set[int]] = {}
         self._action_error: list[BaseException] = []
@@ -217,8 +229,9 @@ class Engine:
             return values[path]
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
-            return tuple(Evidence(rule.id, leaf.path, test, get(leaf.path), leaf_holds(leaf, get) == positive)
-                         for leaf, test, positive in self._leaf_tests[rule.id])
+            return tuple(Evidence(rule.id, leaf.path, test, get(leaf.path),
+                                  True if certain else leaf_holds(leaf, get) == positive)
+                         for leaf, test, positive, certain in self._leaf_tests[rule.id])
 
         resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
                              cap=self.cap, ruleset_hash=self.ruleset_hash)

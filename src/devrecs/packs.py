@@ -9,7 +9,6 @@ the two.
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
@@ -28,10 +27,11 @@ PathLike = Union[str, Path]
 
 def default_rules_dir() -> Path:
     """The folder of the built-in packs (the repository's top-level rules/, shipped in the wheel)."""
-    try:
-        return Path(str(importlib.resources.files("devrecs.rules")))
-    except ModuleNotFoundError:  # an editable install: the checkout's rules/ folder
-        return Path(__file__).resolve().parents[2] / "rules"
+    here = Path(__file__).resolve().parent
+    installed = here / "rules"               # a wheel install: devrecs/rules/
+    if installed.is_dir():
+        return installed
+    return here.parents[1] / "rules"         # an editable install: the checkout's rules/
 
 
 @attrs.frozen

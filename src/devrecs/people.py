@@ -178,7 +178,9 @@ def _messages(exc: BaseException, path: str = "") -> list[str]:
             out.extend(_messages(sub, sub_path))
         return out
     if isinstance(exc, KeyError):
-        return [f"field '{path}.{exc.args[0]}' is required" if path else f"field '{exc.args[0]}' is required"]
+        key = str(exc.args[0])
+        full = path if path.split(".")[-1] == key else (f"{path}.{key}" if path else key)
+        return [f"field '{full}' is required"]
     if isinstance(exc, _Bad):
         return [f"field '{path}': {exc}"]
     if isinstance(exc, (TypeError, ValueError, AttributeError)):

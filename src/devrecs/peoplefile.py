@@ -80,6 +80,9 @@ def parse_people_text(text: str, label: str, jsonl: bool = False) -> PeopleFile:
             mark = getattr(exc, "problem_mark", None)
             where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
             raise DevrecsError(f"{label}{where}: not valid YAML or JSON ({getattr(exc, 'problem', exc)})") from None
+        except ValueError as exc:  # e.g. an unquoted date that does not exist: 2025-13-01
+            raise DevrecsError(f"{label}: a value YAML reads as a date is not a real date ({exc}); "
+                               f"write dates as YYYY-MM-DD") from None
     as_of = None
     if isinstance(doc, dict):
         if "as_of" in doc:

@@ -79,7 +79,7 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
                 subject = person.id
             cand = candidates.setdefault((target.intervention, subject),
                                          _Candidate(target.intervention, subject, []))
-            if rule not in cand.rules:
+            if all(r.id != rule.id for r in cand.rules):
                 cand.rules.append(rule)
 
     suppressed_by: dict[str, str] = {}

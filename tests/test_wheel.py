@@ -1,0 +1,35 @@
+"""The wheel carries the default rule packs and the sample as package data."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_rules_and_sample_and_finds_them_when_installed(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-w", str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("devrecs-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "devrecs/rules/catalog.yaml" in names
+    assert "devrecs/data/sample.yaml" in names
+    shipped = {Path(n).name for n in names if n.startswith("devrecs/rules/")}
+    assert shipped == {p.name for p in (ROOT / "rules").glob("*.yaml")}
+    # install it into a fresh folder (its dependencies come from this environment) and use it
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    code = ("import devrecs, devrecs.packs as p; e = devrecs.Engine.default(); "
+            "print(devrecs.__file__); print(p.default_rules_dir()); print(len(e.catalog), len(e.rules))")
+    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+                         check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split("\n")
+    assert out[0].startswith(str(target)) and out[1].startswith(str(target))
+    catalog_size, rule_count = map(int, out[2].split())
+    assert catalog_size >= 41 and rule_count == len(devrecs_rules())
+
+
+def devrecs_rules():
+    import devrecs
+    return devrecs.Engine.default().rules
