@@ -78,21 +78,42 @@ def cli() -> None:
 @click.option("--cap", type=click.IntRange(min=0), default=5, show_default=True,
               help="Most items a person gets for themself.")
 @as_of_option
+@click.option("--org", "whole_org", is_flag=True,
+              help="Also recommend to managers (for their teams) and to the organization.")
+@click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Open leadership positions (with --org).")
 def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], fmt: str,
-              cap: int, as_of: Optional[str]) -> None:
+              cap: int, as_of: Optional[str], whole_org: bool, open_positions: int) -> None:
     """Recommend development for every person in PEOPLE_FILE (YAML, JSON or JSONL)."""
     source = _people(people_file, sample)
     day = _as_of(as_of) or source.as_of
     engine = _engine(rules, cap, day)
     try:
         people = list(source.people())
-        results = list(engine.recommend_many(people))
+        if whole_org:
+            result = engine.recommend_organization(people, open_leadership_positions=open_positions)
+            results = result.people
+        else:
+            results = list(engine.recommend_many(people))
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
+    rows = [{"person": p.id, "recommendations": [_rec_json(r) for r in recs]} for p, recs in results]
     if fmt == "json":
-        out = [{"person": p.id, "recommendations": [_rec_json(r) for r in recs]} for p, recs in results]
+        if whole_org:
+            out: Any = {
+                "organization": {"facts": result.organization_facts,
+                                 "recommendations": [_rec_json(r) for r in result.organization]},
+                "teams": [{"manager": m, "facts": result.team_facts[m],
+                           "recommendations": [_rec_json(r) for r in recs]}
+                          for m, recs in result.teams.items()],
+                "people": rows,
+            }
+        else:
+            out = rows
         click.echo(json.dumps(out, indent=2))
         return
+    if whole_org:
+        click.echo(_org_table(result))
     click.echo(_table(results))
 
 
@@ -116,6 +137,36 @@ def _table(results: list[tuple[Person, list[Recommendation]]]) -> str:
             lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
         lines.append("")
     lines.append(PROPOSAL_NOTE)
+    return "\n".join(lines)
+
+
+def _org_table(result: Any) -> str:
+    f = result.organization_facts
+    share = f.get("share_ic_developing")
+    story = f"{f['headcount']} people: {f['ics']} individual contributors, {f['managers']} managers."
+    if share is not None:
+        story += (f" {share:.0%} of individual contributors had development in the last year (seed 001: "
+                  f"only 22% of organisations have a formal programme for them).")
+    story += (f" {f['graduates_waiting']} pipeline graduates wait for a seat (longest "
+              f"{f['graduates_waiting_max_months']} months); {f['open_leadership_positions']} open "
+              f"leadership positions; {f['stagnant_leaders']} leaders long in role with low engagement.")
+    lines = ["ORGANIZATION", ""] + textwrap.wrap(story, 96, initial_indent="  ", subsequent_indent="  ")
+    lines.append("")
+    for n, r in enumerate(result.organization, 1):
+        lines.append(f"  {n}. {r.intervention} ({r.priority})")
+        lines.extend(textwrap.wrap(" ".join(r.rationale) or r.title, 96, initial_indent="       ",
+                                   subsequent_indent="       "))
+    lines += ["", "TEAMS", ""]
+    teams = [(m, recs) for m, recs in result.teams.items() if recs]
+    if not teams:
+        lines.append("  (no team recommendation)")
+    for manager, recs in teams:
+        facts = result.team_facts[manager]
+        lines.append(f"  manager {manager}: {facts['reports']} reports, {facts['high_flight_risk_reports']} at "
+                     f"high flight risk, {facts['low_engagement_reports']} with low engagement")
+        for r in recs:
+            lines.append(f"    - {r.intervention} ({r.priority})")
+    lines += ["", "PEOPLE", ""]
     return "\n".join(lines)
 
 

@@ -31,9 +31,10 @@ import attrs
 import durable_rules_engine
 from durable import engine as durable_engine
 
+from . import org
 from .catalog import Catalog
 from .errors import Problem, RuleFileError
-from .facts import PERSON_FACTS, fact_value
+from .facts import SCOPE_MARKS, SCOPES, fact_value
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
@@ -79,6 +80,17 @@ def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[
 
 
 @attrs.frozen
+class OrganizationResult:
+    """What ``recommend_organization`` found, at each level."""
+
+    people: list            # [(Person, [Recommendation])] in input order
+    teams: dict             # manager id -> [Recommendation] (subject: that manager)
+    organization: list      # [Recommendation] (subject: "organization")
+    team_facts: dict        # manager id -> team facts
+    organization_facts: dict
+
+
+@attrs.frozen
 class Evaluation:
     """Everything the engine decided for one person (explanations read it)."""
 
@@ -108,10 +120,27 @@ class Engine:
         self.as_of = as_of
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
-        compiled, self._layout, names = compile_rules(self.ruleset_name, self.rules, PERSON_FACTS,
-                                                      cap=self.chunk_size)
+        compiled: dict = {}
+        actions: dict[str, Any] = {}
+        self._actions_by_rule: dict[int, str] = {}
+        self._builders = {}
+        self._rulesets = {}
+        for scope, facts in SCOPES.items():
+            indexes = [i for i, r in enumerate(self.rules) if r.scope == scope]
+            if scope != "person" and not indexes:
+                continue
+            name = self.ruleset_name if scope == "person" else f"{self.ruleset_name}_{scope}"
+            prefix = {"person": "r", "team": "t", "organization": "o"}[scope]
+            body, layout, names = compile_rules(name, [self.rules[i] for i in indexes], facts,
+                                                cap=self.chunk_size, mark=SCOPE_MARKS[scope], prefix=prefix)
+            compiled.update(body)
+            self._rulesets[scope] = name
+            self._builders[scope] = fact_builder(layout, facts)
+            for action_name, index in zip(names, indexes):
+                actions[action_name] = self._make_action(index)
+                self._actions_by_rule[index] = action_name
+            actions[f"{prefix}seen"] = self._seen
         self._compiled_text = json.dumps(compiled, sort_keys=True)
-        self._build_fact = fact_builder(self._layout, PERSON_FACTS)
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
@@ -119,8 +148,6 @@ class Engine:
         self._matches: dict[int, set[int]] = {}
         self._action_error: list[BaseException] = []
         self._sessions = itertools.count(1)
-        actions = {name: self._make_action(i) for i, name in enumerate(names)}
-        actions["seen"] = self._seen
         self._host = _SyncHost(actions)
         try:
             self._host.set_rulesets(copy.deepcopy(compiled))
@@ -145,11 +172,11 @@ class Engine:
 
     def _too_complex(self, compiled: dict) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        body = compiled[self.ruleset_name]
         problems = []
         for i, rule in enumerate(self.rules):
-            mine = {k: {kk: vv for kk, vv in v.items() if kk != "run"} for k, v in body.items()
-                    if v["run"] == f"r{i}"}
+            action = self._actions_by_rule[i]
+            mine = {k: {kk: vv for kk, vv in v.items() if kk != "run"}
+                    for body in compiled.values() for k, v in body.items() if v["run"] == action}
             try:
                 durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
             except Exception:
@@ -167,8 +194,8 @@ class Engine:
         return json.loads(self._compiled_text)
 
     def _hash(self) -> str:
-        body = json.loads(self._compiled_text)[self.ruleset_name]   # without the per-engine name
-        h = hashlib.sha256(json.dumps(body, sort_keys=True).encode())
+        compiled = json.loads(self._compiled_text)   # hashed without the per-engine names
+        h = hashlib.sha256(json.dumps([compiled[n] for n in self._rulesets.values()], sort_keys=True).encode())
         for rule in self.rules:
             h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
                                  list(rule.suppresses), rule.rationale, rule.source]).encode())
@@ -197,35 +224,44 @@ class Engine:
 
     def _match(self, people: Sequence[Person], as_of: dt.date) -> list[set[int]]:
         """For each person, the indexes of the rules whose conditions hold (via durable)."""
-        facts = []
-        for pid, person in enumerate(people):
-            facts.append(self._build_fact(lambda path, p=person: fact_value(p, path, as_of), pid))
+        return self._match_facts("person", [lambda path, p=p: fact_value(p, path, as_of) for p in people])
+
+    def _match_facts(self, scope: str, getters: Sequence[Any]) -> list[set[int]]:
+        """For each subject (a fact getter), the indexes of the rules of ``scope`` that hold."""
+        if scope not in self._rulesets:
+            return [set() for _ in getters]
+        build, mark = self._builders[scope], SCOPE_MARKS[scope]
+        facts = [build(get, pid, mark) for pid, get in enumerate(getters)]
+        name = self._rulesets[scope]
         with self._lock:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            self._matches = {pid: set() for pid in range(len(people))}
+            self._matches = {pid: set() for pid in range(len(facts))}
             self._action_error = []
             try:
-                self._host.assert_facts(self.ruleset_name, facts)
+                self._host.assert_facts(name, facts)
             finally:
-                self._host.delete_state(self.ruleset_name, sid)
+                self._host.delete_state(name, sid)
             if self._action_error:
                 raise self._action_error[0]
             matches = self._matches
             self._matches = {}
-        return [matches[pid] for pid in range(len(people))]
+        return [matches[pid] for pid in range(len(facts))]
 
     def _as_of(self, as_of: Optional[dt.date]) -> dt.date:
         return as_of or self.as_of or dt.date.today()
 
-    def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date) -> Evaluation:
+    def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
+                  read: Optional[Any] = None, cap: Any = "engine") -> Evaluation:
+        """Resolve what fired. ``read(path)`` gives fact values (default: the person's)."""
         fired = tuple(self.rules[i] for i in sorted(fired_indexes))
         values: dict[str, Any] = {}
+        read = read or (lambda path: fact_value(person, path, as_of))
 
         def get(path: str) -> Any:
             if path not in values:
-                values[path] = fact_value(person, path, as_of)
+                values[path] = read(path)
             return values[path]
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
@@ -234,7 +270,7 @@ class Engine:
                          for leaf, test, positive, certain in self._leaf_tests[rule.id])
 
         resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
-                             cap=self.cap, ruleset_hash=self.ruleset_hash)
+                             cap=self.cap if cap == "engine" else cap, ruleset_hash=self.ruleset_hash)
         return Evaluation(person, fired, resolution, as_of)
 
     # -- public API -------------------------------------------------------------
@@ -262,6 +298,35 @@ class Engine:
             for person, fired in zip(chunk, self._match(chunk, day)):
                 yield person, self._evaluate(person, fired, day).recommendations
 
+    def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
+                               open_leadership_positions: int = 0) -> "OrganizationResult":
+        """Person, team (to each manager) and organization recommendations for a population.
+
+        Team and organization facts are computed from the people (org.py);
+        ``open_leadership_positions`` is the one organization fact people cannot tell.
+        """
+        day = self._as_of(as_of)
+        collected = org.OrgFacts(day, open_leadership_positions)
+
+        def counted() -> Iterator[PersonLike]:
+            for p in people:
+                person = person_from_dict(p)
+                collected.add(person)
+                yield person
+
+        person_results = list(self.recommend_many(counted(), day))
+        team_facts = collected.team_facts()
+        teams = self._group("team", team_facts, day)
+        org_facts = collected.organization_facts()
+        (organization,) = self._group("organization", {"organization": org_facts}, day).values() or [[]]
+        return OrganizationResult(person_results, teams, list(organization), team_facts, org_facts)
+
+    def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
+        ids = list(subjects)
+        fired = self._match_facts(scope, [subjects[i].get for i in ids])
+        return {i: self._evaluate(Person(id=i), f, day, read=subjects[i].get, cap=None).recommendations
+                for i, f in zip(ids, fired)}
+
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
         """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
         p = person_from_dict(person)
@@ -276,4 +341,4 @@ class Engine:
         return [[self.rules[i].id for i in sorted(m)] for m in self._match(ps, day)]
 
 
-__all__ = ["Engine", "Evaluation"]
+__all__ = ["Engine", "Evaluation", "OrganizationResult"]

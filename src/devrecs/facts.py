@@ -110,7 +110,7 @@ def spec_for(path: str, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[F
     """The spec of a path, or None when it is not a known fact."""
     if path in facts:
         return facts[path]
-    if path.startswith("extra.") and len(path) > len("extra."):
+    if facts is PERSON_FACTS and path.startswith("extra.") and len(path) > len("extra."):
         return EXTRA_SPEC
     return None
 
@@ -153,3 +153,42 @@ def fact_value(person: Person, path: str, as_of: dt.date) -> Any:
             return None
         return _scalar(getattr(person.pipeline, path[len("pipeline."):]))
     return _scalar(getattr(person, path))
+
+
+# Facts of a manager's team (scope "team"), computed by org.team_facts from
+# the people who report to that manager. The recommendation goes to the manager.
+TEAM_FACTS: dict[str, FactSpec] = {
+    "manager_id": FactSpec("str", changeable=False, doc="the team's manager"),
+    "reports": FactSpec("int", doc="direct reports"),
+    "ic_reports": FactSpec("int", doc="direct reports on the individual contributor track"),
+    "high_flight_risk_reports": FactSpec("int", doc="direct reports with flight_risk high"),
+    "low_engagement_reports": FactSpec("int", doc="direct reports with engagement low"),
+    "share_low_engagement": FactSpec("float", doc="share (0-1) of direct reports with engagement low"),
+    "high_potential_ics": FactSpec("int", doc="IC reports rated potential high"),
+    "graduates_waiting": FactSpec("int", doc="reports who graduated the pipeline and wait for a seat"),
+    "share_ic_developing": FactSpec("float", doc="share (0-1) of IC reports with development in the last 12 months"),
+    "manager_months_in_role": FactSpec("int", changeable=False),
+    "manager_engagement": _enum(Rating, ordered=True),
+}
+
+# Facts of the whole organization (scope "organization"), computed by
+# org.organization_facts; open_leadership_positions is supplied by the caller.
+ORG_FACTS: dict[str, FactSpec] = {
+    "headcount": FactSpec("int"),
+    "ics": FactSpec("int", doc="people on the individual contributor track"),
+    "managers": FactSpec("int", doc="people on the manager track"),
+    "high_potential_ics": FactSpec("int"),
+    "senior_ics": FactSpec("int", doc="ICs at level 4 or above: people who advanced without managing"),
+    "share_ic_technical_aspiration": FactSpec("float", doc="share (0-1) of ICs who want a technical path"),
+    "share_ic_developing": FactSpec("float", doc="share (0-1) of ICs with development in the last 12 months"),
+    "graduates_waiting": FactSpec("int", doc="pipeline graduates without a leadership seat"),
+    "graduates_waiting_max_months": FactSpec("int"),
+    "open_leadership_positions": FactSpec("int", doc="supplied by the caller (default 0)"),
+    "stagnant_leaders": FactSpec("int", doc="managers 60+ months in role with low engagement"),
+    "flight_risk_hotspots": FactSpec("int", doc="managers with 3 or more high-flight-risk reports"),
+}
+
+SCOPES: dict[str, dict[str, FactSpec]] = {"person": PERSON_FACTS, "team": TEAM_FACTS,
+                                          "organization": ORG_FACTS}
+# the fact-type mark every compiled rule of a scope tests (durable matches only facts carrying it)
+SCOPE_MARKS = {"person": 1, "team": 2, "organization": 3}

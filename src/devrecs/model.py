@@ -181,6 +181,7 @@ class Rule:
     file: str = ""
     line: int = 0
     ruleset: str = ""
+    scope: str = "person"    # person | team (subject: the manager) | organization
 
 
 @attrs.frozen

@@ -1,6 +1,6 @@
 """Compile condition trees to durable-rules JSON, and lay out the facts to post.
 
-Each person becomes ONE flat fact: ``{"t": 1, "pid": <n>, <key>: <value>, ...}``
+Each person (team, organization) becomes ONE flat fact: ``{"t": 1, "pid": <n>, <key>: <value>, ...}``
 holding only the facts the rules read. Lists (gaps, history, interests) are
 arrays inside that fact, so people posted in one session never match each
 other's facts.
@@ -22,7 +22,8 @@ durable-rules quirks handled here (each has a test in tests/test_durable_quirks.
   inside an expression, so negations are pushed down to the leaves with
   "missing" made explicit (``$nex``);
 - the session state is matched against rules too, so every rule also
-  requires ``t == 1``, which only person facts carry.
+  requires ``t`` to be its scope's mark (1 person, 2 team, 3 organization),
+  which only posted facts carry.
 """
 
 from __future__ import annotations
@@ -51,8 +52,7 @@ from .conditions import (
     leaves,
 )
 
-PERSON_MARK = {"t": 1}
-FALSE = {"$nex": {"t": 1}}   # never true of a person fact
+FALSE = {"$nex": {"t": 1}}   # never true: every posted fact carries t
 MISSING, UNKNOWN = 0, 1      # item text codes; known text starts at 2
 _NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in", "not_in": "in"}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
@@ -370,14 +370,14 @@ class _Compiler:
         return {"$or": [{"$nex": {key: 1}}, {"$iall": {key: inner[0] if len(inner) == 1 else {"$and": inner}}}]}
 
 
-def rule_expressions(rule: Rule, layout: FactLayout, facts: dict[str, FactSpec]) -> list[dict]:
+def rule_expressions(rule: Rule, layout: FactLayout, facts: dict[str, FactSpec], mark: int = 1) -> list[dict]:
     """The durable expressions of one rule, one per top-level alternative (so each
-    stays small), each guarded so that only person facts match."""
+    stays small), each guarded so that only facts of the rule's kind (``t == mark``) match."""
     body = _Compiler(layout, facts).expr(rule.when)
     if body is None:
-        return [dict(PERSON_MARK)]
+        return [{"t": mark}]
     alts = _alternatives(body)
-    return [{"$and": [dict(PERSON_MARK), alt]} for alt in alts]
+    return [{"$and": [{"t": mark}, alt]} for alt in alts]
 
 
 def _alternatives(expr: dict) -> list[dict]:
@@ -388,7 +388,7 @@ def _alternatives(expr: dict) -> list[dict]:
 
 
 def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
-                  cap: int) -> tuple[dict, FactLayout, list[str]]:
+                  cap: int, mark: int = 1, prefix: str = "r") -> tuple[dict, FactLayout, list[str]]:
     """durable-rules JSON for ``rules`` under ruleset ``name``.
 
     Returns the JSON (with ``run`` keys naming actions), the fact layout,
@@ -410,13 +410,13 @@ def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
     body: dict[str, Any] = {}
     names = []
     for i, rule in enumerate(rules):
-        rname = f"r{i}"
-        exprs = rule_expressions(rule, layout, facts)
+        rname = f"{prefix}{i}"
+        exprs = rule_expressions(rule, layout, facts, mark)
         for k, expr in enumerate(exprs):
             key = rname if len(exprs) == 1 else f"{rname}_{k}"
             body[key] = {"all": [{"m": expr}], "run": rname, "cap": cap}
         names.append(rname)
-    body["seen"] = {"all": [{"m": dict(PERSON_MARK)}], "run": "seen", "cap": cap}
+    body["seen"] = {"all": [{"m": {"t": mark}}], "run": f"{prefix}seen", "cap": cap}
     return {name: body}, layout, names
 
 
@@ -431,8 +431,8 @@ def fact_builder(layout: FactLayout, facts: dict[str, FactSpec]):
     contains = [(path, key, layout.symbols.get((path, ""), {})) for path, key in layout.lists.items()]
     codecs = list(layout.codecs.values())
 
-    def build(get, pid: int) -> dict:
-        fact = {"t": 1, "pid": pid}
+    def build(get, pid: int, mark: int = 1) -> dict:
+        fact = {"t": mark, "pid": pid}
         for path, key in scalar:
             value = get(path)
             if value is not None:

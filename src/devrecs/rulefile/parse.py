@@ -28,7 +28,7 @@ from typing import Any, Iterable, Optional
 import attrs
 
 from ..errors import Problem, did_you_mean
-from ..facts import PERSON_FACTS, SKILLS, FactSpec, spec_for
+from ..facts import PERSON_FACTS, SCOPES, SKILLS, FactSpec, spec_for
 from ..model import Rule, Target
 from . import located
 from .conditions import (
@@ -49,7 +49,7 @@ from .conditions import (
 from .located import LMap, LSeq, Loc, loc_of
 
 HEADER_KEYS = ("ruleset", "version", "description", "rules")
-RULE_KEYS = ("id", "title", "when", "recommend", "priority", "suppresses", "rationale", "source")
+RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
@@ -75,6 +75,7 @@ class _Reader:
         self.file = file
         self.interventions = set(interventions)
         self.facts = facts
+        self.scoped = facts is PERSON_FACTS   # the default vocabulary: each rule's scope picks its own
         self.problems: list[Problem] = []
 
     def problem(self, loc: Loc, code: str, message: str) -> None:
@@ -125,10 +126,20 @@ class _Reader:
         if not isinstance(title, str) or not title.strip():
             self.problem(raw.loc, "E102", f"rule '{rule_id}' has no 'title'")
             title = str(rule_id)
+        scope = raw.get("scope", "person")
+        if scope not in SCOPES:
+            self.problem(raw.value_loc("scope"), "E104", f"'scope' must be one of {', '.join(SCOPES)}, "
+                                                         f"got {scope!r}{did_you_mean(str(scope), SCOPES)}")
+            scope = "person"
+        self.facts = SCOPES[scope] if self.scoped else self.facts
         when: Node = Always(tuple(raw.loc))
         if "when" in raw:
             when = self.condition(raw["when"], raw.value_loc("when"))
         recommend = self.targets(raw, rule_id)
+        if scope != "person" and any(t.to != "person" for t in recommend):
+            self.problem(raw.value_loc("recommend"), "E122",
+                         f"'to: manager' is for person rules; a {scope} rule's recommendation already goes "
+                         f"to the {'manager' if scope == 'team' else 'organization'}")
         priority = raw.get("priority", DEFAULT_PRIORITY)
         if isinstance(priority, bool) or not isinstance(priority, int) or not (
                 PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]):
@@ -147,7 +158,7 @@ class _Reader:
             return None
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
-                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset)
+                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope)
 
     def check_intervention(self, value: Any, loc: Loc) -> bool:
         if not isinstance(value, str):
