@@ -14,8 +14,11 @@ from typing import Any, Optional, Sequence
 
 import click
 
+from .audience import AUDIENCES
 from .engine import Engine
-from .errors import DevrecsError
+from .errors import DevrecsError, UnknownIdError, did_you_mean
+from .render import FORMATS
+from .resolve import DEFAULT_CAP
 from .model import Person, Recommendation
 from .peoplefile import PeopleFile, read_people_file, sample_file
 
@@ -82,8 +85,11 @@ def cli() -> None:
               help="Also recommend to managers (for their teams) and to the organization.")
 @click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
               help="Open leadership positions (with --org).")
+@click.option("--audience", type=click.Choice(AUDIENCES), default=None,
+              help="Show only what this audience may see (default: everything, as hr).")
 def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], fmt: str,
-              cap: int, as_of: Optional[str], whole_org: bool, open_positions: int) -> None:
+              cap: int, as_of: Optional[str], whole_org: bool, open_positions: int,
+              audience: Optional[str]) -> None:
     """Recommend development for every person in PEOPLE_FILE (YAML, JSON or JSONL)."""
     source = _people(people_file, sample)
     day = _as_of(as_of) or source.as_of
@@ -93,6 +99,8 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
         if whole_org:
             result = engine.recommend_organization(people, open_leadership_positions=open_positions)
             results = result.people
+        elif audience:
+            results = [(p, engine.recommend_for(p, audience)) for p in people]
         else:
             results = list(engine.recommend_many(people))
     except DevrecsError as exc:
@@ -168,6 +176,42 @@ def _org_table(result: Any) -> str:
             lines.append(f"    - {r.intervention} ({r.priority})")
     lines += ["", "PEOPLE", ""]
     return "\n".join(lines)
+
+
+audience_option = click.option("--audience", type=click.Choice(AUDIENCES), default="hr", show_default=True,
+                               help="Who will read it: what they may not see is left out or withheld.")
+
+
+@cli.command()
+@click.argument("people_file", required=False, type=click.Path())
+@click.argument("person_id", required=False)
+@sample_option
+@rules_option
+@click.option("--intervention", help="Explain this intervention (default: each one the person gets).")
+@audience_option
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
+@as_of_option
+def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...],
+            intervention: Optional[str], audience: str, fmt: str, as_of: Optional[str]) -> None:
+    """Explain why PERSON_ID gets (or does not get) development, for an audience.
+
+    With --sample give only PERSON_ID: devrecs explain --sample persona-deep-expert
+    """
+    if sample and person_id is None:
+        people_file, person_id = None, people_file
+    if person_id is None:
+        raise click.UsageError("give PEOPLE_FILE PERSON_ID, or --sample PERSON_ID")
+    source = _people(people_file, sample)
+    day = _as_of(as_of) or source.as_of
+    engine = _engine(rules, DEFAULT_CAP, day)
+    try:
+        people = {p.id: p for p in source.people()}
+        if person_id not in people:
+            raise UnknownIdError(f"unknown person '{person_id}'{did_you_mean(person_id, people)}")
+        explanation = engine.explain(people[person_id], intervention, audience)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    click.echo(FORMATS[fmt].render(explanation))
 
 
 @cli.command("compile")

@@ -298,6 +298,23 @@ class Engine:
             for person, fired in zip(chunk, self._match(chunk, day)):
                 yield person, self._evaluate(person, fired, day).recommendations
 
+    def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
+                as_of: Optional[dt.date] = None) -> "Any":
+        """Why (or why not) this person gets ``intervention`` (default: each item they get),
+        as ``audience`` may see it. See explain.py."""
+        from .explain import explain
+        return explain(self, person, intervention, audience, as_of)
+
+    def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
+                      ) -> list[Recommendation]:
+        """The recommendations as ``audience`` may see them (audience.py): computed from the
+        facts it may see, without interventions it may not see, hidden facts withheld."""
+        from .audience import check_audience, masked, redact
+        check_audience(audience)
+        view = masked(person_from_dict(person), audience)
+        out = (redact(r, audience, self.catalog) for r in self.recommend(view, as_of))
+        return [r for r in out if r is not None]
+
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
                                open_leadership_positions: int = 0) -> "OrganizationResult":
         """Person, team (to each manager) and organization recommendations for a population.

@@ -192,7 +192,7 @@ class Evidence:
     fact: str
     test: str
     actual: Any
-    held: bool = True
+    held: Optional[bool] = True   # None when the fact is withheld from the audience
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "fact": self.fact, "test": self.test,

@@ -1,0 +1,440 @@
+"""Why, why not, and what it would take, for one audience.
+
+- why: every rule that recommended the intervention, each condition with
+  the person's value, the rationale and the seed;
+- why not: every rule that could have recommended it, with the conditions
+  that failed (the value against the test), and, when a rule fired but the
+  recommendation was removed, which step removed it;
+- what it would take: the fewest fact changes (among facts a person or
+  manager can change, and the audience may see) that make it recommended,
+  each checked through the engine before it is proposed.
+
+Audiences follow ``audience.py``: the explanation is computed from the
+facts the audience may see, an intervention it may not see is answered with
+the same words whether or not the person would get it, and a hidden fact is
+shown as withheld.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any, Iterable, Optional, Sequence
+
+import attrs
+
+from .audience import NOT_AVAILABLE, WITHHELD, check_audience, hidden_facts, masked, redact, visible
+from .errors import UnknownIdError, did_you_mean
+from .facts import PERSON_FACTS, fact_value, spec_for
+from .model import NINE_BOX, Person, Rule, plain
+from .people import person_from_dict, person_to_dict
+from .resolve import Removed
+from .rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, describe, leaf_holds
+
+MAX_ALTERNATIVES = 64       # ways of satisfying one rule considered for "what it would take"
+MAX_TRIES = 24              # candidate change sets checked through the engine
+
+PROPOSALS_NOTE = "Recommendations are proposals for a person to review with the employee, not decisions."
+
+
+@attrs.frozen
+class Check:
+    """One condition of a rule, as the audience may see it."""
+
+    fact: str
+    test: str
+    actual: Any
+    held: Optional[bool]
+
+    def to_dict(self) -> dict:
+        return {"fact": self.fact, "test": self.test, "actual": plain(self.actual), "held": self.held}
+
+
+@attrs.frozen
+class RuleCheck:
+    rule: str
+    title: str
+    rationale: str
+    source: str
+    fired: bool
+    condition: str
+    checks: tuple[Check, ...]
+    removed: str = ""
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "title": self.title, "rationale": self.rationale, "source": self.source,
+                "fired": self.fired, "condition": self.condition, "checks": [c.to_dict() for c in self.checks],
+                "removed": self.removed}
+
+
+@attrs.frozen
+class Change:
+    """One fact to change, from its current value to a proposed one."""
+
+    fact: str
+    current: Any
+    proposed: Any
+
+    def to_dict(self) -> dict:
+        return {"fact": self.fact, "current": plain(self.current), "proposed": plain(self.proposed)}
+
+    def describe(self) -> str:
+        return f"{self.fact}: {_show(self.current)} -> {_show(self.proposed)}"
+
+
+@attrs.frozen
+class Item:
+    """The explanation of one intervention for one person."""
+
+    intervention: str
+    title: str
+    status: str          # recommended | removed | not-recommended | not-available | other-level
+    summary: str
+    why: tuple[RuleCheck, ...] = ()
+    why_not: tuple[RuleCheck, ...] = ()
+    what_it_would_take: tuple[Change, ...] = ()
+    change_rule: str = ""
+    blocked: str = ""    # when changes would make a rule hold but a later step removes it
+
+    def to_dict(self) -> dict:
+        return {"intervention": self.intervention, "title": self.title, "status": self.status,
+                "summary": self.summary, "why": [r.to_dict() for r in self.why],
+                "why_not": [r.to_dict() for r in self.why_not],
+                "what_it_would_take": [c.to_dict() for c in self.what_it_would_take],
+                "change_rule": self.change_rule, "blocked": self.blocked}
+
+
+@attrs.frozen
+class Explanation:
+    person: str
+    audience: str
+    items: tuple[Item, ...]
+    note: str = PROPOSALS_NOTE
+
+    def to_dict(self) -> dict:
+        return {"person": self.person, "audience": self.audience, "items": [i.to_dict() for i in self.items],
+                "note": self.note}
+
+
+def _show(value: Any) -> str:
+    value = plain(value)
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "; ".join(", ".join(f"{k} {_show(v)}" for k, v in item.items()
+                                       if v is not None and k != "days_ago") for item in value) or "none"
+        return "[" + ", ".join(_show(v) for v in value) + "]" if value else "none"
+    return str(value)
+
+
+# -- building blocks ---------------------------------------------------------------
+
+
+def _checks(rule: Rule, get: Any, hidden: frozenset[str]) -> tuple[Check, ...]:
+    out = []
+    for leaf, positive in _leaves_with_polarity(rule.when):
+        if leaf.path in hidden or (leaf.path == "nine_box" and hidden & {"performance", "potential"}):
+            out.append(Check(WITHHELD, WITHHELD, WITHHELD, None))
+            continue
+        test = leaf.describe() if positive else f"not: {leaf.describe()}"
+        out.append(Check(leaf.path, test, get(leaf.path), leaf_holds(leaf, get) == positive))
+    return tuple(out)
+
+
+def _leaves_with_polarity(node: Any, positive: bool = True) -> list[tuple[Any, bool]]:
+    if isinstance(node, (All, AnyOf)):
+        return [x for n in node.items for x in _leaves_with_polarity(n, positive)]
+    if isinstance(node, Not):
+        return _leaves_with_polarity(node.item, not positive)
+    if isinstance(node, Always):
+        return []
+    return [(node, positive)]
+
+
+def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
+    if r.step == "suppressed":
+        by = rules.get(r.detail)
+        return f"suppressed by rule '{r.detail}'" + (f" ({by.title})" if by else "")
+    if r.step == "cooldown":
+        return f"in cooldown: {r.detail}"
+    if r.step == "cap":
+        return f"cut by the cap: {r.detail}"
+    return "not given: the person has no manager on record"
+
+
+def _alternatives(node: Any, positive: bool = True) -> list[list[tuple[Any, bool]]]:
+    """The ways to make ``node`` hold: each a list of (leaf, must-hold) pairs."""
+    if isinstance(node, Not):
+        return _alternatives(node.item, not positive)
+    if isinstance(node, Always):
+        return [[]] if positive else []
+    if isinstance(node, (All, AnyOf)):
+        subs = [_alternatives(n, positive) for n in node.items]
+        if isinstance(node, All) == positive:          # every child must hold
+            out: list[list[tuple[Any, bool]]] = [[]]
+            for alts in subs:
+                out = [a + b for a in out for b in alts][:MAX_ALTERNATIVES]
+            return out
+        return [a for alts in subs for a in alts][:MAX_ALTERNATIVES]
+    return [[(node, positive)]]
+
+
+_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
+           "not_in": "in", "between": "outside", "exists": "exists"}
+
+
+def _value_for(op: str, value: Any, spec: Any, current: Any) -> Any:
+    """A concrete value for which ``<fact> <op> <value>`` holds, or None when there is no sensible one."""
+    if spec.kind == "enum":
+        choices = list(spec.values)
+        pick = {
+            "eq": lambda: [value], "in": lambda: list(value),
+            "ne": lambda: [c for c in choices if c != value],
+            "not_in": lambda: [c for c in choices if c not in value],
+        }
+        if spec.ordered:
+            rank = {c: i for i, c in enumerate(choices)}
+            pick.update({
+                "lt": lambda: [c for c in reversed(choices) if rank[c] < rank[value]],
+                "le": lambda: [c for c in reversed(choices) if rank[c] <= rank[value]],
+                "gt": lambda: [c for c in choices if rank[c] > rank[value]],
+                "ge": lambda: [c for c in choices if rank[c] >= rank[value]],
+                "between": lambda: [c for c in choices if rank[value[0]] <= rank[c] <= rank[value[1]]],
+                "outside": lambda: [c for c in choices if not rank[value[0]] <= rank[c] <= rank[value[1]]],
+            })
+        options = pick[op]() if op in pick else []
+        return options[0] if options else None
+    if spec.kind == "bool":
+        return {"eq": value, "ne": (not value) if isinstance(value, bool) else None}.get(op)
+    if spec.kind in ("int", "float"):
+        step = 1 if spec.kind == "int" else 0.01
+        fix = (lambda v: int(v)) if spec.kind == "int" else (lambda v: round(v, 2))
+        if op in ("eq", "le", "ge"):
+            return fix(value)
+        if op == "in":
+            return fix(value[0])
+        if op == "lt":
+            return fix(value - step)
+        if op == "gt":
+            return fix(value + step)
+        if op == "between":
+            return fix(value[0])
+        if op == "outside":
+            return fix(value[0] - step)
+        if op == "ne":
+            return fix(value + step)
+        if op == "not_in":
+            return fix(max(value) + step)
+    return None
+
+
+def _gap_for(tests: Iterable[Any]) -> Optional[dict]:
+    gap: dict[str, Any] = {}
+    for t in tests:
+        spec = PERSON_FACTS["gaps"].item_fields[t.field]
+        if t.field == "skill" and t.op in ("eq", "in"):
+            gap["skill"] = t.value if t.op == "eq" else t.value[0]
+        elif t.field == "severity":
+            v = _value_for(t.op, t.value, spec, gap.get("severity"))
+            if v is None:
+                return None
+            gap["severity"] = v
+        elif t.field == "source" and t.op in ("eq", "in"):
+            gap["source"] = t.value if t.op == "eq" else t.value[0]
+        else:
+            return None
+    if "skill" not in gap:
+        return None
+    gap.setdefault("severity", "medium")
+    return gap
+
+
+def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) -> Optional[list[Change]]:
+    """Fact changes that make ``leaf`` hold (or fail, when not ``positive``); None when not possible."""
+    if leaf.path in hidden:
+        return None
+    spec = spec_for(leaf.path)
+    if spec is None or spec.kind == "any" or not spec.changeable:
+        return None
+    current = get(leaf.path)
+    if isinstance(leaf, Compare):
+        if leaf.path == "nine_box":
+            op = leaf.op if positive else _NEGATE[leaf.op]
+            cell = _value_for(op, leaf.value, spec, current)
+            cells = {v: k for k, v in NINE_BOX.items()}
+            if cell is None or {"performance", "potential"} & hidden:
+                return None
+            perf, pot = cells[cell]
+            return [Change("performance", get("performance"), perf), Change("potential", get("potential"), pot)]
+        if leaf.op == "exists":
+            return None
+        op = leaf.op if positive else _NEGATE[leaf.op]
+        new = _value_for(op, leaf.value, spec, current)
+        return None if new is None else [Change(leaf.path, current, new)]
+    if isinstance(leaf, Contains):
+        have = list(current or [])
+        if positive:
+            return [Change(leaf.path, have, have + [leaf.values[0]])]
+        return [Change(leaf.path, have, [v for v in have if v not in leaf.values])]
+    if isinstance(leaf, Items) and leaf.path == "gaps":
+        gaps = list(current or [])
+        if (leaf.quant == "any") == positive:
+            gap = _gap_for(leaf.where)
+            return None if gap is None else [Change("gaps", gaps, gaps + [gap])]
+        keep = [g for g in gaps if not leaf_holds(attrs.evolve(leaf, quant="any"), lambda p, g=g: [g])]
+        return [Change("gaps", gaps, keep)]
+    return None
+
+
+def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
+    """The person with the changes made (used to check a proposal through the engine)."""
+    data = person_to_dict(person)
+    for ch in changes:
+        if "." in ch.fact:
+            head, tail = ch.fact.split(".", 1)
+            data[head] = dict(data.get(head) or {}, **{tail: plain(ch.proposed)})
+        else:
+            data[ch.fact] = plain(ch.proposed)
+        if ch.fact in ("performance", "potential", "nine_box"):
+            data.pop("nine_box", None)
+    data.pop("nine_box", None)
+    return person_from_dict(data)
+
+
+# -- the explanation -----------------------------------------------------------------
+
+
+def explain(engine: Any, person: Any, intervention: Optional[str] = None, audience: str = "hr",
+            as_of: Optional[dt.date] = None) -> Explanation:
+    check_audience(audience)
+    real = person_from_dict(person)
+    catalog = engine.catalog
+    if intervention is not None and intervention not in catalog:
+        raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
+    day = as_of or engine.as_of or dt.date.today()
+    view = masked(real, audience)
+    evaluation = engine.evaluate(view, day)
+    hidden = hidden_facts(audience)
+    if intervention is None:
+        wanted = [r.intervention for r in evaluation.recommendations
+                  if r.subject == view.id and visible(catalog, r.intervention, audience)]
+    else:
+        wanted = [intervention]
+    items = tuple(_item(engine, view, evaluation, x, audience, hidden, day) for x in wanted)
+    return Explanation(real.id, audience, items)
+
+
+def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audience: str,
+          hidden: frozenset[str], day: dt.date) -> Item:
+    catalog = engine.catalog
+    if not visible(catalog, intervention, audience):
+        return Item(intervention, catalog.get(intervention).title, "not-available", NOT_AVAILABLE)
+    entry = catalog.get(intervention)
+    rules = {r.id: r for r in engine.rules}
+    values: dict[str, Any] = {}
+
+    def get(path: str) -> Any:
+        if path not in values:
+            values[path] = fact_value(view, path, day)
+        return values[path]
+
+    own = [r for r in evaluation.recommendations if r.intervention == intervention and r.subject == view.id]
+    candidates = [r for r in engine.rules if r.scope == "person"
+                  and any(t.intervention == intervention for t in r.recommend)]
+    if not candidates:
+        if entry.subject in ("team", "organization", "manager") or any(
+                r.scope != "person" and any(t.intervention == intervention for t in r.recommend)
+                for r in engine.rules):
+            return Item(intervention, entry.title, "other-level",
+                        f"recommended to managers or to the organization, not to a person "
+                        f"(see 'devrecs recommend --org')")
+        return Item(intervention, entry.title, "not-recommended", "no rule recommends this intervention")
+    fired_ids = {r.id for r in evaluation.fired}
+    removed = [r for r in evaluation.resolution.removed if r.intervention == intervention]
+    why, why_not = [], []
+    for rule in sorted(candidates, key=lambda r: (-r.priority, r.id)):
+        fired = rule.id in fired_ids
+        step = next((_removed_text(r, rules) for r in removed if rule.id in r.rules), "")
+        rc = RuleCheck(rule.id, rule.title, rule.rationale, rule.source, fired,
+                       WITHHELD if _touches(rule, hidden) else describe(rule.when),
+                       _checks(rule, get, hidden), step)
+        (why if fired and own else why_not).append(rc)
+    if own:
+        redacted = redact(own[0], audience, catalog)
+        summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)
+        return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not))
+    changes, rule_id, blocked = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
+    if removed:
+        status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules) for r in removed))
+    else:
+        status, summary = "not-recommended", "no rule that recommends it holds for this person"
+    return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
+                blocked)
+
+
+def _touches(rule: Rule, hidden: frozenset[str]) -> bool:
+    paths = {leaf.path for leaf, _ in _leaves_with_polarity(rule.when)}
+    return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
+
+
+def what_it_would_take(engine: Any, view: Person, intervention: str, candidates: Sequence[Rule],
+                       hidden: frozenset[str], get: Any, day: dt.date) -> tuple[list[Change], str, str]:
+    """The smallest verified set of fact changes that gets ``intervention`` recommended.
+
+    Returns (changes, rule id, blocked): when no change set works, ``blocked``
+    says what removed it after the smallest change made a rule hold."""
+    options = []
+    for rule in candidates:
+        if not any(t.intervention == intervention and t.to == "person" for t in rule.recommend):
+            continue
+        for alt in _alternatives(rule.when):
+            failing = [(leaf, pos) for leaf, pos in alt if leaf_holds(leaf, get) != pos]
+            if not failing:
+                continue
+            changes: list[Change] = []
+            for leaf, pos in failing:
+                found = _changes_for(leaf, pos, get, hidden)
+                if found is None:
+                    break
+                changes.extend(found)
+            else:
+                merged = _merge(changes)
+                if merged is not None:
+                    options.append((len(failing), len(merged), -rule.priority, rule.id, merged))
+    options.sort(key=lambda o: o[:4])
+    seen = set()
+    blocked = ""
+    rules = {r.id: r for r in engine.rules}
+    for _, _, _, rule_id, changes in itertools.islice(options, MAX_TRIES):
+        key = tuple((c.fact, repr(c.proposed)) for c in changes)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            changed = apply_changes(view, changes)
+        except Exception:   # a proposal the model refuses is no proposal
+            continue
+        evaluation = engine.evaluate(changed, day)
+        if any(r.intervention == intervention and r.subject == view.id for r in evaluation.recommendations):
+            return changes, rule_id, ""
+        if not blocked:
+            steps = [_removed_text(r, rules) for r in evaluation.resolution.removed if r.intervention == intervention]
+            if steps:
+                blocked = (f"changing {', '.join(c.describe() for c in changes)} would make rule "
+                           f"'{rule_id}' hold, but it would be {steps[0]}")
+    return [], "", blocked
+
+
+def _merge(changes: list[Change]) -> Optional[list[Change]]:
+    """One change per fact; None when two changes want different values of one fact."""
+    out: dict[str, Change] = {}
+    for ch in changes:
+        if ch.fact in out and out[ch.fact].proposed != ch.proposed:
+            return None
+        out[ch.fact] = ch
+    return list(out.values())
