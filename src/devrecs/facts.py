@@ -92,7 +92,8 @@ PERSON_FACTS: dict[str, FactSpec] = {
     "engagement": _enum(Rating, ordered=True),
     "flight_risk": _enum(Rating, ordered=True),
     "performance_plan": _enum(PerformancePlan, ordered=True, hidden_from=("executive",)),
-    "wellbeing_concern": FactSpec("bool", hidden_from=("manager", "executive")),
+    # health data: never proposed as a change ("what it would take")
+    "wellbeing_concern": FactSpec("bool", hidden_from=("manager", "executive"), changeable=False),
     "months_in_role": FactSpec("int", changeable=False),
     "months_since_promotion": FactSpec("int", changeable=False),
     "tenure_years": FactSpec("float", changeable=False),
