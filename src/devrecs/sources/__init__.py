@@ -1,0 +1,140 @@
+"""Data sources: where person records come from.
+
+A source streams records as ``(label, raw)`` pairs: ``label`` names the
+record for people to read ("people.csv row 12", a :class:`RecordLabel`, a
+``str`` that also knows its ``source`` and ``row``), ``raw`` is a mapping
+of what the record holds, or an :class:`Unreadable` when the record itself
+could not be read (bad bytes, a truncated line). Sources never hold more
+than one record at a time, so memory does not grow with the number of rows.
+
+Sources are found by name in a plain registry, ``name -> factory``. A
+factory is called as ``factory(location, **options)`` (``options``: ``table``
+and ``query`` for SQL) and returns an iterable of ``(label, raw)``; it may
+also have:
+
+- ``extensions``: file name endings it reads (``(".csv",)``), to be chosen
+  by extension;
+- ``tabular``: True when every record has the same columns (CSV, SQL), so a
+  mapping can check its column names on the first record;
+- on the returned object, ``as_of``: the run date the data carries, if any.
+
+The built-in sources are registered by :func:`register_builtin_sources`,
+which has the shape of the plugin hook ``devrecs_register_sources(register)``:
+a plugin registers its own source the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Optional
+
+from ..errors import DevrecsError, did_you_mean
+
+
+class SourceError(DevrecsError):
+    """A source that cannot be opened or read at all (a configuration error)."""
+
+
+class RecordLabel(str):
+    """A record's name for people ("people.csv row 12") that also knows its parts."""
+
+    def __new__(cls, source: str, row: int, unit: str = "row") -> "RecordLabel":
+        self = super().__new__(cls, f"{source} {unit} {row}")
+        self.source = source
+        self.row = row
+        self.unit = unit
+        return self
+
+    def __getnewargs__(self) -> tuple:
+        return (self.source, self.row, self.unit)
+
+
+class Unreadable:
+    """Stands for a record that could not be read; ``reason`` says why, for a person."""
+
+    __slots__ = ("reason", "field")
+
+    def __init__(self, reason: str, field: str = ""):
+        self.reason = reason
+        self.field = field
+
+    def __reduce__(self) -> tuple:
+        return (Unreadable, (self.reason, self.field))
+
+    def __repr__(self) -> str:
+        return f"Unreadable({self.reason!r})"
+
+
+Factory = Callable[..., Any]
+
+_REGISTRY: dict[str, Factory] = {}
+
+
+def register(name: str, factory: Factory) -> None:
+    """Register (or replace) the source ``name``."""
+    _REGISTRY[name] = factory
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Factory:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise SourceError(f"unknown source '{name}'{did_you_mean(name, _REGISTRY)}; "
+                          f"known: {', '.join(names())}") from None
+
+
+def is_database_url(location: str) -> bool:
+    """``dialect[+driver]://...``: a SQLAlchemy database URL rather than a file."""
+    head, sep, _ = location.partition("://")
+    return bool(sep) and head.replace("+", "").replace("_", "").isalnum()
+
+
+def name_for(location: str) -> str:
+    """The source that reads ``location``: ``sql`` for a database URL, else by file extension."""
+    if is_database_url(location):
+        return "sql"
+    lower = location.lower()
+    best = ""
+    found = None
+    for name, factory in _REGISTRY.items():
+        for ext in getattr(factory, "extensions", ()):
+            if lower.endswith(ext.lower()) and len(ext) > len(best):
+                best, found = ext, name
+    if found is None:
+        ext = os.path.splitext(location)[1] or "(none)"
+        raise SourceError(f"{location}: no source reads files ending '{ext}'; "
+                          f"name one with --source ({', '.join(names())})")
+    return found
+
+
+def open_source(location: str, name: Optional[str] = None, **options: Any) -> Any:
+    """The records of ``location`` through the source ``name`` (default: chosen by
+    :func:`name_for`). Options that are None are left out."""
+    factory = get(name) if name else get(name_for(location))
+    return factory(location, **{k: v for k, v in options.items() if v is not None})
+
+
+def is_tabular(source: Any) -> bool:
+    return bool(getattr(source, "tabular", False))
+
+
+def register_builtin_sources(register: Callable[[str, Factory], None]) -> None:
+    """Register json, jsonl, yaml, csv and sql (the shape of ``devrecs_register_sources``)."""
+    from .files import CsvSource, JsonLinesSource, JsonSource, YamlSource
+    from .sql import SqlSource
+    register("json", JsonSource)
+    register("jsonl", JsonLinesSource)
+    register("yaml", YamlSource)
+    register("csv", CsvSource)
+    register("sql", SqlSource)
+
+
+register_builtin_sources(register)
+
+__all__ = ["RecordLabel", "SourceError", "Unreadable", "get", "is_database_url", "is_tabular", "name_for",
+           "names", "open_source", "register", "register_builtin_sources"]
+
