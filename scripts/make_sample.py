@@ -83,6 +83,8 @@ MANAGER_INTERVENTIONS = [
 GENERAL_INTERESTS = [
     "public speaking", "mentoring", "writing", "negotiation", "people leadership",
     "sustainability", "accessibility", "behavioural economics", "facilitation",
+    "conferences", "networking", "travel", "MBA", "certification", "volunteering",
+    "industry news", "research", "projects",
 ]
 
 # name, weight, locations, team names, interests
@@ -259,7 +261,7 @@ def interests_for(rng: random.Random, dept: int | None) -> list[str]:
     pool = list(DEPARTMENTS[dept][4]) if dept is not None else ["corporate strategy", "board governance"]
     n = pick(rng, {1: 40, 2: 45, 3: 15})
     out = rng.sample(pool, min(n, len(pool)))
-    if rng.random() < 0.3:
+    if rng.random() < 0.45:
         g = rng.choice(GENERAL_INTERESTS)
         if g not in out:
             out.append(g)

@@ -19,7 +19,7 @@ from strategies import AS_OF, INTERVENTIONS, people, rule_lists
 CATALOG = Catalog([Intervention(i, i, "", "career", "person", ("hr",)) for i in INTERVENTIONS])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=rule_lists(), crowd=st.lists(people(), min_size=1, max_size=8),
        chunk=st.sampled_from([1, 3, 256]))
 def test_durable_and_python_agree(rules, crowd, chunk):
@@ -41,7 +41,10 @@ def test_durable_and_python_agree(rules, crowd, chunk):
 @given(rules=rule_lists(max_size=3), person=people())
 def test_every_compiled_expression_is_guarded(rules, person):
     """Only person facts (t == 1) can match: the session state never does."""
-    engine = Engine(rules, CATALOG, as_of=AS_OF)
+    try:
+        engine = Engine(rules, CATALOG, as_of=AS_OF)
+    except RuleFileError:
+        assume(False)
     for name, rule in engine.compiled[engine.ruleset_name].items():
         m = rule["all"][0]["m"]
         assert m == {"t": 1} or m["$and"][0] == {"t": 1}, name

@@ -349,7 +349,7 @@ class Engine:
         p = person_from_dict(person)
         day = self._as_of(as_of)
         get = lambda path: fact_value(p, path, day)  # noqa: E731
-        return [r.id for r in self.rules if holds(r.when, get)]
+        return [r.id for r in self.rules if r.scope == "person" and holds(r.when, get)]
 
     def durable_fired(self, people: Sequence[PersonLike], as_of: Optional[dt.date] = None) -> list[list[str]]:
         """Ids of the rules durable matched, per person, all in one session."""

@@ -116,6 +116,11 @@ def spec_for(path: str, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[F
     return None
 
 
+def normal_word(text: str) -> str:
+    """Interests compare as lowercase words joined by hyphens: 'Public Speaking' is 'public-speaking'."""
+    return "-".join(str(text).lower().replace("_", " ").split())
+
+
 def months_between(earlier: dt.date, later: dt.date) -> float:
     return (later - earlier).days / DAYS_PER_MONTH
 
@@ -148,7 +153,7 @@ def fact_value(person: Person, path: str, as_of: dt.date) -> Any:
                         "months_ago": round(days / DAYS_PER_MONTH, 1), "days_ago": days})
         return out
     if path == "interests":
-        return list(person.interests)
+        return [normal_word(i) for i in person.interests]
     if path.startswith("pipeline."):
         if person.pipeline is None:
             return None

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Optional
 import attrs
 
 from ..errors import Problem, did_you_mean
-from ..facts import PERSON_FACTS, SCOPES, SKILLS, FactSpec, spec_for
+from ..facts import PERSON_FACTS, SCOPES, SKILLS, FactSpec, normal_word, spec_for
 from ..model import Rule, Target
 from . import located
 from .conditions import (
@@ -409,7 +409,7 @@ class _Reader:
         if not wanted or any(not isinstance(w, str) for w in wanted):
             self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
-        return [Contains(path, tuple(wanted), tuple(kloc))]
+        return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
 
 
 def parse_text(text: str, file: str, interventions: Iterable[str],
