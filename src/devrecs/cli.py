@@ -1,7 +1,7 @@
 """The devrecs command line: a thin layer over the library.
 
-Exit codes: 0 success; 2 a usage, rule-file or input error (one line per
-problem, never a traceback).
+Exit codes: 0 success; 1 (batch only) some records were rejected; 2 a
+usage, rule-file or input error (one line per problem, never a traceback).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Optional, Sequence
 
 import click
 
+from . import batch as batch_mod
 from .audience import AUDIENCES
 from .engine import Engine
 from .errors import DevrecsError, UnknownIdError, did_you_mean
@@ -212,6 +213,53 @@ def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, 
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
     click.echo(FORMATS[fmt].render(explanation))
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--mapping", type=click.Path(), help="Mapping file: source columns to facts (docs/data.md).")
+@click.option("--source", "source_name", help="Read SOURCE with this source (default: by file extension; "
+                                              "sql for a database URL).")
+@click.option("--table", help="With a database URL: the table of people.")
+@click.option("--query", help="With a database URL: a SELECT that gives the people.")
+@rules_option
+@click.option("--out", help="Where to write: FILE.jsonl, FILE.csv or a database URL (default: JSONL on stdout).")
+@click.option("--out-table", default=batch_mod.DEFAULT_OUT_TABLE, show_default=True,
+              help="With --out DB_URL: the table rows are appended to (created when missing).")
+@click.option("--rejects", type=click.Path(), help="Write every rejected record to this JSONL file.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes that recommend in parallel; the output keeps the input order.")
+@click.option("--org", "whole_org", is_flag=True,
+              help="Also recommend to managers (for their teams) and to the organization.")
+@click.option("--audience", type=click.Choice(AUDIENCES), default=None,
+              help="Recommend only what this audience may see.")
+@click.option("--cap", type=click.IntRange(min=0), default=DEFAULT_CAP, show_default=True,
+              help="Most items a person gets for themself.")
+@as_of_option
+def batch(source: str, mapping: Optional[str], source_name: Optional[str], table: Optional[str],
+          query: Optional[str], rules: tuple[str, ...], out: Optional[str], out_table: str,
+          rejects: Optional[str], workers: int, whole_org: bool, audience: Optional[str], cap: int,
+          as_of: Optional[str]) -> None:
+    """Recommend for every record of SOURCE (a CSV, JSON, JSONL or YAML file, or a database URL
+    with --table or --query), streamed.
+
+    Bad records are rejected with their row, field and reason, and the rest go on. The last
+    line on stderr is "N read, N accepted, N rejected". Exit codes: 0 all accepted, 1 some
+    rejected, 2 a usage or configuration error.
+    """
+    if table is not None and query is not None:
+        raise click.UsageError("give --table or --query, not both")
+    options = batch_mod.BatchOptions(
+        source=source, mapping=mapping, source_name=source_name, table=table, query=query, rules=rules,
+        out=out, out_table=out_table, rejects=rejects, workers=workers, org=whole_org, audience=audience,
+        as_of=_as_of(as_of), cap=cap)
+    try:
+        stats = batch_mod.run_batch(options)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    click.echo(stats.summary(), err=True)
+    if stats.rejected:
+        sys.exit(1)
 
 
 @cli.command("compile")

@@ -1,0 +1,611 @@
+"""Batch runs: every record of a source, mapped, validated and recommended, streamed.
+
+    stats = run_batch(BatchOptions(source="people.csv", mapping="mapping.yaml",
+                                   out="recs.jsonl", rejects="rejects.jsonl"))
+    stats.read, stats.accepted, stats.rejected
+
+Records flow one chunk at a time: source -> mapping (mapping.py) ->
+``person_from_dict`` -> Engine -> writer, so memory does not grow with the
+number of records (only a compact set of the ids seen, to refuse duplicates,
+and, with ``org``, the population: team facts need everyone).
+
+A record that cannot be read, mapped or validated is rejected with its
+source, row, field and reason; the rest go on. With ``workers`` > 1, chunks
+of records go to that many processes (each builds its Engine and mapping
+once, from paths); the output keeps the input order.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import csv
+import datetime as dt
+import itertools
+import json
+import multiprocessing
+import re
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
+
+import attrs
+
+from . import sources
+from .engine import Engine
+from .errors import DevrecsError, RecordError
+from .mapping import DataMapping, identity, load_mapping
+from .model import Person, Recommendation
+from .people import person_from_dict
+from .resolve import DEFAULT_CAP
+
+CHUNK = 256              # records per chunk: one durable session, one message to a worker
+SHOW_REJECTS = 20        # reject lines printed on stderr before "... and N more"
+FLAT_COLUMNS = ("scope", "person", "rank", "intervention", "subject", "priority", "rules", "ruleset_hash")
+DEFAULT_OUT_TABLE = "devrecs_recommendations"
+
+
+@attrs.frozen
+class BatchOptions:
+    """What to run. ``rules``: rule files or folders (empty: the built-in packs)."""
+
+    source: str
+    mapping: Optional[str] = None
+    source_name: Optional[str] = None
+    table: Optional[str] = None
+    query: Optional[str] = None
+    rules: tuple[str, ...] = ()
+    out: Optional[str] = None            # .jsonl, .csv, a database URL; None: JSONL on stdout
+    out_table: str = DEFAULT_OUT_TABLE
+    rejects: Optional[str] = None
+    workers: int = 1
+    org: bool = False
+    audience: Optional[str] = None
+    as_of: Optional[dt.date] = None
+    cap: Optional[int] = DEFAULT_CAP
+
+
+@attrs.define
+class BatchStats:
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    rows: int = 0                        # output rows written
+    ruleset_hash: str = ""
+    as_of: Optional[dt.date] = None
+    warnings: list = attrs.field(factory=list)
+    interventions: dict = attrs.field(factory=dict)   # intervention -> subjects it went to
+
+    def summary(self) -> str:
+        return f"{self.read} read, {self.accepted} accepted, {self.rejected} rejected"
+
+
+@attrs.frozen
+class Reject:
+    """A record that was not processed, and why (one entry per field)."""
+
+    record: str
+    source: str
+    row: Optional[int]
+    id: Optional[str]
+    errors: tuple[tuple[str, str], ...]   # (field, reason); field "" when not about one field
+
+    def to_dict(self) -> dict:
+        field, reason = self.errors[0] if self.errors else ("", "")
+        return {"record": self.record, "source": self.source, "row": self.row, "id": self.id,
+                "field": field or None, "reason": reason,
+                "errors": [{"field": f or None, "reason": r} for f, r in self.errors]}
+
+    def lines(self) -> list[str]:
+        return [f"{self.record}, " + (f"field '{f}': {r}" if f else r) for f, r in self.errors]
+
+
+_FIELD_MESSAGE = re.compile(r"^field '([^']*)'(?::\s*|\s+)(.*)$", re.S)
+
+
+def _reject(label: Any, raw: Any, errors: Iterable[tuple[str, str]]) -> Reject:
+    pid = None
+    if isinstance(raw, Mapping):
+        value = raw.get("id")
+        pid = None if value in (None, "") else str(value)
+    return Reject(str(label), getattr(label, "source", ""), getattr(label, "row", None), pid, tuple(errors))
+
+
+def _split(message: str) -> tuple[str, str]:
+    m = _FIELD_MESSAGE.match(message)
+    if not m:
+        return "", message
+    reason = m.group(2)
+    return m.group(1), ("a value is required" if reason == "is required" else reason)
+
+
+# -- one chunk of records: what a worker (or the main process) does ------------------
+
+@attrs.frozen
+class _Config:
+    """What a worker needs to build its own Processor (paths and values, never engines)."""
+
+    rules: tuple[str, ...]
+    cap: Optional[int]
+    as_of: dt.date
+    mapping: Optional[str]
+    tabular: bool
+    audience: Optional[str]
+
+
+class Processor:
+    """Maps, validates and recommends records; one per process."""
+
+    def __init__(self, config: _Config, engine: Optional[Engine] = None,
+                 mapping: Optional[DataMapping] = None):
+        self.config = config
+        self.engine = engine or _engine(config)
+        self.mapping = mapping if mapping is not None else (load_mapping(config.mapping) if config.mapping else None)
+        self._joined = False
+
+    def prepare(self, label: Any, raw: Any) -> Any:
+        """A Person, or a Reject saying why not."""
+        if isinstance(raw, sources.Unreadable):
+            return _reject(label, None, [(raw.field, raw.reason)])
+        if not isinstance(raw, Mapping):
+            return _reject(label, None, [("", f"expected a mapping of facts, got {type(raw).__name__}")])
+        try:
+            record = self.mapping.apply(label, raw) if self.mapping else identity(raw, self.config.tabular)
+            return person_from_dict(record, record=str(label))
+        except RecordError as exc:
+            return _reject(label, {"id": self._source_id(raw)}, [_split(m) for m in exc.messages])
+
+    def _source_id(self, raw: Mapping[str, Any]) -> Any:
+        try:
+            return self.mapping.id.value(raw) if self.mapping else raw.get("id")
+        except Exception:   # the id itself could not be mapped: the reject says why
+            return None
+
+    def recommend(self, people: Sequence[Person]) -> list[list[Recommendation]]:
+        if self.config.audience:
+            return [self.engine.recommend_for(p, self.config.audience) for p in people]
+        return [recs for _, recs in self.engine.recommend_many(people)]
+
+    def chunk(self, records: Sequence[tuple[Any, Any]]) -> list[tuple]:
+        """For each record, ("ok", label, person id, output row) or ("reject", Reject);
+        before them, once, ("warning", text) for each joined row that was skipped."""
+        out: list[tuple] = []
+        if self.mapping is not None and not self._joined:
+            out.extend(("warning", line) for line in self.mapping.load_joins())
+            self._joined = True
+        prepared = [(label, self.prepare(label, raw)) for label, raw in records]
+        people = [p for _, p in prepared if isinstance(p, Person)]
+        recs = iter(self.recommend(people))
+        for label, p in prepared:
+            if isinstance(p, Person):
+                out.append(("ok", label, p.id, person_row(p.id, next(recs), self.engine.ruleset_hash)))
+            else:
+                out.append(("reject", p))
+        return out
+
+
+def _engine(config: _Config) -> Engine:
+    if config.rules:
+        return Engine.from_paths(config.rules, cap=config.cap, as_of=config.as_of)
+    return Engine.default(cap=config.cap, as_of=config.as_of)
+
+
+def rec_json(r: Recommendation) -> dict:
+    return {"intervention": r.intervention, "subject": r.subject, "priority": r.priority, "rules": list(r.rules)}
+
+
+def person_row(pid: str, recs: Sequence[Recommendation], ruleset_hash: str) -> dict:
+    return {"person": pid, "recommendations": [rec_json(r) for r in recs], "ruleset_hash": ruleset_hash}
+
+
+# worker processes: one Processor each, built once by the pool's initializer
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: _Config) -> None:
+    try:
+        _WORKER["processor"] = Processor(config)
+    except BaseException as exc:  # reported with the first chunk, not by a crashing pool
+        _WORKER["error"] = f"{exc}"
+
+
+def _work(records: list) -> list:
+    if "error" in _WORKER:
+        return [("error", _WORKER["error"])]
+    try:
+        return _WORKER["processor"].chunk(records)
+    except DevrecsError as exc:
+        return [("error", str(exc))]
+
+
+# -- duplicate ids, in little memory -------------------------------------------------
+
+class _SeenIds:
+    """The ids seen so far, as 64-bit hashes in an open-addressing table (12 bytes a
+    slot), with the row each was first seen in. Two different ids with the same 64-bit
+    hash would be taken for duplicates: about one chance in 10^8 for 10^6 ids."""
+
+    def __init__(self) -> None:
+        self._size = 1 << 12
+        self._keys = array.array("Q", bytes(8 * self._size))
+        self._rows = array.array("I", bytes(4 * self._size))
+        self._n = 0
+
+    def add(self, key: str, row: int) -> Optional[int]:
+        """None when ``key`` is new (it is added); else the row it was first seen in."""
+        h = (hash(key) & 0xFFFFFFFFFFFFFFFF) or 1
+        keys, mask = self._keys, self._size - 1
+        i = h & mask
+        while True:
+            k = keys[i]
+            if k == 0:
+                keys[i] = h
+                self._rows[i] = row & 0xFFFFFFFF
+                self._n += 1
+                if self._n * 4 > self._size * 3:
+                    self._grow()
+                return None
+            if k == h:
+                return self._rows[i]
+            i = (i + 1) & mask
+
+    def _grow(self) -> None:
+        old_keys, old_rows = self._keys, self._rows
+        self._size *= 2
+        self._keys = array.array("Q", bytes(8 * self._size))
+        self._rows = array.array("I", bytes(4 * self._size))
+        mask = self._size - 1
+        for k, r in zip(old_keys, old_rows):
+            if k:
+                i = k & mask
+                while self._keys[i]:
+                    i = (i + 1) & mask
+                self._keys[i] = k
+                self._rows[i] = r
+
+
+# -- writers ---------------------------------------------------------------------------
+
+def flat_rows(row: dict) -> Iterator[dict]:
+    """One row per recommendation (a subject without any gets one row without)."""
+    scope = row.get("scope", "person")
+    base = {"scope": scope, "person": row.get("person"), "ruleset_hash": row["ruleset_hash"]}
+    recs = row["recommendations"]
+    if not recs:
+        yield dict(base, rank=None, intervention=None, subject=row.get("subject", row.get("person")),
+                   priority=None, rules=None)
+    for n, r in enumerate(recs, 1):
+        yield dict(base, rank=n, intervention=r["intervention"], subject=r["subject"], priority=r["priority"],
+                   rules=";".join(r["rules"]))
+
+
+class JsonlWriter:
+    def __init__(self, stream: TextIO, close: bool):
+        self.stream, self._close = stream, close
+
+    def write(self, row: dict) -> int:
+        self.stream.write(json.dumps(row) + "\n")
+        return 1
+
+    def close(self) -> None:
+        if self._close:
+            self.stream.close()
+        else:
+            self.stream.flush()
+
+
+class CsvWriter:
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.writer = csv.DictWriter(stream, FLAT_COLUMNS, lineterminator="\n")
+        self.writer.writeheader()
+
+    def write(self, row: dict) -> int:
+        n = 0
+        for flat in flat_rows(row):
+            self.writer.writerow(flat)
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class SqlWriter:
+    """Appends rows to a table (created when missing) through SQLAlchemy, 1,000 a transaction.
+    Each row also carries ``run_at``, the time the run started (UTC), to tell runs apart."""
+
+    BATCH = 1000
+
+    def __init__(self, url: str, table: str):
+        import sqlalchemy as sa
+        from .sources.sql import connect, db_error
+        self.url, self._db_error = url, db_error
+        self.engine = connect(url)
+        schema, _, name = table.rpartition(".")
+        self.table = sa.Table(
+            name, sa.MetaData(),
+            *[sa.Column(c, sa.Integer if c in ("rank", "priority") else sa.Text) for c in FLAT_COLUMNS],
+            sa.Column("run_at", sa.DateTime), schema=schema or None)
+        self.run_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.pending: list[dict] = []
+        try:
+            self.table.create(self.engine, checkfirst=True)
+        except sa.exc.SQLAlchemyError as exc:
+            raise db_error(url, exc) from None
+
+    def write(self, row: dict) -> int:
+        flats = [dict(f, run_at=self.run_at) for f in flat_rows(row)]
+        self.pending.extend(flats)
+        if len(self.pending) >= self.BATCH:
+            self._flush()
+        return len(flats)
+
+    def _flush(self) -> None:
+        import sqlalchemy as sa
+        if not self.pending:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self.table.insert(), self.pending)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._db_error(self.url, exc) from None
+        self.pending = []
+
+    def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self.engine.dispose()
+
+
+def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Optional[TextIO] = None) -> Any:
+    """A writer for ``out``: a .jsonl or .csv file, a database URL, or None for JSONL on stdout."""
+    if out is None or out == "-":
+        return JsonlWriter(stdout or sys.stdout, close=False)
+    if sources.is_database_url(out):
+        return SqlWriter(out, table)
+    lower = out.lower()
+    if not (lower.endswith(".jsonl") or lower.endswith(".csv")):
+        raise DevrecsError(f"--out {out}: write to a .jsonl or .csv file, or to a database URL")
+    try:
+        stream = open(out, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise DevrecsError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+    return CsvWriter(stream) if lower.endswith(".csv") else JsonlWriter(stream, close=True)
+
+
+# -- progress ---------------------------------------------------------------------------
+
+class _Progress:
+    """A one-line counter on stderr, redrawn at most 5 times a second; silent when off."""
+
+    def __init__(self, stream: Optional[TextIO]):
+        self.stream = stream
+        self.start = time.monotonic()
+        self.last = self.start - 1.0   # draw at the first update
+
+    def update(self, stats: BatchStats, force: bool = False) -> None:
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        rate = stats.read / max(now - self.start, 1e-9)
+        self.stream.write(f"\r{stats.summary()} ({rate:,.0f}/s) ")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+# -- the run ------------------------------------------------------------------------------
+
+class _Run:
+    """Book-keeping of one run: counts, duplicate ids, rejects, output."""
+
+    def __init__(self, writer: Any, rejects: Optional[TextIO], err: Optional[TextIO], progress: _Progress):
+        self.stats = BatchStats()
+        self.writer = writer
+        self.rejects = rejects
+        self.err = err
+        self.progress = progress
+        self.seen = _SeenIds()
+        self.shown = 0
+        self.ordinal = 0
+
+    def warn(self, line: str) -> None:
+        if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
+            self.stats.warnings.append(line)
+            if self.err is not None:
+                self.progress.done()
+                self.err.write(line + "\n")
+
+    def reject(self, r: Reject) -> None:
+        self.stats.rejected += 1
+        if self.rejects is not None:
+            self.rejects.write(json.dumps(r.to_dict()) + "\n")
+        if self.err is not None and self.shown < SHOW_REJECTS:
+            self.progress.done()
+            for line in r.lines():
+                self.err.write(line + "\n")
+        self.shown += 1
+
+    def accept(self, label: Any, pid: str) -> bool:
+        """Count a valid record; False (and a reject) when its id was seen before."""
+        self.ordinal += 1
+        row = getattr(label, "row", self.ordinal)
+        first = self.seen.add(pid, row)
+        if first is not None:
+            unit, src = getattr(label, "unit", "record"), getattr(label, "source", "")
+            where = f"{src} {unit} {first}".strip()
+            self.reject(Reject(str(label), getattr(label, "source", ""), getattr(label, "row", None), pid,
+                               (("id", f"duplicate id {pid!r} (first in {where})"),)))
+            return False
+        self.stats.accepted += 1
+        return True
+
+    def write(self, row: dict) -> None:
+        self.stats.rows += self.writer.write(row)
+        for r in row["recommendations"]:
+            self.stats.interventions[r["intervention"]] = self.stats.interventions.get(r["intervention"], 0) + 1
+
+    def handle(self, results: list) -> None:
+        for res in results:
+            if res[0] == "error":
+                raise DevrecsError(res[1])
+            if res[0] == "warning":
+                self.warn(res[1])
+                continue
+            self.stats.read += 1
+            if res[0] == "reject":
+                self.reject(res[1])
+            elif self.accept(res[1], res[2]):
+                self.write(res[3])
+        self.progress.update(self.stats)
+
+    def finish(self) -> None:
+        self.progress.done()
+        if self.err is not None and self.shown > SHOW_REJECTS:
+            more = self.shown - SHOW_REJECTS
+            where = "all are in the --rejects file" if self.rejects is not None else "--rejects FILE keeps them all"
+            self.err.write(f"... and {more} more rejected ({where})\n")
+
+
+def _chunks(it: Iterator, size: int) -> Iterator[list]:
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None,
+              progress: Optional[bool] = None) -> BatchStats:
+    """Run a batch; raise DevrecsError (a configuration error) before any record when the
+    source, mapping, rules or output cannot be used. Rejects are counted, not raised.
+
+    ``stderr`` gets reject lines and warnings (None: sys.stderr); ``progress`` draws a
+    counter on it (default: when it is a terminal). The summary line is left to the caller.
+    """
+    err = stderr if stderr is not None else sys.stderr
+    if progress is None:
+        progress = hasattr(err, "isatty") and err.isatty()
+    if options.workers < 1:
+        raise DevrecsError("--workers must be 1 or more")
+    if options.org and options.workers > 1:
+        raise DevrecsError("--org needs the whole population in one process: leave out --workers")
+    if options.org and options.audience:
+        raise DevrecsError("--org and --audience cannot be combined: --org recommends as hr")
+    mapping = load_mapping(options.mapping) if options.mapping else None
+    _check_same_sqlite(options)
+    source = sources.open_source(options.source, options.source_name, table=options.table, query=options.query)
+    with contextlib.ExitStack() as stack:
+        records = iter(source)
+        if hasattr(records, "close"):   # a generator holding a file or a database cursor
+            stack.callback(records.close)
+        first = next(records, None)   # reads the header (and a file's as_of) before anything runs
+        head = [first] if first is not None else []
+        as_of = options.as_of or getattr(source, "as_of", None) or dt.date.today()
+        config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
+                         sources.is_tabular(source), options.audience)
+        if mapping is not None and config.tabular:
+            for label, raw in head:
+                if isinstance(raw, Mapping):
+                    mapping.check(raw, getattr(source, "label", options.source))
+        engine = _engine(config)   # in the main process too: rule errors show before any work
+        processor = Processor(config, engine, mapping) if options.workers == 1 else None
+        writer = open_writer(options.out, options.out_table, stdout)
+        stack.callback(writer.close)
+        rejects = None
+        if options.rejects:
+            try:
+                rejects = stack.enter_context(open(options.rejects, "w", encoding="utf-8"))
+            except OSError as exc:
+                raise DevrecsError(f"--rejects {options.rejects}: cannot write ({exc.strerror or exc})") from None
+        run = _Run(writer, rejects, err, _Progress(err if progress else None))
+        run.stats.ruleset_hash = engine.ruleset_hash
+        run.stats.as_of = as_of
+        stream = itertools.chain(head, records)
+        if options.org:
+            _run_org(run, processor, stream)
+        elif processor is not None:
+            for chunk in _chunks(stream, CHUNK):
+                run.handle(processor.chunk(chunk))
+        else:
+            _run_parallel(run, config, stream, options.workers)
+        run.finish()
+        return run.stats
+
+
+def _check_same_sqlite(options: BatchOptions) -> None:
+    """SQLite cannot commit while a read of the same file is under way, unless in WAL mode."""
+    if not (options.out and sources.is_database_url(options.out) and sources.is_database_url(options.source)):
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    try:
+        a, b = make_url(options.source), make_url(options.out)
+    except sa.exc.ArgumentError:
+        return
+    if a.get_backend_name() != "sqlite" or b.get_backend_name() != "sqlite" or not a.database:
+        return
+    if a.database != ":memory:" and Path(a.database).resolve() == Path(b.database or "").resolve():
+        engine = sa.create_engine(b)
+        try:
+            with engine.connect() as conn:
+                mode = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
+        finally:
+            engine.dispose()
+        if str(mode).lower() != "wal":
+            raise DevrecsError(f"--out {options.out}: SQLite cannot write to the database file it is reading "
+                               f"from (journal mode {mode}); write to another file, or switch this one to "
+                               f"WAL mode once: sqlite3 {a.database} 'PRAGMA journal_mode=WAL'")
+
+
+def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+        pending: deque = deque()
+        for chunk in _chunks(stream, CHUNK):
+            pending.append(pool.apply_async(_work, (chunk,)))
+            while len(pending) >= 2 * workers:
+                run.handle(pending.popleft().get())
+        while pending:
+            run.handle(pending.popleft().get())
+
+
+def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
+    """Person, team and organization recommendations; the population is held in memory."""
+    engine = processor.engine
+    if processor.mapping is not None:
+        for line in processor.mapping.load_joins():
+            run.warn(line)
+
+    def people() -> Iterator[Person]:
+        for label, raw in stream:
+            run.stats.read += 1
+            p = processor.prepare(label, raw)
+            if isinstance(p, Reject):
+                run.reject(p)
+            elif run.accept(label, p.id):
+                yield p
+            run.progress.update(run.stats)
+
+    result = engine.recommend_organization(people())
+    h = engine.ruleset_hash
+    for person, recs in result.people:
+        run.write(person_row(person.id, recs, h))
+    for manager, recs in result.teams.items():
+        run.write({"scope": "team", "subject": manager, "recommendations": [rec_json(r) for r in recs],
+                   "ruleset_hash": h})
+    run.write({"scope": "organization", "subject": "organization",
+               "recommendations": [rec_json(r) for r in result.organization], "ruleset_hash": h})
+
+
+__all__ = ["BatchOptions", "BatchStats", "Processor", "Reject", "open_writer", "run_batch"]
