@@ -8,6 +8,7 @@
 from .catalog import Catalog
 from .engine import Engine, Evaluation
 from .errors import DevrecsError, Problem, RecordError, RuleFileError, UnknownIdError
+from .hookspecs import hookimpl
 from .model import Evidence, Gap, HistoryEntry, Intervention, Person, Pipeline, Recommendation, Rule
 from .people import person_from_dict
 
@@ -16,5 +17,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Catalog", "DevrecsError", "Engine", "Evaluation", "Evidence", "Gap", "HistoryEntry",
     "Intervention", "Person", "Pipeline", "Problem", "RecordError", "Recommendation", "Rule",
-    "RuleFileError", "UnknownIdError", "person_from_dict",
+    "RuleFileError", "UnknownIdError", "hookimpl", "person_from_dict",
 ]

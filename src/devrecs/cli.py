@@ -16,6 +16,7 @@ import click
 
 from . import batch as batch_mod
 from .audience import AUDIENCES
+from . import plugins as plugin_hooks
 from .engine import Engine
 from .errors import DevrecsError, UnknownIdError, did_you_mean
 from .render import FORMATS
@@ -106,6 +107,9 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
             results = list(engine.recommend_many(people))
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
+    _notify(engine, [(p.id, recs) for p, recs in results]
+            + ([(m, recs) for m, recs in result.teams.items()] + [("organization", result.organization)]
+               if whole_org else []), audience or "hr")
     rows = [{"person": p.id, "recommendations": [_rec_json(r) for r in recs]} for p, recs in results]
     if fmt == "json":
         if whole_org:
@@ -124,6 +128,13 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     if whole_org:
         click.echo(_org_table(result))
     click.echo(_table(results))
+
+
+def _notify(engine: Engine, subjects: list, audience: str) -> None:
+    """Tell the plugins' sinks; a failing sink is reported on stderr and the rest goes on."""
+    for subject, recs in subjects:
+        for failure in engine.notify(subject, recs, audience):
+            click.echo(f"warning: {failure}", err=True)
 
 
 def _rec_json(r: Recommendation) -> dict:
@@ -190,7 +201,8 @@ audience_option = click.option("--audience", type=click.Choice(AUDIENCES), defau
 @rules_option
 @click.option("--intervention", help="Explain this intervention (default: each one the person gets).")
 @audience_option
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
+@click.option("--format", "fmt", default="text", show_default=True,
+              help="text, json, markdown, or a format a plugin adds.")
 @as_of_option
 def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...],
             intervention: Optional[str], audience: str, fmt: str, as_of: Optional[str]) -> None:
@@ -209,10 +221,14 @@ def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, 
         people = {p.id: p for p in source.people()}
         if person_id not in people:
             raise UnknownIdError(f"unknown person '{person_id}'{did_you_mean(person_id, people)}")
+        renderers = plugin_hooks.formats(engine.plugins) if engine.plugins else FORMATS
+        if fmt not in renderers:
+            raise UnknownIdError(f"unknown format '{fmt}'{did_you_mean(fmt, renderers)}; "
+                                 f"expected one of {', '.join(sorted(renderers))}")
         explanation = engine.explain(people[person_id], intervention, audience)
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
-    click.echo(FORMATS[fmt].render(explanation))
+    click.echo(renderers[fmt].render(explanation))
 
 
 @cli.command()
@@ -260,6 +276,30 @@ def batch(source: str, mapping: Optional[str], source_name: Optional[str], table
     click.echo(stats.summary(), err=True)
     if stats.rejected:
         sys.exit(1)
+
+
+@cli.command("plugins")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plugins_cmd(fmt: str) -> None:
+    """List plugins: version, hooks, rule packs and interventions they add, rules they override."""
+    try:
+        engine = Engine.default()
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    found = plugin_hooks.describe(engine.plugins, engine.overrides)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2))
+        return
+    for p in found:
+        version = f" {p['distribution']} {p['version']}".rstrip() if p["distribution"] else ""
+        click.echo(f"{p['name']}{' (' + version.strip() + ')' if version else ''}")
+        click.echo(f"  hooks: {', '.join(p['hooks']) or '-'}")
+        for path in p.get("rule_paths", []):
+            click.echo(f"  rule pack: {path}")
+        if p.get("interventions"):
+            click.echo(f"  interventions: {', '.join(p['interventions'])}")
+        for o in p["overrides"]:
+            click.echo(f"  overrides rule {o['rule']} (built-in, {o['replaced']})")
 
 
 @cli.command("compile")

@@ -32,6 +32,7 @@ import durable_rules_engine
 from durable import engine as durable_engine
 
 from . import org
+from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import Problem, RuleFileError
 from .facts import SCOPE_MARKS, SCOPES, fact_value
@@ -113,7 +114,11 @@ class Engine:
     """
 
     def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
-                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
+                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 plugin_manager: Any = None, overrides: Sequence[Any] = ()):
+        self.plugins = plugin_manager          # pluggy manager (None: no plugins)
+        self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
+        self._enrich = plugin_manager is not None and plugin_hooks.has_enrichers(plugin_manager)
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.catalog = catalog
         self.cap = cap
@@ -158,17 +163,37 @@ class Engine:
     # -- construction -----------------------------------------------------------
 
     @classmethod
-    def default(cls, **kwargs: Any) -> "Engine":
-        """The built-in rule packs and catalog."""
-        return cls.from_paths(None, **kwargs)
+    def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
+                disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
+        """The built-in rule packs and catalog, with installed plugins (entry-point group
+        ``devrecs``, unless ``entry_points=False``) and the ``plugins`` given."""
+        pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
+        packs = load_packs(plugin_hooks.rule_paths(pm), plugin_hooks.interventions(pm))
+        return cls(packs.rules, packs.catalog, plugin_manager=pm, overrides=packs.overrides, **kwargs)
 
     @classmethod
     def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
-                   **kwargs: Any) -> "Engine":
-        """Rule files and folders (None: the built-in packs). The default catalog is
-        included unless ``default_catalog=False``; catalog files among ``paths`` add to it."""
-        packs = load_packs(resolve_paths(list(paths) if paths else None, default_catalog))
-        return cls(packs.rules, packs.catalog, **kwargs)
+                   plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
+                   disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
+        """Rule files and folders (None: the built-in packs and plugins' packs). The default
+        catalog and plugins' interventions are included (the default catalog unless
+        ``default_catalog=False``); catalog files among ``paths`` add to them."""
+        if not paths:
+            return cls.default(plugins=plugins, entry_points=entry_points, disabled=disabled, **kwargs)
+        pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
+        packs = load_packs(resolve_paths(list(paths), default_catalog), plugin_hooks.interventions(pm))
+        return cls(packs.rules, packs.catalog, plugin_manager=pm, **kwargs)
+
+    def _person(self, raw: PersonLike) -> Person:
+        """A validated person, with plugins' facts added."""
+        person = person_from_dict(raw)
+        return plugin_hooks.enrich(self.plugins, person) if self._enrich else person
+
+    def notify(self, subject: str, recommendations: Sequence[Recommendation], audience: str) -> list[str]:
+        """Tell the plugins' sinks; returns one message per failing sink (the rest still run)."""
+        if self.plugins is None:
+            return []
+        return plugin_hooks.notify(self.plugins, subject, recommendations, audience)
 
     def _too_complex(self, compiled: dict) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
@@ -275,9 +300,11 @@ class Engine:
 
     # -- public API -------------------------------------------------------------
 
-    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None) -> Evaluation:
-        """Match, resolve and keep the trace (fired rules, removed candidates)."""
-        p = person_from_dict(person)
+    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None,
+                 prepared: bool = False) -> Evaluation:
+        """Match, resolve and keep the trace (fired rules, removed candidates).
+        ``prepared``: the person is a Person already enriched by plugins."""
+        p = person if prepared else self._person(person)
         day = self._as_of(as_of)
         return self._evaluate(p, self._match([p], day)[0], day)
 
@@ -292,7 +319,7 @@ class Engine:
         day = self._as_of(as_of)
         it = iter(people)
         while True:
-            chunk = [person_from_dict(p) for p in itertools.islice(it, self.chunk_size)]
+            chunk = [self._person(p) for p in itertools.islice(it, self.chunk_size)]
             if not chunk:
                 return
             for person, fired in zip(chunk, self._match(chunk, day)):
@@ -311,8 +338,8 @@ class Engine:
         facts it may see, without interventions it may not see, hidden facts withheld."""
         from .audience import check_audience, masked, redact
         check_audience(audience)
-        view = masked(person_from_dict(person), audience)
-        out = (redact(r, audience, self.catalog) for r in self.recommend(view, as_of))
+        view = masked(self._person(person), audience)
+        out = (redact(r, audience, self.catalog) for r in self.evaluate(view, as_of, prepared=True).recommendations)
         return [r for r in out if r is not None]
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
@@ -327,7 +354,7 @@ class Engine:
 
         def counted() -> Iterator[PersonLike]:
             for p in people:
-                person = person_from_dict(p)
+                person = self._person(p)
                 collected.add(person)
                 yield person
 
@@ -346,14 +373,14 @@ class Engine:
 
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
         """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
-        p = person_from_dict(person)
+        p = self._person(person)
         day = self._as_of(as_of)
         get = lambda path: fact_value(p, path, day)  # noqa: E731
         return [r.id for r in self.rules if r.scope == "person" and holds(r.when, get)]
 
     def durable_fired(self, people: Sequence[PersonLike], as_of: Optional[dt.date] = None) -> list[list[str]]:
         """Ids of the rules durable matched, per person, all in one session."""
-        ps = [person_from_dict(p) for p in people]
+        ps = [self._person(p) for p in people]
         day = self._as_of(as_of)
         return [[self.rules[i].id for i in sorted(m)] for m in self._match(ps, day)]
 

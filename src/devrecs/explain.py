@@ -312,13 +312,13 @@ def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
 def explain(engine: Any, person: Any, intervention: Optional[str] = None, audience: str = "hr",
             as_of: Optional[dt.date] = None) -> Explanation:
     check_audience(audience)
-    real = person_from_dict(person)
+    real = engine._person(person)
     catalog = engine.catalog
     if intervention is not None and intervention not in catalog:
         raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
     day = as_of or engine.as_of or dt.date.today()
     view = masked(real, audience)
-    evaluation = engine.evaluate(view, day)
+    evaluation = engine.evaluate(view, day, prepared=True)
     hidden = hidden_facts(audience)
     if intervention is None:
         wanted = [r.intervention for r in evaluation.recommendations
@@ -419,7 +419,7 @@ def what_it_would_take(engine: Any, view: Person, intervention: str, candidates:
             changed = apply_changes(view, changes)
         except Exception:   # a proposal the model refuses is no proposal
             continue
-        evaluation = engine.evaluate(changed, day)
+        evaluation = engine.evaluate(changed, day, prepared=True)
         if any(r.intervention == intervention and r.subject == view.id for r in evaluation.recommendations):
             return changes, rule_id, ""
         if not blocked:

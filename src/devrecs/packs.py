@@ -20,7 +20,7 @@ from .facts import PERSON_FACTS
 from .model import Intervention, Rule
 from .rulefile import located
 from .rulefile.located import LMap
-from .rulefile.parse import RuleFile, check_unique_ids, read_rule_doc
+from .rulefile.parse import RuleFile, read_rule_doc
 
 PathLike = Union[str, Path]
 
@@ -34,11 +34,25 @@ def default_rules_dir() -> Path:
     return here.parents[1] / "rules"         # an editable install: the checkout's rules/
 
 
+# the owner of the built-in packs: a plugin rule with the same id replaces a built-in one
+BUILTIN_OWNER = "devrecs.rules"
+
+
+@attrs.frozen
+class Override:
+    """A plugin's rule that replaced a built-in rule of the same id."""
+
+    rule: str
+    plugin: str
+    replaced: str        # file:line of the built-in rule
+
+
 @attrs.frozen
 class Packs:
     catalog: Catalog
     rules: tuple[Rule, ...]
     files: tuple[RuleFile, ...]
+    overrides: tuple[Override, ...] = ()
 
 
 def _yaml_files(path: Path) -> tuple[list[Path], bool]:
@@ -54,19 +68,22 @@ def _label(path: Path) -> str:
         return str(path)
 
 
-def load_packs(rule_paths: Iterable[PathLike],
+def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
                catalog_sources: Sequence[tuple[str, list[tuple[Intervention, str]]]] = (),
                ) -> Packs:
     """Read every catalog and rule file under ``rule_paths``; raise RuleFileError with all problems.
 
-    ``catalog_sources`` are catalog entries from elsewhere (plugins), each
-    with an owner name for error messages.
+    A path may come as (owner, path): the plugin that added it. A rule of a
+    plugin replaces a built-in rule (owner BUILTIN_OWNER) with the same id;
+    any other repeated id is an error. ``catalog_sources`` are catalog
+    entries from elsewhere (plugins), each with an owner name for errors.
     """
     problems: list[Problem] = []
-    rule_docs: list[tuple[str, LMap]] = []
+    rule_docs: list[tuple[str, str, LMap]] = []
     catalogs: list[tuple[str, list[tuple[Intervention, str]]]] = list(catalog_sources)
     seen: set[Path] = set()
-    for raw_path in rule_paths:
+    for item in rule_paths:
+        owner, raw_path = item if isinstance(item, tuple) else ("", item)
         path = Path(raw_path)
         if not path.exists():
             problems.append(Problem(str(raw_path), 1, 1, "E100", "no such file or folder"))
@@ -90,7 +107,7 @@ def load_packs(rule_paths: Iterable[PathLike],
                 problems.extend(found)
                 catalogs.append((label, entries))
             elif isinstance(doc, LMap) and ("rules" in doc or "ruleset" in doc):
-                rule_docs.append((label, doc))
+                rule_docs.append((owner, label, doc))
             elif explicit:
                 problems.append(Problem(label, 1, 1, "E102",
                                         "not a rule file ('ruleset:' and 'rules:') nor a catalog ('interventions:')"))
@@ -99,17 +116,39 @@ def load_packs(rule_paths: Iterable[PathLike],
         catalog = merge_entries(catalogs)
     except RuleFileError as exc:
         problems.extend(exc.problems)
-    files_read: list[RuleFile] = []
-    for label, doc in rule_docs:
+    files_read: list[tuple[str, RuleFile]] = []
+    for owner, label, doc in rule_docs:
         parsed, found = read_rule_doc(doc, label, catalog.ids, PERSON_FACTS)
         problems.extend(found)
         if parsed is not None:
-            files_read.append(parsed)
-    problems.extend(check_unique_ids(files_read))
+            files_read.append((owner, parsed))
+    rules, overrides, found = _merge_rules(files_read)
+    problems.extend(found)
     if problems:
         raise RuleFileError(problems)
-    rules = tuple(r for f in files_read for r in f.rules)
-    return Packs(catalog, rules, tuple(files_read))
+    return Packs(catalog, tuple(rules), tuple(f for _, f in files_read), tuple(overrides))
+
+
+def _merge_rules(files: list[tuple[str, RuleFile]]) -> tuple[list[Rule], list[Override], list[Problem]]:
+    """All rules in file order; a plugin's rule replaces the built-in one with its id."""
+    chosen: dict[str, tuple[str, Rule]] = {}
+    overrides, problems = [], []
+    for owner, f in files:
+        for rule in f.rules:
+            if rule.id not in chosen:
+                chosen[rule.id] = (owner, rule)
+                continue
+            first_owner, first = chosen[rule.id]
+            if first_owner == BUILTIN_OWNER and owner not in ("", BUILTIN_OWNER):
+                chosen[rule.id] = (owner, rule)
+                overrides.append(Override(rule.id, owner, f"{first.file}:{first.line}"))
+            elif owner == BUILTIN_OWNER and first_owner not in ("", BUILTIN_OWNER):
+                overrides.append(Override(rule.id, first_owner, f"{rule.file}:{rule.line}"))
+            else:
+                who = f" (plugins {first_owner} and {owner})" if first_owner and owner and first_owner != owner else ""
+                problems.append(Problem(rule.file, rule.line, 1, "E121",
+                                        f"duplicate rule id '{rule.id}' (first in {first.file}:{first.line}){who}"))
+    return [rule for _, rule in chosen.values()], overrides, problems
 
 
 def default_paths() -> list[Path]:
