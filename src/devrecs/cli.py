@@ -278,6 +278,46 @@ def batch(source: str, mapping: Optional[str], source_name: Optional[str], table
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("source", required=False)
+@sample_option
+@click.option("--mapping", type=click.Path(), help="Mapping file from the source's columns to facts.")
+@click.option("--source", "source_name", help="Source type (default: by file extension).")
+@click.option("--table", help="SQL table (with a database URL).")
+@click.option("--query", help="SQL query (with a database URL).")
+@rules_option
+@click.option("--by", "by", required=True, help="Protected attributes to group by, comma-separated (e.g. gender,age).")
+@click.option("--min-group", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Both groups need this many people before a ratio is flagged.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@as_of_option
+def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
+          table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: str, min_group: int,
+          fmt: str, as_of: Optional[str]) -> None:
+    """Who gets which development, by group: shares, four-fifths ratios and exact tests.
+
+    Aggregates only: groups under 5 people are shown as <5 and never flagged.
+    """
+    from . import fairness
+    attributes = [a.strip() for a in by.split(",") if a.strip()]
+    try:
+        if sample:
+            people, rejected, day = list(sample_file().people()), 0, sample_file().as_of
+        elif source:
+            people, rejected = fairness.read_people(source, mapping, source_name, table=table, query=query)
+            day = None
+        else:
+            raise click.UsageError("give a SOURCE or --sample")
+        engine = _engine(rules, DEFAULT_CAP, _as_of(as_of) or day)
+        result = fairness.audit(engine, people, attributes, min_group=min_group, rejected=rejected)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(fairness.render_markdown(result) if fmt == "markdown" else fairness.render_text(result))
+
+
 @cli.command("plugins")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def plugins_cmd(fmt: str) -> None:

@@ -35,13 +35,13 @@ from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import Problem, RuleFileError
-from .facts import SCOPE_MARKS, SCOPES, fact_value
+from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
-from .rulefile.conditions import All, Always, AnyOf, Not, holds, leaf_holds
+from .rulefile.conditions import All, Always, AnyOf, Not, holds, leaf_holds, leaves
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -64,6 +64,17 @@ class _SyncHost(durable_engine.Host):
 
     def get_action(self, action_name: str) -> Any:
         return self._actions[action_name]
+
+
+def _refuse_protected(rules: Sequence[Rule]) -> None:
+    """No rule may test a protected attribute, however it was built (parse.py refuses it in files)."""
+    problems = [Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
+                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute: it may be audited "
+                        f"but no rule may test it")
+                for rule in rules for leaf in leaves(rule.when)
+                if leaf.path.startswith("extra.") and normal_key(leaf.path[len("extra."):]) in PROTECTED_ATTRIBUTES]
+    if problems:
+        raise RuleFileError(problems)
 
 
 def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
@@ -120,6 +131,7 @@ class Engine:
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self._enrich = plugin_manager is not None and plugin_hooks.has_enrichers(plugin_manager)
         self.rules: tuple[Rule, ...] = tuple(rules)
+        _refuse_protected(self.rules)
         self.catalog = catalog
         self.cap = cap
         self.as_of = as_of

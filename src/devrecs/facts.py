@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 from typing import Any, Optional
 
 import attrs
@@ -114,6 +115,23 @@ def spec_for(path: str, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[F
     if facts is PERSON_FACTS and path.startswith("extra.") and len(path) > len("extra."):
         return EXTRA_SPEC
     return None
+
+
+# Protected attributes: organizations may keep them under ``extra`` for the
+# fairness audit, but no rule may test them (parse error E140). Names match
+# loosely ("MaritalStatus" is marital_status); DEVRECS_PROTECTED_ATTRIBUTES
+# (comma-separated) adds more.
+DEFAULT_PROTECTED = ("gender", "sex", "age", "ethnicity", "race", "marital_status", "disability",
+                     "religion", "nationality", "sexual_orientation", "pregnancy")
+
+
+def normal_key(name: str) -> str:
+    """An attribute name compared loosely: lowercase letters and digits only."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+PROTECTED_ATTRIBUTES = frozenset(normal_key(n) for n in DEFAULT_PROTECTED + tuple(
+    n for n in os.environ.get("DEVRECS_PROTECTED_ATTRIBUTES", "").split(",") if n.strip()))
 
 
 def normal_word(text: str) -> str:

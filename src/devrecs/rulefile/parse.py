@@ -28,7 +28,16 @@ from typing import Any, Iterable, Optional
 import attrs
 
 from ..errors import Problem, did_you_mean
-from ..facts import PERSON_FACTS, SCOPES, SKILLS, FactSpec, normal_word, spec_for
+from ..facts import (
+    PERSON_FACTS,
+    PROTECTED_ATTRIBUTES,
+    SCOPES,
+    SKILLS,
+    FactSpec,
+    normal_key,
+    normal_word,
+    spec_for,
+)
 from ..model import Rule, Target
 from . import located
 from .conditions import (
@@ -247,6 +256,11 @@ class _Reader:
         if spec is None:
             known = [p for p in self.facts] + ["all", "any", "not", "extra.<name>"]
             self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
+            return []
+        protected = path.startswith("extra.") and normal_key(path[len("extra."):]) in PROTECTED_ATTRIBUTES
+        if protected:
+            self.problem(kloc, "E140", f"'{path}' is a protected attribute: it may be audited "
+                                       f"('devrecs audit --by {path[len('extra.'):]}') but no rule may test it")
             return []
         if spec.kind == "items":
             return self.items_test(path, spec, value, kloc, vloc)

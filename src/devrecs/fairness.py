@@ -1,0 +1,320 @@
+"""Fairness audit: who gets development, by group (docs/fairness.md).
+
+Protected attributes (gender, age, ethnicity, ...) come in under ``extra``
+and are used only here: rules may not test them (rulefile.parse refuses,
+code E140). For each intervention the audit gives each group's share of
+people who get it, the ratio of that share to the highest group's (the
+"four-fifths rule": a ratio under 0.8 is flagged when both groups are large
+enough) and Fisher's exact test p-value (scipy, the ``audit`` extra). Groups
+under SMALL_GROUP people are shown as "<5" and never flagged. Opportunities
+and remedial help are listed apart: a higher rate of remedial help is not
+an advantage. Support interventions (a wellbeing referral) are health data
+and are never audited by group.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable, Optional, Sequence
+
+import attrs
+
+from .facts import PROTECTED_ATTRIBUTES, normal_key
+from .model import Person
+from .rulefile.conditions import leaf_holds, leaves
+
+SMALL_GROUP = 5            # groups under this size are shown as "<5" and never flagged
+DEFAULT_MIN_GROUP = 30     # both groups need this many people before a ratio is flagged
+FOUR_FIFTHS = 0.8
+# Age bands (years): under 30, 30-39, 40-49, 50 and over.
+AGE_BANDS = ((0, 29, "under 30"), (30, 39, "30-39"), (40, 49, "40-49"), (50, 200, "50+"))
+UNKNOWN = "unknown"
+
+
+def age_band(value: Any) -> str:
+    try:
+        age = float(value)
+    except (TypeError, ValueError):
+        return UNKNOWN
+    for lo, hi, name in AGE_BANDS:
+        if lo <= age < hi + 1:
+            return name
+    return UNKNOWN
+
+
+def _group_order(attribute: str):
+    bands = [name for _, _, name in AGE_BANDS]
+    if normal_key(attribute) == "age":
+        return lambda g: (bands.index(g) if g in bands else len(bands), g)
+    return lambda g: (g == UNKNOWN, g)
+
+
+def group_of(person: Person, attribute: str) -> str:
+    """The person's group for ``attribute`` (an ``extra`` key, matched loosely: 'MaritalStatus'
+    is 'marital_status'); age is banded."""
+    wanted = normal_key(attribute)
+    for key, value in person.extra.items():
+        if normal_key(key) == wanted:
+            if wanted == "age":
+                return age_band(value)
+            return UNKNOWN if value in (None, "") else str(value)
+    return UNKNOWN
+
+
+@attrs.frozen
+class GroupRate:
+    group: str
+    people: int
+    got: int
+    small: bool
+
+    @property
+    def share(self) -> float:
+        return self.got / self.people if self.people else 0.0
+
+    def to_dict(self) -> dict:
+        if self.small:
+            return {"group": self.group, "people": "<5", "got": "<5", "share": None}
+        return {"group": self.group, "people": self.people, "got": self.got, "share": round(self.share, 4)}
+
+
+@attrs.frozen
+class Comparison:
+    """One group against the group with the highest share."""
+
+    group: str
+    reference: str
+    ratio: Optional[float]
+    p_value: Optional[float]
+    flagged: bool
+    drivers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "reference": self.reference,
+                "ratio": None if self.ratio is None else round(self.ratio, 3),
+                "p_value": None if self.p_value is None else float(f"{self.p_value:.4g}"),
+                "flagged": self.flagged, "drivers": list(self.drivers)}
+
+
+@attrs.frozen
+class InterventionAudit:
+    intervention: str
+    purpose: str
+    rates: tuple[GroupRate, ...]
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def flagged(self) -> bool:
+        return any(c.flagged for c in self.comparisons)
+
+    def to_dict(self) -> dict:
+        return {"intervention": self.intervention, "purpose": self.purpose, "flagged": self.flagged,
+                "groups": [r.to_dict() for r in self.rates],
+                "comparisons": [c.to_dict() for c in self.comparisons]}
+
+
+@attrs.frozen
+class AttributeAudit:
+    attribute: str
+    groups: tuple[GroupRate, ...]          # head counts (got = people)
+    interventions: tuple[InterventionAudit, ...]
+
+    def to_dict(self) -> dict:
+        return {"attribute": self.attribute,
+                "groups": [{"group": g.group, "people": "<5" if g.small else g.people} for g in self.groups],
+                "interventions": [i.to_dict() for i in self.interventions]}
+
+
+@attrs.frozen
+class Audit:
+    people: int
+    attributes: tuple[AttributeAudit, ...]
+    min_group: int
+    p_values: bool          # False when scipy is not installed
+    rejected: int = 0
+
+    def to_dict(self) -> dict:
+        return {"people": self.people, "rejected": self.rejected, "min_group": self.min_group,
+                "four_fifths": FOUR_FIFTHS, "small_group": SMALL_GROUP, "p_values": self.p_values,
+                "attributes": [a.to_dict() for a in self.attributes]}
+
+
+def _fisher() -> Any:
+    try:
+        from scipy.stats import fisher_exact
+    except ImportError:
+        return None
+    return fisher_exact
+
+
+def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
+          rejected: int = 0) -> Audit:
+    """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``."""
+    persons: list[Person] = []
+    got: list[set[str]] = []
+    for person, recs in engine.recommend_many(people):
+        persons.append(person)
+        got.append({r.intervention for r in recs if r.subject == person.id})
+    fisher = _fisher()
+    audited = [i for i in engine.catalog if i.subject == "person" and i.purpose in ("opportunity", "remedial")]
+    out = []
+    for attribute in by:
+        groups = [group_of(p, attribute) for p in persons]
+        sizes = Counter(groups)
+        results = []
+        for intervention in audited:
+            counts = Counter(g for g, have in zip(groups, got) if intervention.id in have)
+            rates = tuple(GroupRate(g, sizes[g], counts[g], sizes[g] < SMALL_GROUP)
+                          for g in sorted(sizes, key=_group_order(attribute)))
+            results.append(_compare(engine, intervention, rates, persons, groups, min_group, fisher))
+        results.sort(key=lambda a: (a.purpose != "opportunity", a.intervention))
+        head = tuple(GroupRate(g, sizes[g], sizes[g], sizes[g] < SMALL_GROUP)
+                     for g in sorted(sizes, key=_group_order(attribute)))
+        out.append(AttributeAudit(attribute, head, tuple(results)))
+    return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected)
+
+
+def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
+             groups: list[str], min_group: int, fisher: Any) -> InterventionAudit:
+    eligible = [r for r in rates if not r.small and r.group != UNKNOWN]
+    comparisons = []
+    if eligible and any(r.got for r in eligible):
+        ref = max(eligible, key=lambda r: (r.share, r.people))
+        for r in eligible:
+            if r is ref:
+                continue
+            ratio = r.share / ref.share if ref.share else None
+            p_value = None
+            if fisher is not None:
+                p_value = float(fisher([[r.got, r.people - r.got], [ref.got, ref.people - ref.got]])[1])
+            flagged = (ratio is not None and ratio < FOUR_FIFTHS and r.people >= min_group
+                       and ref.people >= min_group)
+            drivers = _drivers(engine, intervention.id, r.group, ref.group, persons, groups) if flagged else ()
+            comparisons.append(Comparison(r.group, ref.group, ratio, p_value, flagged, drivers))
+    return InterventionAudit(intervention.id, intervention.purpose, rates, tuple(comparisons))
+
+
+def _drivers(engine: Any, intervention: str, group: str, reference: str, persons: list[Person],
+             groups: list[str], top: int = 3) -> tuple[str, ...]:
+    """Which rules' conditions pass less often for ``group`` than for ``reference``."""
+    from .facts import fact_value
+    day = engine._as_of(None)
+    members = {g: [p for p, pg in zip(persons, groups) if pg == g] for g in (group, reference)}
+    found = []
+    for rule in engine.rules:
+        if rule.scope != "person" or not any(t.intervention == intervention for t in rule.recommend):
+            continue
+        for leaf in dict.fromkeys(leaves(rule.when)):
+            rate = {}
+            for g, people in members.items():
+                passed = sum(leaf_holds(leaf, lambda path, p=p: fact_value(p, path, day)) for p in people)
+                rate[g] = passed / len(people) if people else 0.0
+            gap = rate[reference] - rate[group]
+            if gap > 0:
+                found.append((gap, f"rule '{rule.id}', condition '{leaf.describe()}': holds for "
+                                   f"{rate[group]:.0%} of {group} against {rate[reference]:.0%} of {reference}"))
+    found.sort(key=lambda f: -f[0])
+    return tuple(text for _, text in found[:top])
+
+
+def read_people(location: str, mapping: Optional[str] = None, source_name: Optional[str] = None,
+                **options: Any) -> tuple[list[Person], int]:
+    """The people of a source (through a mapping file, if given) and the number of records
+    rejected; ``devrecs batch`` reports the rejects themselves."""
+    from . import sources
+    from .errors import RecordError
+    from .mapping import identity, load_mapping
+    from .people import person_from_dict
+
+    data_map = load_mapping(mapping) if mapping else None
+    if data_map is not None:
+        data_map.load_joins()
+    source = sources.open_source(location, source_name, **options)
+    people, rejected = [], 0
+    for label, raw in source:
+        if isinstance(raw, sources.Unreadable):
+            rejected += 1
+            continue
+        try:
+            record = data_map.apply(label, raw) if data_map else identity(raw, sources.is_tabular(source))
+            people.append(person_from_dict(record, record=str(label)))
+        except RecordError:
+            rejected += 1
+    return people, rejected
+
+
+# -- rendering ----------------------------------------------------------------------
+
+
+def _pct(rate: GroupRate) -> str:
+    return "<5" if rate.small else f"{rate.share:.0%} ({rate.got}/{rate.people})"
+
+
+def render_text(result: Audit) -> str:
+    lines = [f"Fairness audit of {result.people} people"
+             + (f" ({result.rejected} records rejected)" if result.rejected else "")
+             + f". Flag: a group's share under {FOUR_FIFTHS:.0%} of the highest group's, both groups "
+               f"at least {result.min_group} people. Groups under {SMALL_GROUP} are shown as <5."]
+    if not result.p_values:
+        lines.append("p-values need scipy: pip install 'devrecs[audit]'.")
+    for a in result.attributes:
+        lines += ["", f"By {a.attribute}: " + ", ".join(
+            f"{g.group} {'<5' if g.small else g.people}" for g in a.groups)]
+        for purpose, title in (("opportunity", "Opportunities"), ("remedial", "Remedial help (a higher rate is not an advantage)")):
+            rows = [i for i in a.interventions if i.purpose == purpose and any(r.got for r in i.rates)]
+            if not rows:
+                continue
+            lines += ["", f"  {title}:"]
+            for i in rows:
+                mark = "  FLAG" if i.flagged else ""
+                lines.append(f"    {i.intervention}{mark}: " + "; ".join(f"{r.group} {_pct(r)}" for r in i.rates))
+                for c in i.comparisons:
+                    if c.flagged or (c.ratio is not None and c.ratio < FOUR_FIFTHS):
+                        p = "" if c.p_value is None else f", p={c.p_value:.3g}"
+                        note = "" if c.flagged else " (not flagged: a group is too small)"
+                        lines.append(f"      {c.group} vs {c.reference}: ratio {c.ratio:.2f}{p}{note}")
+                        lines.extend(f"        driven by {d}" for d in c.drivers)
+    lines += ["", "Protected attributes are used only by this audit; rules may not test them."]
+    return "\n".join(lines)
+
+
+def render_markdown(result: Audit) -> str:
+    lines = [f"# Fairness audit ({result.people} people)", "",
+             f"Flag: share under {FOUR_FIFTHS:.0%} of the highest group's, both groups at least "
+             f"{result.min_group} people; groups under {SMALL_GROUP} shown as <5.", ""]
+    for a in result.attributes:
+        lines += [f"## By {a.attribute}", ""]
+        groups = [g.group for g in a.groups]
+        for purpose in ("opportunity", "remedial"):
+            rows = [i for i in a.interventions if i.purpose == purpose and any(r.got for r in i.rates)]
+            if not rows:
+                continue
+            lines += [f"### {'Opportunities' if purpose == 'opportunity' else 'Remedial help'}", "",
+                      "| intervention | " + " | ".join(groups) + " | lowest ratio | p | flag |",
+                      "|---|" + "---|" * (len(groups) + 3)]
+            for i in rows:
+                by = {r.group: r for r in i.rates}
+                low = min((c for c in i.comparisons if c.ratio is not None), key=lambda c: c.ratio, default=None)
+                lines.append(f"| {i.intervention} | " + " | ".join(_pct(by[g]) for g in groups)
+                             + f" | {'' if low is None else f'{low.ratio:.2f} ({low.group})'}"
+                             + f" | {'' if low is None or low.p_value is None else f'{low.p_value:.3g}'}"
+                             + f" | {'**flag**' if i.flagged else ''} |")
+            lines.append("")
+            for i in rows:
+                for c in i.comparisons:
+                    for d in c.drivers:
+                        lines.append(f"- {i.intervention}, {c.group} vs {c.reference}: {d}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def protected_in(path: str) -> Optional[str]:
+    """The protected attribute a fact path reads (``extra.Gender`` -> 'gender'), or None."""
+    if not path.startswith("extra."):
+        return None
+    key = normal_key(path[len("extra."):])
+    return key if key in PROTECTED_ATTRIBUTES else None
+
+
+__all__ = ["AGE_BANDS", "Audit", "audit", "age_band", "group_of", "protected_in", "render_markdown",
+           "render_text"]
