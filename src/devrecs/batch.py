@@ -105,11 +105,7 @@ class Reject:
 _FIELD_MESSAGE = re.compile(r"^field '([^']*)'(?::\s*|\s+)(.*)$", re.S)
 
 
-def _reject(label: Any, raw: Any, errors: Iterable[tuple[str, str]]) -> Reject:
-    pid = None
-    if isinstance(raw, Mapping):
-        value = raw.get("id")
-        pid = None if value in (None, "") else str(value)
+def _reject(label: Any, pid: Optional[str], errors: Iterable[tuple[str, str]]) -> Reject:
     return Reject(str(label), getattr(label, "source", ""), getattr(label, "row", None), pid, tuple(errors))
 
 
@@ -145,17 +141,18 @@ class Processor:
         self.mapping = mapping if mapping is not None else (load_mapping(config.mapping) if config.mapping else None)
         self._joined = False
 
-    def prepare(self, label: Any, raw: Any) -> Any:
-        """A Person, or a Reject saying why not."""
+    def prepare(self, label: str, raw: Any) -> Any:
+        """A Person, or ``(id or None, ((field, reason), ...))`` saying why not."""
         if isinstance(raw, sources.Unreadable):
-            return _reject(label, None, [(raw.field, raw.reason)])
+            return None, ((raw.field, raw.reason),)
         if not isinstance(raw, Mapping):
-            return _reject(label, None, [("", f"expected a mapping of facts, got {type(raw).__name__}")])
+            return None, (("", f"expected a mapping of facts, got {type(raw).__name__}"),)
         try:
             record = self.mapping.apply(label, raw) if self.mapping else identity(raw, self.config.tabular)
-            return person_from_dict(record, record=str(label))
+            return person_from_dict(record, record=label)
         except RecordError as exc:
-            return _reject(label, {"id": self._source_id(raw)}, [_split(m) for m in exc.messages])
+            pid = self._source_id(raw)
+            return (None if pid in (None, "") else str(pid)), tuple(_split(m) for m in exc.messages)
 
     def _source_id(self, raw: Mapping[str, Any]) -> Any:
         try:
@@ -168,21 +165,29 @@ class Processor:
             return [self.engine.recommend_for(p, self.config.audience) for p in people]
         return [recs for _, recs in self.engine.recommend_many(people)]
 
-    def chunk(self, records: Sequence[tuple[Any, Any]]) -> list[tuple]:
-        """For each record, ("ok", label, person id, output row) or ("reject", Reject);
-        before them, once, ("warning", text) for each joined row that was skipped."""
-        out: list[tuple] = []
-        if self.mapping is not None and not self._joined:
-            out.extend(("warning", line) for line in self.mapping.load_joins())
-            self._joined = True
-        prepared = [(label, self.prepare(label, raw)) for label, raw in records]
-        people = [p for _, p in prepared if isinstance(p, Person)]
+    def warnings(self) -> list[str]:
+        """Once: the joined rows that were skipped (reading the joins now)."""
+        if self.mapping is None or self._joined:
+            return []
+        self._joined = True
+        return self.mapping.load_joins()
+
+    def chunk(self, records: Sequence[tuple[str, Any]], serialize: bool = False) -> list[tuple]:
+        """For each record, in order: ``(person id, output row, interventions)`` or
+        ``(None, id or None, ((field, reason), ...))`` for a reject. With ``serialize`` the
+        output row is its JSON text (cheap to send between processes)."""
+        prepared = [self.prepare(label, raw) for label, raw in records]
+        people = [p for p in prepared if isinstance(p, Person)]
         recs = iter(self.recommend(people))
-        for label, p in prepared:
+        out: list[tuple] = []
+        h = self.engine.ruleset_hash
+        for p in prepared:
             if isinstance(p, Person):
-                out.append(("ok", label, p.id, person_row(p.id, next(recs), self.engine.ruleset_hash)))
+                mine = next(recs)
+                row = person_row(p.id, mine, h)
+                out.append((p.id, json.dumps(row) if serialize else row, tuple(r.intervention for r in mine)))
             else:
-                out.append(("reject", p))
+                out.append((None, *p))
         return out
 
 
@@ -204,20 +209,23 @@ def person_row(pid: str, recs: Sequence[Recommendation], ruleset_hash: str) -> d
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: _Config) -> None:
+def _init_worker(config: _Config, serialize: bool) -> None:
+    _WORKER["serialize"] = serialize
     try:
         _WORKER["processor"] = Processor(config)
     except BaseException as exc:  # reported with the first chunk, not by a crashing pool
         _WORKER["error"] = f"{exc}"
 
 
-def _work(records: list) -> list:
+def _work(records: list) -> tuple:
+    """("ok", warnings, results) or ("error", message); plain values only, cheap to pickle."""
     if "error" in _WORKER:
-        return [("error", _WORKER["error"])]
+        return "error", _WORKER["error"]
     try:
-        return _WORKER["processor"].chunk(records)
+        processor = _WORKER["processor"]
+        return "ok", processor.warnings(), processor.chunk(records, _WORKER["serialize"])
     except DevrecsError as exc:
-        return [("error", str(exc))]
+        return "error", str(exc)
 
 
 # -- duplicate ids, in little memory -------------------------------------------------
@@ -285,8 +293,9 @@ class JsonlWriter:
     def __init__(self, stream: TextIO, close: bool):
         self.stream, self._close = stream, close
 
-    def write(self, row: dict) -> int:
-        self.stream.write(json.dumps(row) + "\n")
+    def write(self, row: Any) -> int:
+        """A row, or its JSON text already made (by a worker)."""
+        self.stream.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
         return 1
 
     def close(self) -> None:
@@ -450,26 +459,26 @@ class _Run:
         self.stats.accepted += 1
         return True
 
-    def write(self, row: dict) -> None:
+    def write(self, row: Any, interventions: Sequence[str]) -> None:
         self.stats.rows += self.writer.write(row)
-        for r in row["recommendations"]:
-            self.stats.interventions[r["intervention"]] = self.stats.interventions.get(r["intervention"], 0) + 1
+        counts = self.stats.interventions
+        for name in interventions:
+            counts[name] = counts.get(name, 0) + 1
 
-    def handle(self, results: list) -> None:
-        for res in results:
-            if res[0] == "error":
-                raise DevrecsError(res[1])
-            if res[0] == "warning":
-                self.warn(res[1])
-                continue
+    def handle(self, labels: Sequence[Any], warnings: Sequence[str], results: Sequence[tuple]) -> None:
+        """Count, check ids and write one chunk's results (Processor.chunk), in order."""
+        for line in warnings:
+            self.warn(line)
+        for label, (pid, row, extra) in zip(labels, results):
             self.stats.read += 1
-            if res[0] == "reject":
-                self.reject(res[1])
-            elif self.accept(res[1], res[2]):
-                self.write(res[3])
+            if pid is None:
+                self.reject(_reject(label, row, extra))
+            elif self.accept(label, pid):
+                self.write(row, extra)
         self.progress.update(self.stats)
 
     def finish(self) -> None:
+        self.progress.update(self.stats, force=True)
         self.progress.done()
         if self.err is not None and self.shown > SHOW_REJECTS:
             more = self.shown - SHOW_REJECTS
@@ -535,10 +544,12 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         if options.org:
             _run_org(run, processor, stream)
         elif processor is not None:
+            run.handle((), processor.warnings(), ())
             for chunk in _chunks(stream, CHUNK):
-                run.handle(processor.chunk(chunk))
+                run.handle([label for label, _ in chunk], (),
+                           processor.chunk([(str(label), raw) for label, raw in chunk]))
         else:
-            _run_parallel(run, config, stream, options.workers)
+            _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
         run.finish()
         return run.stats
 
@@ -568,31 +579,41 @@ def _check_same_sqlite(options: BatchOptions) -> None:
                                f"WAL mode once: sqlite3 {a.database} 'PRAGMA journal_mode=WAL'")
 
 
-def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int) -> None:
+def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, serialize: bool) -> None:
+    """Chunks to ``workers`` spawned processes, at most two each in flight (memory stays
+    flat); results are taken in the order the chunks were sent, so output order is stable.
+    Labels stay here: the workers get and send back plain values only."""
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+
+    def take(labels: list, result: Any) -> None:
+        reply = result.get()
+        if reply[0] == "error":
+            raise DevrecsError(reply[1])
+        run.handle(labels, reply[1], reply[2])
+
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(config, serialize)) as pool:
         pending: deque = deque()
         for chunk in _chunks(stream, CHUNK):
-            pending.append(pool.apply_async(_work, (chunk,)))
+            labels = [label for label, _ in chunk]
+            pending.append((labels, pool.apply_async(_work, ([(str(label), raw) for label, raw in chunk],))))
             while len(pending) >= 2 * workers:
-                run.handle(pending.popleft().get())
+                take(*pending.popleft())
         while pending:
-            run.handle(pending.popleft().get())
+            take(*pending.popleft())
 
 
 def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
     """Person, team and organization recommendations; the population is held in memory."""
     engine = processor.engine
-    if processor.mapping is not None:
-        for line in processor.mapping.load_joins():
-            run.warn(line)
+    for line in processor.warnings():
+        run.warn(line)
 
     def people() -> Iterator[Person]:
         for label, raw in stream:
             run.stats.read += 1
-            p = processor.prepare(label, raw)
-            if isinstance(p, Reject):
-                run.reject(p)
+            p = processor.prepare(str(label), raw)
+            if not isinstance(p, Person):
+                run.reject(_reject(label, *p))
             elif run.accept(label, p.id):
                 yield p
             run.progress.update(run.stats)
@@ -600,12 +621,13 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
     result = engine.recommend_organization(people())
     h = engine.ruleset_hash
     for person, recs in result.people:
-        run.write(person_row(person.id, recs, h))
+        run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():
         run.write({"scope": "team", "subject": manager, "recommendations": [rec_json(r) for r in recs],
-                   "ruleset_hash": h})
+                   "ruleset_hash": h}, [r.intervention for r in recs])
     run.write({"scope": "organization", "subject": "organization",
-               "recommendations": [rec_json(r) for r in result.organization], "ruleset_hash": h})
+               "recommendations": [rec_json(r) for r in result.organization], "ruleset_hash": h},
+              [r.intervention for r in result.organization])
 
 
 __all__ = ["BatchOptions", "BatchStats", "Processor", "Reject", "open_writer", "run_batch"]
