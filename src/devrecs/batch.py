@@ -209,9 +209,16 @@ def person_row(pid: str, recs: Sequence[Recommendation], ruleset_hash: str) -> d
 _WORKER: dict[str, Any] = {}
 
 
+def _install_plugin_sources() -> None:
+    """Data sources from installed plugins (devrecs_register_sources) join the registry."""
+    from . import plugins
+    plugins.install_sources(plugins.plugin_manager())
+
+
 def _init_worker(config: _Config, serialize: bool) -> None:
     _WORKER["serialize"] = serialize
     try:
+        _install_plugin_sources()
         _WORKER["processor"] = Processor(config)
     except BaseException as exc:  # reported with the first chunk, not by a crashing pool
         _WORKER["error"] = f"{exc}"
@@ -511,6 +518,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         raise DevrecsError("--org needs the whole population in one process: leave out --workers")
     if options.org and options.audience:
         raise DevrecsError("--org and --audience cannot be combined: --org recommends as hr")
+    _install_plugin_sources()
     mapping = load_mapping(options.mapping) if options.mapping else None
     _check_same_sqlite(options)
     source = sources.open_source(options.source, options.source_name, table=options.table, query=options.query)
