@@ -278,3 +278,25 @@ def test_seen_ids_find_duplicates_through_growth():
         assert seen.add(f"id-{i}", i + 2) is None
     assert seen.add("id-0", 99) == 2 and seen.add("id-19999", 99) == 20_001
     assert seen.add("id-20000", 5) is None
+
+
+def test_workers_use_the_mapping_and_its_joins_like_one_process(tmp_path):
+    rows = people(300)
+    with open(tmp_path / "hr.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Emp", "Perf", "Years"])
+        for p in rows:
+            w.writerow([p["id"][1:], {"low": 1, "medium": 2, "high": 3}[p["performance"]], p["tenure_years"]])
+    (tmp_path / "gaps.csv").write_text("emp,skill,sev\n1,communication,2\n2,vision,9\nbroken\n1,conflict,1\n")
+    (tmp_path / "m.yaml").write_text(
+        'id: "p{Emp}"\nfacts:\n  performance: {column: Perf, map: {1: low, 2: medium, 3: high}}\n'
+        "  tenure_years: Years\n  track: {value: individual_contributor}\n"
+        'join:\n  - {from: gaps.csv, key: "p{emp}", into: gaps,\n'
+        "     fields: {skill: skill, severity: {column: sev, map: {1: low, 2: medium, 3: high}}}}\n")
+    args = [tmp_path / "hr.csv", "--mapping", tmp_path / "m.yaml", "--as-of", "2026-06-30"]
+    one, two = batch(*args), batch(*args, "--workers", "2")
+    assert one.exit_code == two.exit_code == 1 and summary(one) == summary(two) == (300, 299, 1)
+    assert one.stdout == two.stdout
+    for result in (one, two):
+        assert result.stderr.count("gaps.csv row 4: skipped") == 1
+        assert "hr.csv row 4, field 'gaps[0].severity': '9' is not one of low, medium, high" in result.stderr
