@@ -35,6 +35,7 @@ import attrs
 
 from ..facts import FactSpec, spec_for
 from ..model import Rule
+from ..errors import Problem, RuleFileError
 from ..facts import DAYS_LIMIT
 from .conditions import (
     All,
@@ -66,6 +67,13 @@ def _safe(text: str) -> str:
 # durable allows about 31 tests in one nested expression; array tests are
 # split into pieces of this many ranges (see tests/test_durable_quirks.py).
 RANGES_PER_ARRAY_TEST = 4
+# A list test needing more ranges than this is refused (E130): durable-rules
+# slows to a halt on very long expressions.
+MAX_RANGES = 48
+
+
+class TooComplex(Exception):
+    """A rule the matching engine cannot take; the message says why."""
 
 
 def _chunks(ranges: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
@@ -213,8 +221,11 @@ class FactLayout:
         return table[value]
 
     def item_codec(self, node: Items, facts: dict[str, FactSpec]) -> ItemCodec:
-        """The codec for a list test: one per list and set of tested fields."""
-        names = tuple(dict.fromkeys(t.field for t in node.where))
+        """The codec for a list test: one per list and set of tested fields. Fields with
+        few values come first and the date (days, the widest) last, so that the ranges
+        of a test stay few."""
+        names = tuple(sorted(dict.fromkeys(t.field for t in node.where),
+                             key=lambda f: (f == "months_ago", f)))
         if (node.path, names) in self.codecs:
             return self.codecs[(node.path, names)]
         spec = spec_for(node.path, facts)
@@ -341,6 +352,9 @@ class _Compiler:
     def items(self, node: Items, positive: bool) -> dict:
         codec = self.layout.item_codec(node, self.facts)
         ranges = codec.ranges(node.where)
+        if len(ranges) > MAX_RANGES:
+            raise TooComplex(f"its test on {node.path} needs {len(ranges)} value ranges "
+                             f"(at most {MAX_RANGES}): use fewer or broader item tests")
         any_wanted = (node.quant == "any") == positive
         key = codec.key
         if any_wanted:
@@ -409,13 +423,21 @@ def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
                                 layout.code(leaf.path, t.field, v)
     body: dict[str, Any] = {}
     names = []
+    problems: list[Problem] = []
     for i, rule in enumerate(rules):
         rname = f"{prefix}{i}"
-        exprs = rule_expressions(rule, layout, facts, mark)
+        try:
+            exprs = rule_expressions(rule, layout, facts, mark)
+        except TooComplex as exc:
+            problems.append(Problem(rule.file or "<rules>", rule.line or 1, 1, "E130",
+                                    f"rule '{rule.id}' is too complex for the matching engine: {exc}"))
+            continue
         for k, expr in enumerate(exprs):
             key = rname if len(exprs) == 1 else f"{rname}_{k}"
             body[key] = {"all": [{"m": expr}], "run": rname, "cap": cap}
         names.append(rname)
+    if problems:
+        raise RuleFileError(problems)
     body["seen"] = {"all": [{"m": {"t": mark}}], "run": f"{prefix}seen", "cap": cap}
     return {name: body}, layout, names
 
