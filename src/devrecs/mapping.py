@@ -206,7 +206,7 @@ class _Value:
     def _compile(self, node: LMap, loc: Loc, ctx: _Ctx) -> None:
         given = [k for k in node if k in SOURCES_KEYS]
         for key in node:
-            if key not in SOURCES_KEYS and key not in OPTION_KEYS and key != "when":
+            if key not in SOURCES_KEYS and key not in OPTION_KEYS:
                 ctx.problem(node.key_loc(key), "M112", f"'{self.name}': unknown key '{key}'"
                             f"{did_you_mean(str(key), SOURCES_KEYS + OPTION_KEYS)}")
         if len(given) != 1:
