@@ -15,8 +15,9 @@ def test_wheel_ships_rules_and_sample_and_finds_them_when_installed(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "devrecs/rules/catalog.yaml" in names
     assert "devrecs/data/sample.yaml" in names
-    shipped = {Path(n).name for n in names if n.startswith("devrecs/rules/")}
-    assert shipped == {p.name for p in (ROOT / "rules").glob("*.yaml")}
+    shipped = {n[len("devrecs/rules/"):] for n in names if n.startswith("devrecs/rules/")}
+    packs = [*(ROOT / "rules").glob("*.yaml"), *(ROOT / "rules" / "tests").glob("*.yaml")]
+    assert shipped == {p.relative_to(ROOT / "rules").as_posix() for p in packs}   # the packs and their tests
     # install it into a fresh folder (its dependencies come from this environment) and use it
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],

@@ -14,6 +14,7 @@ from typing import Any, Optional, Sequence
 
 import click
 
+from . import authoring_cli
 from . import batch as batch_mod
 from .audience import AUDIENCES
 from . import plugins as plugin_hooks
@@ -348,6 +349,11 @@ def compile_cmd(rules: tuple[str, ...]) -> None:
     """Print the durable-rules JSON that RULES (default: the built-in packs) compile to."""
     engine = _engine(rules, None, None)
     click.echo(json.dumps(engine.compiled, indent=2, sort_keys=True))
+
+
+# rule authoring: validate, lint, test, schema, diff (authoring_cli.py, docs/authoring.md)
+for _command in authoring_cli.COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:  # pragma: no cover - console entry

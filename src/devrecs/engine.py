@@ -34,7 +34,7 @@ from durable import engine as durable_engine
 from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
-from .errors import Problem, RuleFileError
+from .errors import DevrecsError, Problem, RuleFileError
 from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
@@ -171,6 +171,9 @@ class Engine:
         except Exception as exc:  # durable rejects rules past its size limits
             raise RuleFileError(self._too_complex(compiled)) from exc
         self.ruleset_hash = self._hash()
+        # what from_paths/default were given, for reload(); None for rules built in memory
+        self.paths: Optional[list] = None
+        self._reload_args: Optional[dict] = None
 
     # -- construction -----------------------------------------------------------
 
@@ -181,7 +184,10 @@ class Engine:
         ``devrecs``, unless ``entry_points=False``) and the ``plugins`` given."""
         pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
         packs = load_packs(plugin_hooks.rule_paths(pm), plugin_hooks.interventions(pm))
-        return cls(packs.rules, packs.catalog, plugin_manager=pm, overrides=packs.overrides, **kwargs)
+        engine = cls(packs.rules, packs.catalog, plugin_manager=pm, overrides=packs.overrides, **kwargs)
+        engine._reload_args = dict(paths=None, plugins=plugins, entry_points=entry_points, disabled=disabled,
+                                   **kwargs)
+        return engine
 
     @classmethod
     def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
@@ -193,8 +199,24 @@ class Engine:
         if not paths:
             return cls.default(plugins=plugins, entry_points=entry_points, disabled=disabled, **kwargs)
         pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
-        packs = load_packs(resolve_paths(list(paths), default_catalog), plugin_hooks.interventions(pm))
-        return cls(packs.rules, packs.catalog, plugin_manager=pm, **kwargs)
+        paths = list(paths)
+        packs = load_packs(resolve_paths(paths, default_catalog), plugin_hooks.interventions(pm))
+        engine = cls(packs.rules, packs.catalog, plugin_manager=pm, **kwargs)
+        engine.paths = paths
+        engine._reload_args = dict(paths=paths, default_catalog=default_catalog, plugins=plugins,
+                                   entry_points=entry_points, disabled=disabled, **kwargs)
+        return engine
+
+    def reload(self) -> "Engine":
+        """A new Engine built again from the same paths and options (the files as they are now).
+
+        This engine is not changed: requests running on it finish with its rules, and every
+        recommendation carries the ``ruleset_hash`` of the engine that made it. A rule-file
+        problem raises RuleFileError and leaves this engine usable."""
+        if self._reload_args is None:
+            raise DevrecsError("this engine was built from rules in memory, not with Engine.from_paths "
+                               "or Engine.default: build a new Engine instead")
+        return type(self).from_paths(**self._reload_args)
 
     def _person(self, raw: PersonLike) -> Person:
         """A validated person, with plugins' facts added."""
@@ -267,6 +289,8 @@ class Engine:
         """For each subject (a fact getter), the indexes of the rules of ``scope`` that hold."""
         if scope not in self._rulesets:
             return [set() for _ in getters]
+        if not getters:     # durable crashes the process on an empty session (a population without teams)
+            return []
         build, mark = self._builders[scope], SCOPE_MARKS[scope]
         facts = [build(get, pid, mark) for pid, get in enumerate(getters)]
         name = self._rulesets[scope]

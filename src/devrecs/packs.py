@@ -4,7 +4,8 @@ A path is a YAML file or a folder of them (``*.yaml`` / ``*.yml``, not
 recursive). A file with ``interventions:`` at the top is a catalog file;
 one with ``rules:`` is a rule file. In a folder, other YAML files (rule
 tests, for example) are skipped; a file named explicitly must be one of
-the two.
+the two. A ``*.csv`` file with a ``recommend`` column is a decision table
+(decision_table.py); in a folder, other CSV files are skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import attrs
 
+from . import decision_table
 from .catalog import Catalog, merge_entries, read_catalog_doc
 from .errors import Problem, RuleFileError
 from .facts import PERSON_FACTS
@@ -57,7 +59,7 @@ class Packs:
 
 def _yaml_files(path: Path) -> tuple[list[Path], bool]:
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()), False
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".csv") and p.is_file()), False
     return [path], True
 
 
@@ -82,6 +84,7 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
     rule_docs: list[tuple[str, str, LMap]] = []
     catalogs: list[tuple[str, list[tuple[Intervention, str]]]] = list(catalog_sources)
     seen: set[Path] = set()
+    named: set[str] = set()
     for item in rule_paths:
         owner, raw_path = item if isinstance(item, tuple) else ("", item)
         path = Path(raw_path)
@@ -94,6 +97,12 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
                 continue
             seen.add(file.resolve())
             label = _label(file)
+            if file.suffix == ".csv":
+                table, found = decision_table.read_table(file, label, explicit)
+                problems.extend(found)
+                if table is not None:
+                    rule_docs.append((owner, label, table))
+                continue
             try:
                 doc = located.load(file.read_text(encoding="utf-8"), label)
             except located.YamlError as exc:
@@ -106,6 +115,9 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
                 entries, found = read_catalog_doc(doc, label)
                 problems.extend(found)
                 catalogs.append((label, entries))
+                if found and isinstance(doc["interventions"], list):
+                    # an entry with a problem of its own: rules may still name its id
+                    named.update(str(e["id"]) for e in doc["interventions"] if isinstance(e, dict) and "id" in e)
             elif isinstance(doc, LMap) and ("rules" in doc or "ruleset" in doc):
                 rule_docs.append((owner, label, doc))
             elif explicit:
@@ -116,9 +128,11 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
         catalog = merge_entries(catalogs)
     except RuleFileError as exc:
         problems.extend(exc.problems)
+        # keep the ids, so that rules are not also reported for using them
+        catalog = Catalog(i for _, entries in catalogs for i, _ in entries)
     files_read: list[tuple[str, RuleFile]] = []
     for owner, label, doc in rule_docs:
-        parsed, found = read_rule_doc(doc, label, catalog.ids, PERSON_FACTS)
+        parsed, found = read_rule_doc(doc, label, [*catalog.ids, *named], PERSON_FACTS)
         problems.extend(found)
         if parsed is not None:
             files_read.append((owner, parsed))

@@ -1,0 +1,180 @@
+"""The rule-authoring commands: validate, lint, test, schema and diff (docs/authoring.md).
+
+Each is a few lines over its library module (validate.py, lint.py,
+testing.py, schema.py, diff.py); cli.py adds them to the ``devrecs`` group.
+
+Exit codes: 0 clean; 1 problems found (validate), error findings (lint),
+failed tests or coverage under ``--min-coverage`` (test), changes with
+``--exit-code`` (diff); 2 a usage error, or files that cannot be used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+
+from .errors import DevrecsError
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="text for people, json for programs.")
+
+
+class _Fail(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
+def validate(paths: tuple[str, ...], fmt: str) -> None:
+    """Check rule files, catalogs and decision tables (default: the built-in packs): every problem of
+    every file, one per line as file:line:col: CODE message. Exit 1 when there is any problem."""
+    from .validate import check
+    try:
+        checked = check(list(paths) or None)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(checked.to_dict(), indent=2))
+    else:
+        for p in checked.problems:
+            click.echo(str(p))
+        click.echo(checked.summary(), err=not checked.ok)
+    if not checked.ok:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
+def lint(paths: tuple[str, ...], fmt: str) -> None:
+    """Find rules that are valid but probably wrong (default: the built-in packs): duplicates, rules
+    covered by others, contradictions, rules always suppressed, unreachable interventions, suppression
+    cycles, missing rationale or source. Exit 1 when a finding is an error (or a file has problems)."""
+    from .lint import ERROR, lint as run_lint
+    try:
+        report = run_lint(list(paths) or None)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for p in report.checked.problems:
+            click.echo(str(p))
+        for f in report.findings:
+            click.echo(str(f))
+        click.echo(report.summary())
+    if not report.checked.ok or any(f.severity == ERROR for f in report.findings):
+        sys.exit(1)
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--rules", "rules", multiple=True, type=click.Path(),
+              help="Run the tests against these rule files or folders (default: what each test file names, "
+                   "else the built-in packs).")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
+              help="Fail when fewer than this percent of the rules fire in the tests.")
+@click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
+@format_option
+def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optional[float], verbose: bool,
+             fmt: str) -> None:
+    """Run rule tests: PATHS are test files, or folders searched for test_*.yaml (default: the tests of
+    the built-in packs). Prints failures with the expected and actual recommendations and the
+    explanation, then rule coverage. Exit 1 on a failure or coverage below --min-coverage."""
+    from .testing import RuleTestError, run_tests
+    try:
+        report = run_tests(list(paths) or None, list(rules) or None)
+    except RuleTestError as exc:
+        raise _Fail(str(exc)) from None
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    low = min_coverage is not None and report.coverage.percent < min_coverage
+    if fmt == "json":
+        out = report.to_dict()
+        out["min_coverage"] = min_coverage
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for o in report.outcomes:
+            if o.passed and not verbose:
+                continue
+            click.echo(f"{o.status.upper():<6} {o.test.where}  {o.test.name}")
+            for line in o.details:
+                click.echo(f"       {line}")
+        click.echo(report.summary())
+        for line in report.coverage.report():
+            click.echo(line)
+        if low:
+            click.echo(f"Rule coverage {report.coverage.percent:.1f}% is below --min-coverage {min_coverage:g}%")
+    if report.failed or report.errors or low:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--kind", type=click.Choice(["rules", "tests"]), default="rules", show_default=True,
+              help="rules: rule and catalog files; tests: rule-test files.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of rule files (or rule-test files) for editor completion. Save it and
+    add '# yaml-language-server: $schema=<the file>' at the top of your YAML files."""
+    from .schema import schema_json
+    click.echo(schema_json(kind))
+
+
+@click.command()
+@click.argument("old")
+@click.argument("new")
+@click.argument("people_file", required=False, type=click.Path())
+@click.option("--sample", is_flag=True, help="Use the built-in sample organization as the population.")
+@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Examples shown per intervention and direction.")
+@click.option("--cap", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Most items a person gets for themself (both rule sets).")
+@click.option("--as-of", "as_of", help="Run date YYYY-MM-DD (default: the file's as_of, else today).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anyone's recommendations change.")
+@format_option
+def diff(old: str, new: str, people_file: Optional[str], sample: bool, examples: int, cap: int,
+         as_of: Optional[str], exit_code: bool, fmt: str) -> None:
+    """Who gains and who loses which intervention when the rules OLD become NEW, over the people in
+    PEOPLE_FILE (or --sample). OLD and NEW are rule files or folders (several: separate them with
+    commas); 'builtin' stands for the built-in packs."""
+    from .diff import diff as run_diff
+    from .engine import Engine
+    from .peoplefile import read_people_file, sample_file
+    if sample == bool(people_file):
+        raise click.UsageError("give a PEOPLE_FILE or --sample (one of them)")
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise click.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+
+    def engine(spec: str) -> Engine:
+        parts = [p for p in spec.split(",") if p]
+        if parts == ["builtin"] and not Path("builtin").exists():
+            return Engine.default(cap=cap)
+        return Engine.from_paths(parts, cap=cap)
+
+    try:
+        source = sample_file() if sample else read_people_file(people_file)
+        people = list(source.people())
+        result = run_diff(engine(old), engine(new), people, day or source.as_of or dt.date.today(),
+                          old_label=old, new_label=new, examples=examples)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.text())
+    if exit_code and result.changed:
+        sys.exit(1)
+
+
+COMMANDS = (validate, lint, test_cmd, schema, diff)
+
+__all__ = ["COMMANDS"]

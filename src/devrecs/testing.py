@@ -1,0 +1,787 @@
+"""Rule tests: YAML files of cases (a person, or a whole organization, and what they
+should and should not get), run against rule packs, with rule coverage.
+
+A test file (docs/authoring.md has the reference)::
+
+    rules: [..]                 # optional: rule files or folders, relative to this file
+    as_of: '2026-06-30'         # optional: the run date of every test (default: today)
+    tests:
+      - name: a deep expert gets the expert programme, not the pipeline
+        person: {track: individual_contributor, performance: high, potential: low}
+        audience: employee      # optional: what this audience would see
+        expect:
+          include: [expert-leadership-program]
+          exclude: [leadership-pipeline-program]
+      - name: graduates waiting with no seat
+        org: true
+        people: [{id: g1, pipeline: {status: graduate, months_waiting: 9}}]
+        expect:
+          organization: {include: [grow-leadership-seats]}
+
+``devrecs test`` and the pytest plugin (pytest_plugin.py) both run them
+through ``Runner``; ``Coverage`` records which rules fired and which
+alternatives of each ``any`` were taken (by the Python evaluator, which a
+property test keeps in agreement with durable-rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+import attrs
+
+from .audience import AUDIENCES, masked
+from .engine import Engine
+from .errors import DevrecsError, Problem, RecordError, RuleFileError, did_you_mean
+from .facts import fact_value
+from .model import Person, Recommendation, Rule
+from .packs import default_rules_dir
+from .people import person_from_dict
+from .rulefile import located
+from .rulefile.conditions import holds
+from .rulefile.located import LMap, LSeq, Loc
+from .rulefile.logic import Branch, branches
+
+FILE_KEYS = ("rules", "as_of", "tests", "description")
+TEST_KEYS = ("name", "person", "people", "org", "open_positions", "as_of", "audience", "cap", "expect")
+PERSON_EXPECT = ("include", "exclude", "exactly", "fired", "not_fired")
+ORG_EXPECT = ("organization", "teams", "people", "fired", "not_fired")
+LEVEL_EXPECT = ("include", "exclude", "exactly")
+DEFAULT_TESTS_DIR = "tests"
+NO_CAP = "none"
+
+
+class RuleTestError(DevrecsError):
+    """Problems in rule-test files (or in the rule files they name); all are listed."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@attrs.frozen
+class Wanted:
+    """One expected intervention: for the person, or ``to: manager`` for their manager."""
+
+    intervention: str
+    to: str = "person"
+    loc: tuple[int, int] = (0, 0)
+
+    def __str__(self) -> str:
+        return self.intervention if self.to == "person" else f"{self.intervention} (to manager)"
+
+
+@attrs.frozen
+class Expect:
+    include: tuple[Wanted, ...] = ()
+    exclude: tuple[Wanted, ...] = ()
+    exactly: Optional[tuple[Wanted, ...]] = None
+
+
+@attrs.frozen
+class RuleTest:
+    name: str
+    file: str
+    line: int
+    person: Any = None                    # the raw mapping (person tests)
+    people: tuple[Any, ...] = ()          # raw mappings (org tests)
+    org: bool = False
+    open_positions: int = 0
+    as_of: Optional[dt.date] = None
+    audience: Optional[str] = None
+    cap: Any = "engine"                   # "engine" (the default cap), None (no cap) or a number
+    expect: Expect = Expect()             # person tests; for org tests: the organization level
+    teams: tuple[tuple[str, Expect], ...] = ()
+    people_expect: tuple[tuple[str, Expect], ...] = ()
+    fired: tuple[tuple[str, tuple[int, int]], ...] = ()
+    not_fired: tuple[tuple[str, tuple[int, int]], ...] = ()
+    problems: tuple[Problem, ...] = ()    # this test's own problems (the file may still run)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@attrs.frozen
+class RuleTestFile:
+    path: Path
+    label: str
+    rules: Optional[tuple[Path, ...]]      # None: the built-in packs (or the runner's --rules)
+    as_of: Optional[dt.date]
+    tests: tuple[RuleTest, ...]
+    problems: tuple[Problem, ...] = ()     # problems that stop the whole file
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# -- reading test files --------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, label: str):
+        self.label = label
+        self.problems: list[Problem] = []
+
+    def problem(self, loc: Any, code: str, message: str) -> None:
+        self.problems.append(Problem(self.label, loc[0], loc[1], code, message))
+
+    def keys(self, m: LMap, allowed: Sequence[str], what: str) -> None:
+        for key in m:
+            if key not in allowed:
+                self.problem(m.key_loc(key), "T103", f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}; "
+                                                     f"expected one of {', '.join(allowed)}")
+
+    def date(self, m: LMap, key: str) -> Optional[dt.date]:
+        if key not in m or m[key] is None:
+            return None
+        value = m[key]
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.problem(m.value_loc(key), "T104", f"'{key}' must be a date YYYY-MM-DD, got {value!r}")
+            return None
+
+    def wanted(self, value: Any, loc: Loc, key: str, targets: bool) -> tuple[Wanted, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, (str, LMap)):
+            value = LSeq([value])
+            value.item_locs = [loc]
+        if not isinstance(value, LSeq):
+            self.problem(loc, "T104", f"'{key}' must be a list of intervention ids")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            iloc = value.item_loc(i)
+            if isinstance(item, str):
+                out.append(Wanted(item, "person", tuple(iloc)))
+            elif isinstance(item, LMap) and targets and isinstance(item.get("intervention"), str):
+                self.keys(item, ("intervention", "to"), f"an entry of '{key}'")
+                to = item.get("to", "person")
+                if to not in ("person", "manager"):
+                    self.problem(item.value_loc("to"), "T104", f"'to' must be person or manager, got {to!r}")
+                    continue
+                out.append(Wanted(item["intervention"], to, tuple(iloc)))
+            else:
+                self.problem(iloc, "T104", f"an entry of '{key}' must be an intervention id"
+                                           + (" or {intervention: <id>, to: manager}" if targets else ""))
+        return tuple(out)
+
+    def expect(self, m: Any, loc: Loc, targets: bool) -> Expect:
+        if m is None:
+            return Expect()
+        if not isinstance(m, LMap):
+            self.problem(loc, "T104", "expectations must be a mapping: include, exclude, exactly")
+            return Expect()
+        exactly = None
+        if "exactly" in m:
+            exactly = self.wanted(m["exactly"] if m["exactly"] is not None else LSeq(),
+                                  m.value_loc("exactly"), "exactly", targets)
+        return Expect(self.wanted(m.get("include"), m.value_loc("include"), "include", targets),
+                      self.wanted(m.get("exclude"), m.value_loc("exclude"), "exclude", targets), exactly)
+
+    def rule_ids(self, m: LMap, key: str) -> tuple[tuple[str, tuple[int, int]], ...]:
+        value = m.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = LSeq([value])
+            value.item_locs = [m.value_loc(key)]
+        if not isinstance(value, LSeq) or not all(isinstance(v, str) for v in value):
+            self.problem(m.value_loc(key), "T104", f"'{key}' must be a list of rule ids")
+            return ()
+        return tuple((v, tuple(value.item_loc(i))) for i, v in enumerate(value))
+
+    def person(self, raw: Any, loc: Loc, record: str) -> Any:
+        if not isinstance(raw, dict):
+            self.problem(loc, "T104", "a person must be a mapping of facts")
+            return None
+        data = _plain(raw)
+        data.setdefault("id", "person")
+        try:
+            person_from_dict(data, record=record)
+        except RecordError as exc:
+            for message in exc.messages:
+                self.problem(loc, "T110", f"{record}, {message}")
+            return None
+        return data
+
+    def test(self, raw: Any, loc: Loc, default_as_of: Optional[dt.date]) -> Optional[RuleTest]:
+        if not isinstance(raw, LMap):
+            self.problem(loc, "T104", "a test must be a mapping with 'name', 'person' (or 'people' and "
+                                      "'org: true') and 'expect'")
+            return None
+        before = len(self.problems)
+        self.keys(raw, TEST_KEYS, "a test")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            self.problem(raw.loc, "T102", "a test needs a 'name'")
+            name = f"test at line {raw.loc.line}"
+        name = " ".join(name.split())
+        org = raw.get("org", False)
+        if not isinstance(org, bool):
+            self.problem(raw.value_loc("org"), "T104", f"'org' is true or false, got {org!r}")
+            org = False
+        audience = raw.get("audience")
+        if audience is not None and audience not in AUDIENCES:
+            self.problem(raw.value_loc("audience"), "T104", f"unknown audience {audience!r}"
+                                                            f"{did_you_mean(str(audience), AUDIENCES)}; expected one "
+                                                            f"of {', '.join(AUDIENCES)}")
+            audience = None
+        cap: Any = "engine"
+        if "cap" in raw:
+            cap = raw["cap"]
+            if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+                self.problem(raw.value_loc("cap"), "T104", f"'cap' is a whole number >= 0, or null for no cap, got {cap!r}")
+                cap = "engine"
+        as_of = self.date(raw, "as_of") or default_as_of
+        expect_raw = raw.get("expect")
+        eloc = raw.value_loc("expect")
+        if "expect" not in raw:
+            self.problem(raw.loc, "T102", f"test '{name}' has no 'expect'")
+        elif not isinstance(expect_raw, LMap):
+            self.problem(eloc, "T104", "'expect' must be a mapping")
+            expect_raw = LMap()
+        expect_raw = expect_raw if isinstance(expect_raw, LMap) else LMap()
+        fired, not_fired = self.rule_ids(expect_raw, "fired"), self.rule_ids(expect_raw, "not_fired")
+        line = raw.loc.line
+        if org:
+            if audience is not None:
+                self.problem(raw.value_loc("audience"), "T104", "'audience' is for person tests, not with 'org: true'")
+            self.keys(expect_raw, ORG_EXPECT, "'expect' of an organization test")
+            people_raw = raw.get("people")
+            if "person" in raw:
+                self.problem(raw.key_loc("person"), "T104", "an organization test takes 'people' (a list), not 'person'")
+            if not isinstance(people_raw, LSeq) or not people_raw:
+                self.problem(raw.value_loc("people") if "people" in raw else raw.loc, "T102",
+                             f"organization test '{name}' needs 'people': a list of person records")
+                people_raw = LSeq()
+            people = []
+            for i, p in enumerate(people_raw):
+                checked = self.person(p, people_raw.item_loc(i), f"people[{i}]")
+                if checked is not None:
+                    people.append(checked)
+            ids = [p["id"] for p in people]
+            for dup in sorted({i for i in ids if ids.count(i) > 1}):
+                self.problem(people_raw.loc, "T110", f"two people with the id '{dup}'")
+            positions = raw.get("open_positions", 0)
+            if isinstance(positions, bool) or not isinstance(positions, int) or positions < 0:
+                self.problem(raw.value_loc("open_positions"), "T104",
+                             f"'open_positions' is a whole number >= 0, got {positions!r}")
+                positions = 0
+            level = expect_raw.get("organization")
+            organization = self.expect(level, expect_raw.value_loc("organization"), False)
+            teams = self.per_id(expect_raw, "teams", False)
+            people_expect = self.per_id(expect_raw, "people", True)
+            test = RuleTest(name, self.label, line, None, tuple(people), True, positions, as_of, None, cap,
+                            organization, teams, people_expect, fired, not_fired)
+        else:
+            self.keys(expect_raw, PERSON_EXPECT, "'expect' of a person test")
+            for key in ("people", "open_positions"):
+                if key in raw:
+                    self.problem(raw.key_loc(key), "T104", f"'{key}' is for organization tests: add 'org: true' "
+                                                           f"(for one person, use 'person')")
+            if "person" not in raw:
+                self.problem(raw.loc, "T102", f"test '{name}' needs 'person' (or 'people' with 'org: true')")
+            person = self.person(raw.get("person"), raw.value_loc("person"), "person") if "person" in raw else None
+            test = RuleTest(name, self.label, line, person, (), False, 0, as_of, audience, cap,
+                            self.expect(expect_raw, eloc, True), (), (), fired, not_fired)
+        return attrs.evolve(test, problems=tuple(self.problems[before:]))
+
+    def per_id(self, m: LMap, key: str, targets: bool) -> tuple[tuple[str, Expect], ...]:
+        value = m.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, LMap):
+            self.problem(m.value_loc(key), "T104", f"'{key}' maps ids to expectations, e.g. "
+                                                   f"'{key}: {{m1: {{include: [...]}}}}'")
+            return ()
+        out = []
+        for k, v in value.items():
+            self.keys(v if isinstance(v, LMap) else LMap(), LEVEL_EXPECT, f"'{key}.{k}'")
+            out.append((str(k), self.expect(v, value.value_loc(k), targets)))
+        return tuple(out)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def load_test_file(path: Path | str) -> RuleTestFile:
+    """Read one rule-test file; problems are collected, never raised."""
+    path = Path(path)
+    label = _label(path)
+    reader = _Reader(label)
+    try:
+        doc = located.load(path.read_text(encoding="utf-8"), label)
+    except located.YamlError as exc:
+        return RuleTestFile(path, label, None, None, (), (attrs.evolve(exc.problem, code="T100"),))
+    except (OSError, UnicodeDecodeError) as exc:
+        return RuleTestFile(path, label, None, None, (), (Problem(label, 1, 1, "T100", f"cannot read: {exc}"),))
+    if not isinstance(doc, LMap) or not isinstance(doc.get("tests"), LSeq):
+        return RuleTestFile(path, label, None, None, (), (Problem(label, 1, 1, "T102",
+                                                              "a rule-test file needs 'tests:', a list of tests"),))
+    reader.keys(doc, FILE_KEYS, "a rule-test file")
+    rules = None
+    if "rules" in doc:
+        value = doc["rules"]
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            reader.problem(doc.value_loc("rules"), "T104", "'rules' must be a list of rule files or folders, "
+                                                           "relative to this file")
+        else:
+            rules = tuple(path.parent / v for v in value)
+    as_of = reader.date(doc, "as_of")
+    file_problems = list(reader.problems)
+    tests = []
+    raw_tests = doc["tests"]
+    for i, raw in enumerate(raw_tests):
+        test = reader.test(raw, raw_tests.item_loc(i), as_of)
+        if test is not None:
+            tests.append(test)
+        elif reader.problems:
+            file_problems.append(reader.problems[-1])
+    names: dict[str, int] = {}
+    for t in tests:
+        if t.name in names:
+            file_problems.append(Problem(label, t.line, 1, "T101", f"two tests named '{t.name}' (first at line "
+                                                                   f"{names[t.name]})"))
+        names.setdefault(t.name, t.line)
+    return RuleTestFile(path, label, rules, as_of, tuple(tests), tuple(file_problems))
+
+
+def is_test_file(path: Path) -> bool:
+    """A ``test_*.yaml`` / ``test_*.yml`` file whose top has ``tests:`` (quick check)."""
+    if not (path.name.startswith("test_") and path.suffix in (".yaml", ".yml")):
+        return False
+    try:
+        import yaml
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return True            # unreadable: collected, so that the problem is reported
+    return isinstance(doc, dict) and "tests" in doc
+
+
+def find_test_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Rule-test files: files named on their own, and ``test_*.yaml`` under folders (recursively)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(f for f in sorted(p.rglob("test_*.y*ml")) if is_test_file(f))
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
+# -- coverage ------------------------------------------------------------------------
+
+
+@attrs.define
+class RuleSetCoverage:
+    """Which rules of one rule set fired, and which alternatives of 'any' were taken."""
+
+    label: str
+    rules: tuple[Rule, ...]
+    fired: set[str] = attrs.field(factory=set)
+    taken: set[tuple[str, int]] = attrs.field(factory=set)
+    branches: dict[str, list[Branch]] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.branches = {r.id: branches(r.when) for r in self.rules}
+
+    def record(self, rule: Rule, get: Any, fired: Optional[bool] = None) -> None:
+        if fired is None:
+            fired = holds(rule.when, get)
+        if not fired:
+            return
+        self.fired.add(rule.id)
+        for i, b in enumerate(self.branches[rule.id]):
+            if holds(b.node, get):
+                self.taken.add((rule.id, i))
+
+    @property
+    def branch_total(self) -> int:
+        return sum(len(b) for b in self.branches.values())
+
+    def never_fired(self) -> list[Rule]:
+        return [r for r in self.rules if r.id not in self.fired]
+
+    def never_taken(self) -> list[tuple[Rule, Branch]]:
+        return [(r, b) for r in self.rules for i, b in enumerate(self.branches[r.id]) if (r.id, i) not in self.taken]
+
+
+@attrs.define
+class Coverage:
+    sets: dict[Any, RuleSetCoverage] = attrs.field(factory=dict)
+
+    def for_engine(self, key: Any, label: str, engine: Engine) -> RuleSetCoverage:
+        if key not in self.sets:
+            self.sets[key] = RuleSetCoverage(label, engine.rules)
+        return self.sets[key]
+
+    @property
+    def rules(self) -> int:
+        return sum(len(s.rules) for s in self.sets.values())
+
+    @property
+    def fired(self) -> int:
+        return sum(len(s.fired) for s in self.sets.values())
+
+    @property
+    def branch_total(self) -> int:
+        return sum(s.branch_total for s in self.sets.values())
+
+    @property
+    def taken(self) -> int:
+        return sum(len(s.taken) for s in self.sets.values())
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.fired / self.rules if self.rules else 100.0
+
+    @property
+    def branch_percent(self) -> float:
+        return 100.0 * self.taken / self.branch_total if self.branch_total else 100.0
+
+    def summary(self) -> str:
+        return (f"Rule coverage: {self.fired} of {self.rules} rules fired ({self.percent:.1f}%); "
+                f"{self.taken} of {self.branch_total} alternatives of 'any' taken ({self.branch_percent:.1f}%)")
+
+    def report(self) -> list[str]:
+        lines = [self.summary()]
+        for s in self.sets.values():
+            missing = s.never_fired()
+            if missing:
+                lines.append(f"Rules never fired ({s.label}):")
+                lines += [f"  {r.file}:{r.line}  {r.id}" for r in missing]
+            untaken = s.never_taken()
+            if untaken:
+                lines.append(f"Alternatives never taken ({s.label}):")
+                lines += [f"  {r.file}:{b.loc[0]}:{b.loc[1]}  {r.id}: {b.label}" for r, b in untaken]
+        return lines
+
+    def to_dict(self) -> dict:
+        return {
+            "rules": {"total": self.rules, "fired": self.fired, "percent": round(self.percent, 1),
+                      "never_fired": [{"rule": r.id, "file": r.file, "line": r.line}
+                                      for s in self.sets.values() for r in s.never_fired()]},
+            "branches": {"total": self.branch_total, "taken": self.taken, "percent": round(self.branch_percent, 1),
+                         "never_taken": [{"rule": r.id, "file": r.file, "line": b.loc[0], "col": b.loc[1],
+                                          "branch": b.label}
+                                         for s in self.sets.values() for r, b in s.never_taken()]},
+        }
+
+
+# -- running -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Outcome:
+    test: RuleTest
+    status: str                     # passed | failed | error
+    details: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict:
+        return {"name": self.test.name, "file": self.test.file, "line": self.test.line, "status": self.status,
+                "details": list(self.details)}
+
+
+def _got_text(recs: Sequence[Recommendation], subject: str) -> str:
+    parts = []
+    for r in recs:
+        who = "" if r.subject == subject else f" to manager {r.subject}"
+        parts.append(f"{r.intervention} ({r.priority}){who}")
+    return ", ".join(parts) or "(nothing)"
+
+
+def _matches(w: Wanted, r: Recommendation, subject: str) -> bool:
+    return r.intervention == w.intervention and ((r.subject == subject) == (w.to == "person"))
+
+
+def check_level(expect: Expect, recs: Sequence[Recommendation], subject: str) -> tuple[list[Wanted], list[Wanted], list[str]]:
+    """(missing includes, present excludes, unexpected items for 'exactly')."""
+    missing = [w for w in expect.include if not any(_matches(w, r, subject) for r in recs)]
+    present = [w for w in expect.exclude if any(_matches(w, r, subject) for r in recs)]
+    extra: list[str] = []
+    if expect.exactly is not None:
+        missing += [w for w in expect.exactly if not any(_matches(w, r, subject) for r in recs)
+                    and w not in missing]
+        extra = [f"{r.intervention}" + ("" if r.subject == subject else " (to manager)") for r in recs
+                 if not any(_matches(w, r, subject) for w in expect.exactly)]
+    return missing, present, extra
+
+
+class Runner:
+    """Runs rule tests; engines are built once per rule set and cap."""
+
+    def __init__(self, rules: Optional[Sequence[Path | str]] = None, engine: Optional[Engine] = None):
+        self.rules = tuple(Path(p) for p in rules) if rules else None     # overrides the files' 'rules'
+        self.engine = engine                                               # a ready engine overrides both
+        self.coverage = Coverage()
+        self._engines: dict[Any, Engine] = {}
+
+    def rule_paths(self, tf: RuleTestFile) -> Optional[tuple[Path, ...]]:
+        return self.rules if self.rules is not None else tf.rules
+
+    def engine_for(self, tf: RuleTestFile, cap: Any = "engine") -> tuple[Any, Engine]:
+        """(rule set key, engine) for a test file; raises RuleTestError with the rule files' problems."""
+        if self.engine is not None:
+            key: Any = ("engine", id(self.engine))
+            if cap == "engine":
+                return key, self.engine
+            base = self.engine
+            if (key, cap) not in self._engines:
+                self._engines[(key, cap)] = Engine(base.rules, base.catalog, cap=cap)
+            return key, self._engines[(key, cap)]
+        paths = self.rule_paths(tf)
+        key = tuple(str(p.resolve()) for p in paths) if paths else ("<built-in packs>",)
+        if (key, cap) not in self._engines:
+            kwargs = {} if cap == "engine" else {"cap": cap}
+            try:
+                self._engines[(key, cap)] = Engine.from_paths(list(paths) if paths else None, **kwargs)
+            except RuleFileError as exc:
+                raise RuleTestError(exc.problems) from None
+        return key, self._engines[(key, cap)]
+
+    def _label(self, key: Any, tf: RuleTestFile) -> str:
+        if key == ("<built-in packs>",):
+            return "built-in packs"
+        if self.engine is not None:
+            return "the engine"
+        paths = self.rule_paths(tf) or ()
+        return ", ".join(_label(p) for p in paths)
+
+    def check(self, tf: RuleTestFile) -> list[Problem]:
+        """Problems of a loaded file that need its engine: unknown intervention and rule ids."""
+        if tf.problems:
+            return list(tf.problems)
+        try:
+            _, engine = self.engine_for(tf)
+        except RuleTestError as exc:
+            return exc.problems
+        out: list[Problem] = []
+        for test in tf.tests:
+            out += list(test.problems) + self.check_ids(test, engine)
+        return out
+
+    def check_ids(self, test: RuleTest, engine: Engine) -> list[Problem]:
+        out = []
+        ids = engine.catalog.ids
+        expects = [test.expect] + [e for _, e in test.teams] + [e for _, e in test.people_expect]
+        for e in expects:
+            for w in e.include + e.exclude + (e.exactly or ()):
+                if w.intervention not in engine.catalog:
+                    out.append(Problem(test.file, w.loc[0], w.loc[1], "T120",
+                                       f"unknown intervention '{w.intervention}'{did_you_mean(w.intervention, ids)}"))
+        rule_ids = [r.id for r in engine.rules]
+        for rid, loc in test.fired + test.not_fired:
+            if rid not in rule_ids:
+                out.append(Problem(test.file, loc[0], loc[1], "T121", f"unknown rule '{rid}'{did_you_mean(rid, rule_ids)}"))
+        if test.org:
+            person_ids = {p["id"] for p in test.people}
+            for pid, _ in test.people_expect:
+                if pid not in person_ids:
+                    out.append(Problem(test.file, test.line, 1, "T104",
+                                       f"'expect.people' names '{pid}', who is not among this test's people"
+                                       f"{did_you_mean(pid, person_ids)}"))
+        return out
+
+    def run(self, tf: RuleTestFile, test: RuleTest) -> Outcome:
+        problems = list(test.problems)
+        try:
+            key, engine = self.engine_for(tf, test.cap)
+        except RuleTestError as exc:
+            return Outcome(test, "error", tuple(str(p) for p in exc.problems))
+        problems += self.check_ids(test, engine)
+        if problems:
+            return Outcome(test, "error", tuple(str(p) for p in problems))
+        coverage = self.coverage.for_engine(key, self._label(key, tf), engine)
+        day = test.as_of or dt.date.today()
+        try:
+            if test.org:
+                return self._run_org(test, engine, coverage, day)
+            return self._run_person(test, engine, coverage, day)
+        except DevrecsError as exc:
+            return Outcome(test, "error", (str(exc),))
+
+    def _fired_check(self, test: RuleTest, fired: set[str]) -> list[str]:
+        lines = []
+        missing = [r for r, _ in test.fired if r not in fired]
+        wrong = [r for r, _ in test.not_fired if r in fired]
+        if missing:
+            lines.append(f"expected these rules to fire: {', '.join(missing)}")
+        if wrong:
+            lines.append(f"expected these rules not to fire: {', '.join(wrong)}")
+        if missing or wrong:
+            lines.append(f"rules that fired: {', '.join(sorted(fired)) or '(none)'}")
+        return lines
+
+    def _run_person(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
+        raw = test.person
+        person = engine._person(raw)
+        view = masked(person, test.audience) if test.audience else person
+        evaluation = engine.evaluate(view, day, prepared=True)
+        fired = {r.id for r in evaluation.fired}
+        get = lambda path: fact_value(evaluation.person, path, day)  # noqa: E731
+        for rule in engine.rules:
+            if rule.scope == "person":
+                coverage.record(rule, get, rule.id in fired)
+        recs = engine.recommend_for(person, test.audience, day) if test.audience else evaluation.recommendations
+        missing, present, extra = check_level(test.expect, recs, person.id)
+        problems = self._fired_check(test, fired)
+        if not (missing or present or extra or problems):
+            return Outcome(test, "passed")
+        audience = test.audience or "hr"
+        lines = [f"person {person.id}, as seen by {audience}, as of {day.isoformat()}"]
+        if test.expect.include:
+            lines.append(f"expected to include: {', '.join(map(str, test.expect.include))}")
+        if test.expect.exclude:
+            lines.append(f"expected to exclude: {', '.join(map(str, test.expect.exclude))}")
+        if test.expect.exactly is not None:
+            lines.append(f"expected exactly: {', '.join(map(str, test.expect.exactly)) or '(nothing)'}")
+        lines.append(f"got: {_got_text(recs, person.id)}")
+        if missing:
+            lines.append(f"missing: {', '.join(map(str, missing))}")
+        if present:
+            lines.append(f"should not be there: {', '.join(map(str, present))}")
+        if extra:
+            lines.append(f"not expected: {', '.join(extra)}")
+        lines += problems
+        from .render import TextRenderer
+        renderer = TextRenderer(width=100)
+        for w in list(dict.fromkeys(missing + present)):
+            if w.to != "person":
+                continue
+            explanation = engine.explain(view, w.intervention, audience, day)
+            lines.append(f"explanation of {w.intervention}:")
+            lines += ["  " + line for line in renderer.render(explanation).splitlines()[2:-1] if line.strip()]
+        return Outcome(test, "failed", tuple(lines))
+
+    def _run_org(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
+        result = engine.recommend_organization(list(test.people), as_of=day,
+                                               open_leadership_positions=test.open_positions)
+        fired: set[str] = set()
+        by_scope: dict[str, list[Rule]] = {}
+        for rule in engine.rules:
+            by_scope.setdefault(rule.scope, []).append(rule)
+        for person, _ in result.people:
+            evaluation = engine.evaluate(person, day, prepared=True)
+            ids = {r.id for r in evaluation.fired}
+            fired |= ids
+            get = lambda path, p=evaluation.person: fact_value(p, path, day)  # noqa: E731
+            for rule in by_scope.get("person", ()):
+                coverage.record(rule, get, rule.id in ids)
+        subjects = [("team", facts) for facts in result.team_facts.values()]
+        subjects.append(("organization", result.organization_facts))
+        for scope, facts in subjects:
+            for rule in by_scope.get(scope, ()):
+                if holds(rule.when, facts.get):
+                    fired.add(rule.id)
+                coverage.record(rule, facts.get)
+        lines: list[str] = []
+
+        def level(what: str, expect: Expect, recs: Sequence[Recommendation], subject: str, facts: Any) -> None:
+            missing, present, extra = check_level(expect, recs, subject)
+            if not (missing or present or extra):
+                return
+            lines.append(f"{what}: got {_got_text(recs, subject)}")
+            if missing:
+                lines.append(f"  missing: {', '.join(map(str, missing))}")
+            if present:
+                lines.append(f"  should not be there: {', '.join(map(str, present))}")
+            if extra:
+                lines.append(f"  not expected: {', '.join(extra)}")
+            if facts is not None:
+                lines.append("  facts: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
+
+        level("organization", test.expect, result.organization, "organization", result.organization_facts)
+        for manager, expect in test.teams:
+            recs = result.teams.get(manager, [])
+            level(f"team of manager {manager}", expect, recs, manager, result.team_facts.get(manager))
+        people = {p.id: recs for p, recs in result.people}
+        for pid, expect in test.people_expect:
+            level(f"person {pid}", expect, people.get(pid, []), pid, None)
+        lines += self._fired_check(test, fired)
+        if not lines:
+            return Outcome(test, "passed")
+        return Outcome(test, "failed", (f"organization of {len(test.people)} people, as of {day.isoformat()}",
+                                        *lines))
+
+
+@attrs.frozen
+class Report:
+    outcomes: tuple[Outcome, ...]
+    coverage: Coverage
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "failed")
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "error")
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for o in self.outcomes if o.passed)
+
+    def summary(self) -> str:
+        n = len(self.outcomes)
+        text = f"{n} test{'s' if n != 1 else ''}: {self.passed} passed, {self.failed} failed"
+        return text + (f", {self.errors} errors" if self.errors else "")
+
+    def to_dict(self) -> dict:
+        return {"tests": [o.to_dict() for o in self.outcomes], "passed": self.passed, "failed": self.failed,
+                "errors": self.errors, "coverage": self.coverage.to_dict()}
+
+
+def default_test_paths() -> list[Path]:
+    """The tests shipped with the built-in packs (rules/tests/)."""
+    return [default_rules_dir() / DEFAULT_TESTS_DIR]
+
+
+def run_tests(paths: Optional[Sequence[Path | str]] = None, rules: Optional[Sequence[Path | str]] = None) -> Report:
+    """Load every test file under ``paths`` (default: the built-in packs' tests), check them all,
+    then run them. Raises RuleTestError listing every problem before anything runs."""
+    files = find_test_files(paths or default_test_paths())
+    if not files:
+        raise RuleTestError([Problem(str(p), 1, 1, "T102", "no rule-test files (test_*.yaml with 'tests:') here")
+                             for p in (paths or default_test_paths())])
+    runner = Runner(rules)
+    loaded = [load_test_file(f) for f in files]
+    problems = [p for tf in loaded for p in runner.check(tf)]
+    if problems:
+        raise RuleTestError(problems)
+    outcomes = tuple(runner.run(tf, t) for tf in loaded for t in tf.tests)
+    return Report(outcomes, runner.coverage)
+
+
+def make_person(data: Optional[dict] = None, /, **facts: Any) -> Person:
+    """A validated Person from facts (``id`` defaults to 'person'): make_person(track='manager')."""
+    raw = dict(data or {}, **facts)
+    raw.setdefault("id", "person")
+    return person_from_dict(raw)
+
+
+__all__ = ["Coverage", "Outcome", "Report", "RuleTest", "RuleTestError", "Runner", "RuleTestFile",
+           "find_test_files", "is_test_file", "load_test_file", "make_person", "run_tests"]
