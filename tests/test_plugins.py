@@ -214,3 +214,11 @@ def test_devrecs_plugins_command_lists_builtins():
     found = {p["name"]: p for p in json.loads(result.output)}
     assert found["devrecs.rules"]["hooks"] == ["devrecs_rule_paths"]
     assert found["devrecs.formats"]["version"] == devrecs.__version__
+
+
+def test_testing_helpers_for_plugin_authors(tmp_path):
+    from devrecs.testing import engine_with, make_person
+    pack = Pack(rule_file(tmp_path, "mine", "my-thing"))
+    engine = engine_with(("mine", pack), ("cat", Catalog("my-thing")))
+    person = make_person(performance="high")
+    assert person.id == "person" and "my-thing" in [r.intervention for r in engine.recommend(person)]

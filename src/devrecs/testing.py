@@ -783,5 +783,16 @@ def make_person(data: Optional[dict] = None, /, **facts: Any) -> Person:
     return person_from_dict(raw)
 
 
+def engine_with(*plugins: Any, **kwargs: Any) -> Any:
+    """An Engine with the built-ins and exactly ``plugins`` (modules, objects, or (name, plugin)
+    pairs): installed plugins are not loaded. For plugin authors' tests::
+
+        engine = engine_with(devrecs_myorg)
+        assert "my-intervention" in engine.catalog
+    """
+    from .engine import Engine
+    return Engine.default(plugins=list(plugins), entry_points=False, **kwargs)
+
+
 __all__ = ["Coverage", "Outcome", "Report", "RuleTest", "RuleTestError", "Runner", "RuleTestFile",
-           "find_test_files", "is_test_file", "load_test_file", "make_person", "run_tests"]
+           "engine_with", "find_test_files", "is_test_file", "load_test_file", "make_person", "run_tests"]
