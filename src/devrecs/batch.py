@@ -590,24 +590,36 @@ def _check_same_sqlite(options: BatchOptions) -> None:
 def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, serialize: bool) -> None:
     """Chunks to ``workers`` spawned processes, at most two each in flight (memory stays
     flat); results are taken in the order the chunks were sent, so output order is stable.
-    Labels stay here: the workers get and send back plain values only."""
-    ctx = multiprocessing.get_context("spawn")
+    Labels stay here: the workers get and send back plain values only. A worker that dies
+    (durable-rules can crash its process) stops the run with an error, never a hang."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    def take(labels: list, result: Any) -> None:
-        reply = result.get()
+    def take(labels: list, future: Any) -> None:
+        try:
+            reply = future.result()
+        except BrokenProcessPool:
+            raise DevrecsError(f"a worker process died while recommending (after {run.stats.read} records "
+                               f"read); run again, or with --workers 1 to find the record") from None
         if reply[0] == "error":
             raise DevrecsError(reply[1])
         run.handle(labels, reply[1], reply[2])
 
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(config, serialize)) as pool:
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(config, serialize)) as pool:
         pending: deque = deque()
-        for chunk in _chunks(stream, CHUNK):
-            labels = [label for label, _ in chunk]
-            pending.append((labels, pool.apply_async(_work, ([(str(label), raw) for label, raw in chunk],))))
-            while len(pending) >= 2 * workers:
+        try:
+            for chunk in _chunks(stream, CHUNK):
+                labels = [label for label, _ in chunk]
+                pending.append((labels, pool.submit(_work, [(str(label), raw) for label, raw in chunk])))
+                while len(pending) >= 2 * workers:
+                    take(*pending.popleft())
+            while pending:
                 take(*pending.popleft())
-        while pending:
-            take(*pending.popleft())
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
