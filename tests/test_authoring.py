@@ -303,6 +303,19 @@ def test_lint_reports_file_problems_instead_of_findings(tmp_path):
     assert "E120 unknown intervention 'mentorng' (did you mean 'mentoring'?)" in result.output
 
 
+def test_a_rule_whose_recommendation_is_suppressed_still_acts_through_its_suppresses(tmp_path):
+    write(tmp_path, "r.yaml", """\
+        ruleset: r
+        rules:
+          - {id: a, title: a, when: {performance: low}, recommend: [performance-advisor], suppresses: [coaching],
+             rationale: r, source: s}
+          - {id: b, title: b, when: {performance: {le: medium}}, recommend: [coaching],
+             suppresses: [performance-advisor], rationale: r, source: s}
+        """)
+    codes = {(f.code, f.rule) for f in lint([tmp_path]).findings}
+    assert ("L106", "a") in codes and ("L105", "a") not in codes
+
+
 def test_a_higher_priority_for_a_narrower_group_is_not_a_finding(tmp_path):
     write(tmp_path, "r.yaml", """\
         ruleset: r

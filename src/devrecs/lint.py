@@ -73,8 +73,9 @@ CODES: dict[str, Code] = {c.code: c for c in (
          "Whenever this rule holds, a rule that suppresses what it recommends holds too, so its "
          "recommendations are always removed and it never has an effect."),
     Code("L106", WARNING, "recommendation always suppressed",
-         "One of the rule's recommendations is always removed by a suppressing rule that holds "
-         "whenever this rule does; the rest of the rule still has an effect."),
+         "A recommendation of the rule is always removed by a suppressing rule that holds whenever "
+         "this rule does; the rest of the rule (other recommendations, its own 'suppresses') still "
+         "has an effect."),
     Code("L107", WARNING, "intervention no rule brings",
          "An intervention of your catalog that no rule recommends (or only rules that never take "
          "effect do), so nobody can ever get it."),
@@ -288,10 +289,14 @@ class _Linter:
             out[r.id] = set(by)
             reasons = "; ".join(f"{x} by rule '{s.id}'" + (" (itself)" if s.id == r.id else f" ({_where(s)})")
                                 for x, s in by.items())
-            if {t.intervention for t in r.recommend} <= set(by):
+            if {t.intervention for t in r.recommend} <= set(by) and not r.suppresses:
                 self.add(r.file, r.line, 1, "L105",
                          f"rule '{r.id}' never has an effect: whenever it holds, what it recommends is "
                          f"suppressed: {reasons}", r.id)
+            elif {t.intervention for t in r.recommend} <= set(by):
+                self.add(r.file, r.line, 1, "L106",
+                         f"rule '{r.id}' only has an effect through its 'suppresses': whenever it holds, "
+                         f"what it recommends is suppressed: {reasons}", r.id)
             else:
                 self.add(r.file, r.line, 1, "L106",
                          f"in rule '{r.id}', a recommendation is always suppressed: {reasons}", r.id)
