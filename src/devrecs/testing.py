@@ -769,7 +769,7 @@ def run_tests(paths: Optional[Sequence[Path | str]] = None, rules: Optional[Sequ
                              for p in (paths or default_test_paths())])
     runner = Runner(rules)
     loaded = [load_test_file(f) for f in files]
-    problems = [p for tf in loaded for p in runner.check(tf)]
+    problems = list(dict.fromkeys(p for tf in loaded for p in runner.check(tf)))   # rule problems once
     if problems:
         raise RuleTestError(problems)
     outcomes = tuple(runner.run(tf, t) for tf in loaded for t in tf.tests)
