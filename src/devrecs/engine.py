@@ -11,7 +11,8 @@ Only this module talks to durable-rules. Its quirks are handled here once:
   copy, so ``engine.compiled`` stays exactly what was posted;
 - each session's state is deleted after its people, so memory does not
   grow with the number of people;
-- a ruleset name registers once per process: each Engine has its own.
+- a ruleset name registers once per process: each Engine has its own;
+- durable's state is process-wide: sessions of all engines take turns (one lock).
 
 People are posted in chunks (``chunk_size``) per session, each rule with
 ``cap`` so one action call receives many matches.
@@ -50,6 +51,10 @@ PersonLike = Union[Person, Mapping[str, Any]]
 DEFAULT_CHUNK_SIZE = 256
 
 _engine_ids = itertools.count(1)
+
+# durable-rules keeps process-wide state in C and calls back into Python between its
+# C calls, so every session of every Engine in the process runs under this one lock.
+_DURABLE_LOCK = threading.Lock()
 
 
 class _SyncHost(durable_engine.Host):
@@ -161,15 +166,15 @@ class Engine:
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
-        self._lock = threading.Lock()
         self._matches: dict[int, set[int]] = {}
         self._action_error: list[BaseException] = []
         self._sessions = itertools.count(1)
         self._host = _SyncHost(actions)
-        try:
-            self._host.set_rulesets(copy.deepcopy(compiled))
-        except Exception as exc:  # durable rejects rules past its size limits
-            raise RuleFileError(self._too_complex(compiled)) from exc
+        with _DURABLE_LOCK:
+            try:
+                self._host.set_rulesets(copy.deepcopy(compiled))
+            except Exception as exc:  # durable rejects rules past its size limits
+                raise RuleFileError(self._too_complex(compiled)) from exc
         self.ruleset_hash = self._hash()
         # what from_paths/default were given, for reload(); None for rules built in memory
         self.paths: Optional[list] = None
@@ -294,7 +299,7 @@ class Engine:
         build, mark = self._builders[scope], SCOPE_MARKS[scope]
         facts = [build(get, pid, mark) for pid, get in enumerate(getters)]
         name = self._rulesets[scope]
-        with self._lock:
+        with _DURABLE_LOCK:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
