@@ -587,39 +587,81 @@ def _check_same_sqlite(options: BatchOptions) -> None:
                                f"WAL mode once: sqlite3 {a.database} 'PRAGMA journal_mode=WAL'")
 
 
+CRASHED = ("the matching engine crashed the worker process on this record "
+           "(it was retried alone in a fresh worker and crashed it again)")
+
+
 def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, serialize: bool) -> None:
     """Chunks to ``workers`` spawned processes, at most two each in flight (memory stays
     flat); results are taken in the order the chunks were sent, so output order is stable.
-    Labels stay here: the workers get and send back plain values only. A worker that dies
-    (durable-rules can crash its process) stops the run with an error, never a hang."""
+    Labels stay here: the workers get and send back plain values only.
+
+    A worker that dies (durable-rules can crash its process) loses no record: every chunk
+    that was in flight is run again in a fresh worker, split in halves while it still
+    crashes one, so a record that crashes a worker alone is rejected with the reason and
+    the counts stay exact."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    def take(labels: list, future: Any) -> None:
-        try:
-            reply = future.result()
-        except BrokenProcessPool:
-            raise DevrecsError(f"a worker process died while recommending (after {run.stats.read} records "
-                               f"read); run again, or with --workers 1 to find the record") from None
+    ctx = multiprocessing.get_context("spawn")
+
+    def new_pool(n: int) -> Any:
+        return ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(config, serialize))
+
+    def isolate(records: list) -> tuple[list, list]:
+        """(warnings, results) of ``records``, each crashing part retried alone."""
+        with new_pool(1) as pool:
+            try:
+                reply = pool.submit(_work, records).result()
+            except BrokenProcessPool:
+                reply = None
+        if reply is None:
+            if len(records) == 1:
+                raw = records[0][1]
+                pid = raw.get("id") if isinstance(raw, Mapping) else None
+                return [], [(None, None if pid is None else str(pid), (("", CRASHED),))]
+            half = len(records) // 2
+            w1, r1 = isolate(records[:half])
+            w2, r2 = isolate(records[half:])
+            return w1 + w2, r1 + r2
         if reply[0] == "error":
             raise DevrecsError(reply[1])
-        run.handle(labels, reply[1], reply[2])
+        return reply[1], reply[2]
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(config, serialize)) as pool:
-        pending: deque = deque()
-        try:
-            for chunk in _chunks(stream, CHUNK):
-                labels = [label for label, _ in chunk]
-                pending.append((labels, pool.submit(_work, [(str(label), raw) for label, raw in chunk])))
-                while len(pending) >= 2 * workers:
-                    take(*pending.popleft())
-            while pending:
-                take(*pending.popleft())
-        finally:
-            for _, future in pending:
-                future.cancel()
+    pending: deque = deque()
+    pool = new_pool(workers)
+    try:
+        def take() -> None:
+            nonlocal pool
+            labels, records, future = pending.popleft()
+            try:
+                reply = future.result()
+            except BrokenProcessPool:
+                run.warn("a worker process died; its records are run again in fresh workers")
+                pool.shutdown(wait=False, cancel_futures=True)
+                retry = [(labels, records)] + [(l, r) for l, r, _ in pending]
+                pending.clear()
+                for retry_labels, retry_records in retry:
+                    warnings, results = isolate(retry_records)
+                    run.handle(retry_labels, warnings, results)
+                pool = new_pool(workers)
+                return
+            if reply[0] == "error":
+                raise DevrecsError(reply[1])
+            run.handle(labels, reply[1], reply[2])
+
+        for chunk in _chunks(stream, CHUNK):
+            labels = [label for label, _ in chunk]
+            records = [(str(label), raw) for label, raw in chunk]
+            pending.append((labels, records, pool.submit(_work, records)))
+            while len(pending) >= 2 * workers:
+                take()
+        while pending:
+            take()
+    finally:
+        for _, _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
