@@ -98,9 +98,9 @@ class Items:
     loc: tuple[int, int] = (0, 0)
 
     def describe(self) -> str:
-        noun = {"gaps": "a gap", "history": "a history entry"}.get(self.path, "an item")
+        noun = {"gaps": "gap", "history": "history entry"}.get(self.path, "item")
         tests = " and ".join(t.describe() for t in self.where)
-        lead = "there is" if self.quant == "any" else "there is no"
+        lead = f"there is {'an' if noun[0] in 'aeiou' else 'a'}" if self.quant == "any" else "there is no"
         return f"{lead} {noun}" + (f" where {tests}" if tests else "")
 
 
