@@ -197,7 +197,7 @@ def test_two_workers_give_the_same_output_in_the_same_order(tmp_path):
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     r1 = batch(f, "--out", one, "--as-of", "2026-06-30")
     r2 = batch(f, "--out", two, "--as-of", "2026-06-30", "--workers", "2")
-    assert r1.exit_code == r2.exit_code == 1
+    assert r1.exit_code == r2.exit_code == 1, (r1.stderr, r2.stderr)
     assert summary(r1) == summary(r2) == (902, 900, 2)
     assert one.read_text() == two.read_text()
     assert [r["person"] for r in out_rows(one.read_text())] == [f"p{i}" for i in range(900)]
