@@ -68,6 +68,16 @@ rules_option = click.option("--rules", "rules", multiple=True, type=click.Path()
 sample_option = click.option("--sample", is_flag=True, help="Use the built-in sample organization.")
 as_of_option = click.option("--as-of", "as_of", help="Date history and cooldowns are measured from "
                                                      "(default: the file's as_of, else today).")
+store_option = click.option("--store", "store_url", envvar="DEVRECS_STORE", metavar="URL",
+                            help="Outcome store: a SQLite file or a database URL (default: $DEVRECS_STORE).")
+
+
+def log_options(f: Any) -> Any:
+    f = click.option("--pseudonymise-key-env", "key_env", metavar="VAR",
+                     help="Pseudonymise person ids in the log with a keyed hash; VAR names the environment "
+                          "variable that holds the key.")(f)
+    return click.option("--log", "log_path", type=click.Path(dir_okay=False),
+                        help="Append one JSON line per person to this decision log (FILE.jsonl).")(f)
 
 
 @click.group()
@@ -90,15 +100,28 @@ def cli() -> None:
               help="Open leadership positions (with --org).")
 @click.option("--audience", type=click.Choice(AUDIENCES), default=None,
               help="Show only what this audience may see (default: everything, as hr).")
+@store_option
+@log_options
 def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], fmt: str,
               cap: int, as_of: Optional[str], whole_org: bool, open_positions: int,
-              audience: Optional[str]) -> None:
-    """Recommend development for every person in PEOPLE_FILE (YAML, JSON or JSONL)."""
+              audience: Optional[str], store_url: Optional[str], log_path: Optional[str],
+              key_env: Optional[str]) -> None:
+    """Recommend development for every person in PEOPLE_FILE (YAML, JSON or JSONL).
+
+    With --store, recorded outcomes join each person's history first (cooldowns, organization
+    facts) and the proposals are recorded as a run; --log appends one line per person to a
+    decision log (docs/oversight.md).
+    """
     source = _people(people_file, sample)
     day = _as_of(as_of) or source.as_of
     engine = _engine(rules, cap, day)
+    pseudonymiser = _pseudonymiser(key_env, log_path)
+    store = _open_store(store_url)
     try:
         people = list(source.people())
+        if store is not None:
+            from .store import with_history
+            people = list(with_history(people, store))
         if whole_org:
             result = engine.recommend_organization(people, open_leadership_positions=open_positions)
             results = result.people
@@ -111,6 +134,10 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     _notify(engine, [(p.id, recs) for p, recs in results]
             + ([(m, recs) for m, recs in result.teams.items()] + [("organization", result.organization)]
                if whole_org else []), audience or "hr")
+    if store is not None or log_path:
+        _keep_history(engine, store, log_path, pseudonymiser, people, results,
+                      (list(result.teams.items()) + [("organization", result.organization)]) if whole_org else [],
+                      None if whole_org else audience, day or dt.date.today(), source.label)
     rows = [{"person": p.id, "recommendations": [_rec_json(r) for r in recs]} for p, recs in results]
     if fmt == "json":
         if whole_org:
@@ -205,8 +232,10 @@ audience_option = click.option("--audience", type=click.Choice(AUDIENCES), defau
 @click.option("--format", "fmt", default="text", show_default=True,
               help="text, json, markdown, or a format a plugin adds.")
 @as_of_option
+@store_option
 def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...],
-            intervention: Optional[str], audience: str, fmt: str, as_of: Optional[str]) -> None:
+            intervention: Optional[str], audience: str, fmt: str, as_of: Optional[str],
+            store_url: Optional[str]) -> None:
     """Explain why PERSON_ID gets (or does not get) development, for an audience.
 
     With --sample give only PERSON_ID: devrecs explain --sample persona-deep-expert
@@ -226,10 +255,180 @@ def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, 
         if fmt not in renderers:
             raise UnknownIdError(f"unknown format '{fmt}'{did_you_mean(fmt, renderers)}; "
                                  f"expected one of {', '.join(sorted(renderers))}")
-        explanation = engine.explain(people[person_id], intervention, audience)
+        person = people[person_id]
+        store = _open_store(store_url)
+        if store is not None:
+            from .store import with_history
+            (person,) = with_history([person], store)
+        explanation = engine.explain(person, intervention, audience)
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
     click.echo(renderers[fmt].render(explanation))
+
+
+# -- history and oversight: the store, the decision log, replay, the report (docs/oversight.md) --
+
+def _open_store(url: Optional[str]) -> Any:
+    """The Store for --store (or $DEVRECS_STORE), or None when neither is given."""
+    from .store import open_store
+    try:
+        return open_store(url)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _pseudonymiser(key_env: Optional[str], log_path: Optional[str], needed: bool = True) -> Any:
+    if key_env is None:
+        return None
+    if not log_path and needed:
+        raise click.UsageError("--pseudonymise-key-env goes with --log FILE")
+    from .decisionlog import Pseudonymiser
+    try:
+        return Pseudonymiser.from_env(key_env)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _keep_history(engine: Engine, store: Any, log_path: Optional[str], pseudonymiser: Any, people: list,
+                  results: list, groups: list, audience: Optional[str], day: dt.date, label: str) -> None:
+    """Record the run in the store and/or log each person's recommendations as the audience sees them."""
+    from .decisionlog import DecisionLog
+    try:
+        run_id = None
+        if store is not None:
+            run_id = store.record_run(list(results) + groups, engine.ruleset_hash, as_of=day,
+                                      audience=audience or "hr", label=label)
+            proposals = sum(len(recs) for _, recs in results) + sum(len(recs) for _, recs in groups)
+            click.echo(f"recorded run {run_id}: {proposals} proposals for {len(results)} people in {store.label}",
+                       err=True)
+        if log_path:
+            seen = audience or "hr"
+            with DecisionLog(log_path, ruleset_hash=engine.ruleset_hash, audience=seen, as_of=day, run_id=run_id,
+                             pseudonymiser=pseudonymiser, cap=engine.cap) as log:
+                for person, recs in (results if audience else
+                                     ((p, engine.recommend_for(p, seen, day)) for p in people)):
+                    log.write(person.id, recs)
+            click.echo(f"logged {log.lines} people to {log_path} (as {seen} sees them"
+                       f"{', pseudonymised' if pseudonymiser else ''})", err=True)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
+@cli.command()
+@click.argument("person")
+@click.argument("intervention")
+@click.option("--outcome", required=True, type=click.Choice(["accepted", "declined", "completed"]),
+              help="What the person did with the proposal.")
+@click.option("--by", "by", required=True, help="Who decided or recorded it (a person id).")
+@click.option("--note", default="", help="A short note (no health or other sensitive details).")
+@click.option("--date", "date", help="When it was decided, YYYY-MM-DD (default: now).")
+@rules_option
+@store_option
+def record(person: str, intervention: str, outcome: str, by: str, note: str, date: Optional[str],
+           rules: tuple[str, ...], store_url: Optional[str]) -> None:
+    """Record what PERSON did with a proposed INTERVENTION: accepted, declined or completed.
+
+    Recorded outcomes join the person's history in later runs (--store): the intervention goes
+    into cooldown, and accepted or completed ones count as development.
+    """
+    when = None
+    if date is not None:
+        try:
+            when = dt.date.fromisoformat(date)
+        except ValueError:
+            raise click.BadParameter(f"{date!r} is not a date YYYY-MM-DD", param_hint="--date") from None
+    store = _open_store(store_url)
+    if store is None:
+        raise click.UsageError("give --store URL (a SQLite file or a database URL) or set DEVRECS_STORE")
+    catalog = _engine(rules, DEFAULT_CAP, None).catalog
+    if intervention not in catalog:
+        raise _Fail(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
+    try:
+        rec = store.record_outcome(person, intervention, outcome, by=by, when=when, note=note)
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    answers = (f"answers run {rec.run_id} (rules {', '.join(rec.rules)})" if rec.run_id else
+               "no earlier proposal of it is on record")
+    click.echo(f"recorded: {person} {intervention} {outcome} on {rec.when:%Y-%m-%d} by {by}; {answers}")
+
+
+@cli.command()
+@click.argument("log", type=click.Path(dir_okay=False))
+@rules_option
+@click.option("--people", "people_file", type=click.Path(), help="The people the log is about (matched by id, "
+              "or by pseudonym with the same key).")
+@sample_option
+@click.option("--run", "run_id", help="Replay this run (default: each person's latest line).")
+@click.option("--pseudonymise-key-env", "key_env", metavar="VAR",
+              help="The environment variable holding the key the log was pseudonymised with.")
+@click.option("--cap", type=click.IntRange(min=0), default=None, help="Default: the cap the log was made with.")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample: bool, run_id: Optional[str],
+           key_env: Optional[str], cap: Optional[int], store_url: Optional[str], fmt: str) -> None:
+    """What would change for the people in decision LOG under new rules (--rules; default the
+    built-in packs): interventions each person would gain or lose, and counts.
+
+    The log holds no facts: give the people with --people FILE or --sample. With --store,
+    outcomes recorded by the time of the logged run join their history, as they did then.
+    """
+    from .decisionlog import read_log, replay as replay_log, select
+    source = _people(people_file, sample)
+    pseudonymiser = _pseudonymiser(key_env, None, needed=False)
+    try:
+        entries = select(read_log(log), run_id)
+        caps = {e.get("cap", DEFAULT_CAP) for e in entries}
+        engine = _engine(rules, cap if cap is not None else (caps.pop() if len(caps) == 1 else DEFAULT_CAP), None)
+        result = replay_log(log, entries, engine, source.people(), pseudonymiser=pseudonymiser,
+                            store=_open_store(store_url))
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    if result.missing:
+        click.echo(f"warning: {len(result.missing)} logged people are not in {source.label}: "
+                   f"{', '.join(result.missing[:5])}{' ...' if len(result.missing) > 5 else ''}", err=True)
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.text())
+
+
+@cli.command()
+@click.argument("people_file", required=False, type=click.Path())
+@sample_option
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
+              help="Write the report to this HTML file (one self-contained file).")
+@click.option("--audience", type=click.Choice(["hr", "executive"]), default="hr", show_default=True,
+              help="executive: aggregates only, small counts shown as <5, no names or ids.")
+@rules_option
+@as_of_option
+@click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Open leadership positions (people data cannot tell them).")
+@click.option("--title", default="", help="The report's title (default: 'Development report').")
+@store_option
+def report(people_file: Optional[str], sample: bool, html_path: str, audience: str, rules: tuple[str, ...],
+           as_of: Optional[str], open_positions: int, title: str, store_url: Optional[str]) -> None:
+    """Write an organization report with charts to an HTML file: development coverage of
+    individual contributors, the 9-box by track, the leadership pipeline, flight-risk
+    hotspots, the intervention mix, and acceptance rates from the store (--store)."""
+    from .report import build_report
+    source = _people(people_file, sample)
+    day = _as_of(as_of) or source.as_of
+    engine = _engine(rules, DEFAULT_CAP, day)
+    store = _open_store(store_url)
+    try:
+        people = list(source.people())
+        if store is not None:
+            from .store import with_history
+            people = list(with_history(people, store))
+        page = build_report(engine, people, audience=audience, store=store, open_positions=open_positions,
+                            as_of=day, title=title or ("Development report: the built-in sample organization"
+                                                       if sample else f"Development report: {source.label}"))
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+    try:
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as exc:
+        raise _Fail(f"--html {html_path}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {html_path} ({len(page.encode()) // 1024} KB): {audience} view of {len(people)} people, "
+               f"as of {(day or dt.date.today()).isoformat()}")
 
 
 @cli.command()

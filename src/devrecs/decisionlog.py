@@ -1,0 +1,321 @@
+"""The decision log: what devrecs proposed, one JSON line per person per run, and replay.
+
+    with DecisionLog("decisions.jsonl", ruleset_hash=engine.ruleset_hash, audience="manager",
+                     as_of=day, pseudonymiser=Pseudonymiser.from_env("DEVRECS_LOG_KEY")) as log:
+        for person in people:
+            log.write(person.id, engine.recommend_for(person, "manager", day))
+
+A line holds the time (UTC), run id, rule set hash, as-of date, audience,
+the person's id (or a keyed pseudonym) and the recommendations as that
+audience may see them: intervention, subject, rules and priority. Facts are
+never logged, so nothing the audience may not see can leak through the log:
+the recommendations come from ``Engine.recommend_for`` (hidden facts masked
+before the rules run, interventions the audience may not see left out), and
+evidence values are not written at all. The rule set hash and the rules say
+how to reproduce a decision given the facts.
+
+Pseudonyms are ``hmac-sha256:`` and 32 hex digits of HMAC-SHA256(key, id);
+the key is never written, only ``key_id``, a fingerprint that tells whether
+two logs (or a log and a replay) used the same key. Subjects that are people
+(a manager, for items sent to the manager) are pseudonymised the same way.
+
+``replay`` runs logged people (matched by id, or by pseudonym with the same
+key, in a people file) through new rules, for the audience and as-of date
+of each line, and reports the interventions each person would gain or lose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from collections import Counter
+from typing import Any, Iterable, Optional, Sequence, TextIO
+
+import attrs
+
+from .errors import DevrecsError
+from .model import Person, Recommendation
+
+PSEUDONYM_PREFIX = "hmac-sha256:"
+NOT_A_PERSON = ("organization",)      # subjects that are not people: never pseudonymised
+LOG_VERSION = 1
+
+
+def new_run_id(now: Optional[dt.datetime] = None) -> str:
+    """A run id that sorts by time: 20260630T101500-1a2b3c4d."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+class Pseudonymiser:
+    """Keyed pseudonyms for person ids (HMAC-SHA256); the key stays in memory only."""
+
+    def __init__(self, key: bytes):
+        if not key:
+            raise DevrecsError("the pseudonymisation key is empty")
+        self._key = key
+        self.key_id = hmac.new(key, b"devrecs decision log key id", hashlib.sha256).hexdigest()[:12]
+
+    @classmethod
+    def from_env(cls, var: str) -> "Pseudonymiser":
+        """The key from environment variable ``var`` (its name is given, never its value)."""
+        value = os.environ.get(var, "")
+        if not value:
+            raise DevrecsError(f"--pseudonymise-key-env {var}: the environment variable {var} is not set "
+                               f"or empty; put the key in it (never on the command line)")
+        return cls(value.encode("utf-8"))
+
+    def __call__(self, person_id: str) -> str:
+        digest = hmac.new(self._key, str(person_id).encode("utf-8"), hashlib.sha256).hexdigest()
+        return PSEUDONYM_PREFIX + digest[:32]
+
+    def __repr__(self) -> str:   # never show the key
+        return f"Pseudonymiser(key_id={self.key_id!r})"
+
+
+def _subject(subject: str, pseudonymiser: Optional[Pseudonymiser]) -> str:
+    if pseudonymiser is None or subject in NOT_A_PERSON:
+        return subject
+    return pseudonymiser(subject)
+
+
+def rec_entry(rec: Recommendation, pseudonymiser: Optional[Pseudonymiser] = None) -> dict:
+    return {"intervention": rec.intervention, "subject": _subject(rec.subject, pseudonymiser),
+            "rules": list(rec.rules), "priority": rec.priority}
+
+
+def _utc_text(now: dt.datetime) -> str:
+    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DecisionLog:
+    """Appends one line per person to a JSON Lines file (created when missing)."""
+
+    def __init__(self, path: str, *, ruleset_hash: str, audience: str, as_of: dt.date,
+                 run_id: Optional[str] = None, pseudonymiser: Optional[Pseudonymiser] = None,
+                 cap: Optional[int] = None, stream: Optional[TextIO] = None):
+        from .audience import check_audience
+        self.path = path
+        self.audience = check_audience(audience)
+        self.ruleset_hash = ruleset_hash
+        self.as_of = as_of
+        self.run_id = run_id or new_run_id()
+        self.pseudonymiser = pseudonymiser
+        self.cap = cap
+        self.lines = 0
+        if stream is not None:
+            self._stream, self._close = stream, False
+        else:
+            try:
+                self._stream, self._close = open(path, "a", encoding="utf-8"), True
+            except OSError as exc:
+                raise DevrecsError(f"--log {path}: cannot write ({exc.strerror or exc})") from None
+
+    def entry(self, person_id: str, recs: Sequence[Any], now: Optional[dt.datetime] = None) -> dict:
+        """The line for one person; ``recs`` are Recommendations (or batch-row dicts) as the
+        audience may see them."""
+        p = self.pseudonymiser
+        out = {"log": LOG_VERSION, "time": _utc_text(now or dt.datetime.now(dt.timezone.utc)),
+               "run": self.run_id, "ruleset_hash": self.ruleset_hash, "as_of": self.as_of.isoformat(),
+               "audience": self.audience, "cap": self.cap, "person": p(person_id) if p else person_id,
+               "pseudonymised": p is not None}
+        if p is not None:
+            out["key_id"] = p.key_id
+        out["recommendations"] = [
+            rec_entry(r, p) if isinstance(r, Recommendation) else
+            {"intervention": r["intervention"], "subject": _subject(r["subject"], p), "rules": list(r["rules"]),
+             "priority": r["priority"]}
+            for r in recs]
+        return out
+
+    def write(self, person_id: str, recs: Sequence[Any]) -> None:
+        self._stream.write(json.dumps(self.entry(person_id, recs), sort_keys=False) + "\n")
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._close:
+            self._stream.close()
+        else:
+            self._stream.flush()
+
+    def __enter__(self) -> "DecisionLog":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def write_log(path: str, engine: Any, people: Iterable[Person], audience: str = "hr", *,
+              as_of: Optional[dt.date] = None, run_id: Optional[str] = None,
+              pseudonymiser: Optional[Pseudonymiser] = None) -> int:
+    """Log each person's recommendations as ``audience`` may see them; the lines written."""
+    day = as_of or engine.as_of or dt.date.today()
+    with DecisionLog(path, ruleset_hash=engine.ruleset_hash, audience=audience, as_of=day, run_id=run_id,
+                     pseudonymiser=pseudonymiser, cap=engine.cap) as log:
+        for person in people:
+            log.write(person.id, engine.recommend_for(person, audience, day))
+    return log.lines
+
+
+# -- reading and replaying ---------------------------------------------------------------------
+
+REQUIRED = ("time", "run", "ruleset_hash", "as_of", "audience", "person", "recommendations")
+
+
+def read_log(path: str) -> list[dict]:
+    """Every line of a decision log; a bad line is an error naming file:line."""
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise DevrecsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    entries = []
+    with f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DevrecsError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            missing = [k for k in REQUIRED if not isinstance(entry, dict) or k not in entry]
+            if missing:
+                raise DevrecsError(f"{path}:{n}: not a decision log line (no {', '.join(missing)})")
+            try:
+                entry["_as_of"] = dt.date.fromisoformat(entry["as_of"])
+                entry["_time"] = dt.datetime.fromisoformat(entry["time"].rstrip("Z"))
+            except (TypeError, ValueError):
+                raise DevrecsError(f"{path}:{n}: bad 'as_of' or 'time' "
+                                   f"({entry['as_of']!r}, {entry['time']!r})") from None
+            entry["_line"] = n
+            entries.append(entry)
+    if not entries:
+        raise DevrecsError(f"{path}: the decision log is empty")
+    return entries
+
+
+def select(entries: Sequence[dict], run: Optional[str] = None) -> list[dict]:
+    """The lines to replay: those of ``run``, or else each person's latest line."""
+    if run is not None:
+        chosen = [e for e in entries if e["run"] == run]
+        if not chosen:
+            runs = list(dict.fromkeys(e["run"] for e in entries))
+            raise DevrecsError(f"no run '{run}' in the log; runs: {', '.join(runs[-5:])}")
+        return chosen
+    latest: dict[str, dict] = {}
+    for e in entries:
+        latest.pop(e["person"], None)
+        latest[e["person"]] = e
+    return list(latest.values())
+
+
+@attrs.frozen
+class Change:
+    person: str                  # the person's id (from the people file)
+    logged_as: str               # the id or pseudonym in the log
+    audience: str
+    gained: tuple[dict, ...]     # {intervention, subject}
+    lost: tuple[dict, ...]
+
+    def to_dict(self) -> dict:
+        return {"person": self.person, "logged_as": self.logged_as, "audience": self.audience,
+                "gained": list(self.gained), "lost": list(self.lost)}
+
+
+@attrs.frozen
+class Replay:
+    log: str
+    runs: tuple[str, ...]
+    old_ruleset_hashes: tuple[str, ...]
+    new_ruleset_hash: str
+    compared: int
+    changes: tuple[Change, ...]
+    missing: tuple[str, ...]     # logged ids or pseudonyms not found among the people
+
+    @property
+    def gained(self) -> dict[str, int]:
+        return dict(Counter(g["intervention"] for c in self.changes for g in c.gained).most_common())
+
+    @property
+    def lost(self) -> dict[str, int]:
+        return dict(Counter(g["intervention"] for c in self.changes for g in c.lost).most_common())
+
+    def to_dict(self) -> dict:
+        return {"log": self.log, "runs": list(self.runs), "old_ruleset_hashes": list(self.old_ruleset_hashes),
+                "new_ruleset_hash": self.new_ruleset_hash, "compared": self.compared,
+                "changed": len(self.changes), "unchanged": self.compared - len(self.changes),
+                "missing": list(self.missing), "gained": self.gained, "lost": self.lost,
+                "changes": [c.to_dict() for c in self.changes]}
+
+    def text(self) -> str:
+        lines = [f"Replay of {self.log}: {self.compared + len(self.missing)} logged people "
+                 f"(run {', '.join(self.runs)}; rule set {', '.join(self.old_ruleset_hashes)})",
+                 f"against rule set {self.new_ruleset_hash}", ""]
+        for c in self.changes:
+            lines.append(c.person + (f"  (as {c.audience} sees it)" if c.audience != "hr" else ""))
+            for sign, items in (("+", c.gained), ("-", c.lost)):
+                for item in items:
+                    to = "" if item["subject"] == c.person else f"  [for {item['subject']}]"
+                    lines.append(f"  {sign} {item['intervention']}{to}")
+        if not self.changes:
+            lines.append("No change: every logged person would get the same recommendations.")
+        lines.append("")
+        lines.append(f"{self.compared} people compared: {len(self.changes)} would change, "
+                     f"{self.compared - len(self.changes)} unchanged"
+                     + (f"; {len(self.missing)} logged people not found in the people given" if self.missing else ""))
+        for title, counts in (("gained", self.gained), ("lost", self.lost)):
+            if counts:
+                lines.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return "\n".join(lines)
+
+
+def replay(log: str, entries: Sequence[dict], engine: Any, people: Iterable[Person], *,
+           pseudonymiser: Optional[Pseudonymiser] = None, store: Any = None) -> Replay:
+    """What the logged people would get under ``engine``'s rules, against what was logged.
+
+    Each person is evaluated for the audience and as-of date of their line; ``store``
+    merges recorded outcomes decided by the time of the logged run into their history."""
+    keyed = [e for e in entries if e.get("pseudonymised")]
+    if keyed:
+        if pseudonymiser is None:
+            raise DevrecsError("the log holds pseudonyms: give the same key with --pseudonymise-key-env VAR")
+        other = {e.get("key_id") for e in keyed} - {pseudonymiser.key_id}
+        if other:
+            raise DevrecsError(f"the log was pseudonymised with another key (key id {sorted(other)[0]}, "
+                               f"this key's id is {pseudonymiser.key_id})")
+    by_name: dict[str, Person] = {}
+    shown: dict[str, str] = {}       # logged subject -> the id to show
+    for p in people:
+        by_name[p.id] = p
+        shown[p.id] = p.id
+        if pseudonymiser is not None:
+            by_name[pseudonymiser(p.id)] = p
+            shown[pseudonymiser(p.id)] = p.id
+    found = [(e, by_name[e["person"]]) for e in entries if e["person"] in by_name]
+    missing = tuple(e["person"] for e in entries if e["person"] not in by_name)
+    if store is not None and found:
+        from .store import with_history
+        until = max(e["_time"] for e, _ in found)
+        unique = list({p.id: p for _, p in found}.values())
+        merged = {p.id: p for p in with_history(unique, store, until=until)}
+        found = [(e, merged[p.id]) for e, p in found]
+    changes = []
+    for entry, person in found:
+        keyed_entry = bool(entry.get("pseudonymised"))
+        key = pseudonymiser if keyed_entry else None
+        recs = engine.recommend_for(person, entry["audience"], entry["_as_of"])
+        new = [(r.intervention, _subject(r.subject, key)) for r in recs]
+        old = [(r["intervention"], r["subject"]) for r in entry["recommendations"]]
+        gained = tuple({"intervention": i, "subject": shown.get(s, s)} for i, s in new if (i, s) not in old)
+        lost = tuple({"intervention": i, "subject": shown.get(s, s)} for i, s in old if (i, s) not in new)
+        if gained or lost:
+            changes.append(Change(person.id, entry["person"], entry["audience"], gained, lost))
+    return Replay(log, tuple(dict.fromkeys(e["run"] for e in entries)),
+                  tuple(dict.fromkeys(e["ruleset_hash"] for e in entries)), engine.ruleset_hash,
+                  len(found), tuple(changes), missing)
+
+
+__all__ = ["DecisionLog", "Pseudonymiser", "Replay", "new_run_id", "read_log", "replay", "select", "write_log"]

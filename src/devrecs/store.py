@@ -1,0 +1,608 @@
+"""History: the recommendations devrecs proposed and what people did with them.
+
+    store = Store("devrecs.db")                 # a SQLite file, or any SQLAlchemy URL
+    run_id = store.record_run(engine.recommend_many(people), engine.ruleset_hash)
+    store.record_outcome("p1", "mentoring", "accepted", by="hr-7", note="starts in May")
+    store.history_for("p1")   # [{"intervention": "mentoring", "date": date(...), "outcome": "accepted"}]
+    people = with_history(people, store)         # outcomes merged into each person's history
+
+Outcomes are what feeds the rules back: merged into ``Person.history``
+before the rules run, an accepted, declined or completed intervention is in
+cooldown (resolve.py) and counts as development for the organization facts
+(org.py). Proposals themselves are not merged (a proposal nobody acted on
+does not start a cooldown).
+
+The database (SQLAlchemy 2 Core; SQLite by default, PostgreSQL through a
+``postgresql+psycopg://`` URL) has a versioned schema: ``schema_version``
+lists the migrations applied, and ``MIGRATIONS`` are ordered functions run
+in one transaction each when a Store opens an older database. Tables, at the
+latest version:
+
+- ``runs``: one row per run (when, rule set hash, as-of date, audience, counts);
+- ``recommendations``: every proposal of a run (person whose facts produced
+  it, subject it goes to, intervention, rules, priority, rule set hash);
+- ``outcomes``: accepted / declined / completed, by whom, when, a note, and
+  the run and rules of the latest proposal it answers (so rules can be judged
+  by what people did with their proposals).
+
+Several processes may write at once. With SQLite the file is put in WAL mode,
+every write transaction starts with ``BEGIN IMMEDIATE`` (so two writers never
+deadlock upgrading a read lock), waits up to ``BUSY_TIMEOUT_S`` for the lock
+and is retried a few times after that; migrations take the same lock (or a
+PostgreSQL advisory lock) and re-read the version inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+
+import attrs
+import sqlalchemy as sa
+
+from .errors import DevrecsError, did_you_mean
+from .model import HistoryEntry, Outcome, Person
+
+STORE_ENV = "DEVRECS_STORE"
+OUTCOMES = ("accepted", "declined", "completed")     # "recommended" comes from runs, not from people
+BUSY_TIMEOUT_S = 30
+WRITE_RETRIES = 8
+FLUSH_ROWS = 1000          # proposals per write transaction of a run
+ID_CHUNK = 500             # person ids per query when merging histories
+PG_LOCK_KEY = 0x64657672   # "devr": the advisory lock that serializes migrations on PostgreSQL
+
+
+class StoreError(DevrecsError):
+    """The store cannot be opened, migrated or written; the message says which and why."""
+
+
+def store_url(value: str) -> str:
+    """A SQLAlchemy URL for ``value``: a URL as it is, a file path as a SQLite file."""
+    from .sources import is_database_url
+    if is_database_url(value):
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+# -- migrations ----------------------------------------------------------------------------
+#
+# Each migration brings the schema from version n-1 to n. It gets an open Connection
+# inside a transaction and must use only what existed at its own version (never the
+# latest Table objects below), so an old database can always be brought forward.
+
+
+def _v1(conn: sa.Connection) -> None:
+    """The first schema: proposals and outcomes."""
+    md = sa.MetaData()
+    sa.Table("recommendations", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("run_id", sa.String(64), nullable=False),
+             sa.Column("person", sa.String(200), nullable=False),
+             sa.Column("subject", sa.String(200), nullable=False),
+             sa.Column("intervention", sa.String(200), nullable=False),
+             sa.Column("rules", sa.Text, nullable=False),
+             sa.Column("priority", sa.Integer),
+             sa.Column("ruleset_hash", sa.String(64), nullable=False),
+             sa.Column("proposed_at", sa.DateTime, nullable=False))
+    sa.Table("outcomes", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("person", sa.String(200), nullable=False),
+             sa.Column("intervention", sa.String(200), nullable=False),
+             sa.Column("outcome", sa.String(20), nullable=False),
+             sa.Column("decided_by", sa.String(200), nullable=False),
+             sa.Column("decided_at", sa.DateTime, nullable=False),
+             sa.Column("note", sa.Text, nullable=False, server_default=""))
+    md.create_all(conn)
+
+
+def _v2(conn: sa.Connection) -> None:
+    """Runs get a table; outcomes say when they were recorded and which proposal they answer."""
+    md = sa.MetaData()
+    runs = sa.Table("runs", md,
+                    sa.Column("run_id", sa.String(64), primary_key=True),
+                    sa.Column("started_at", sa.DateTime, nullable=False),
+                    sa.Column("finished_at", sa.DateTime),
+                    sa.Column("ruleset_hash", sa.String(64), nullable=False),
+                    sa.Column("as_of", sa.Date),
+                    sa.Column("audience", sa.String(20)),
+                    sa.Column("label", sa.Text, nullable=False, server_default=""),
+                    sa.Column("people", sa.Integer, nullable=False, server_default="0"),
+                    sa.Column("proposals", sa.Integer, nullable=False, server_default="0"))
+    runs.create(conn)
+    conn.execute(sa.text(
+        "INSERT INTO runs (run_id, started_at, finished_at, ruleset_hash, label, people, proposals) "
+        "SELECT run_id, MIN(proposed_at), MAX(proposed_at), MIN(ruleset_hash), '', "
+        "COUNT(DISTINCT person), COUNT(*) FROM recommendations GROUP BY run_id"))
+    for column, kind in (("recorded_at", "TIMESTAMP"), ("run_id", "VARCHAR(64)"), ("rules", "TEXT")):
+        conn.execute(sa.text(f"ALTER TABLE outcomes ADD COLUMN {column} {kind}"))
+    latest = ("SELECT r.{col} FROM recommendations r WHERE r.subject = outcomes.person "
+              "AND r.intervention = outcomes.intervention AND r.proposed_at <= outcomes.decided_at "
+              "ORDER BY r.proposed_at DESC, r.id DESC LIMIT 1")
+    conn.execute(sa.text(f"UPDATE outcomes SET recorded_at = decided_at, run_id = ({latest.format(col='run_id')}), "
+                         f"rules = ({latest.format(col='rules')})"))
+    for index in ("ix_outcomes_person ON outcomes (person, intervention)",
+                  "ix_recommendations_subject ON recommendations (subject, intervention)",
+                  "ix_recommendations_run ON recommendations (run_id)"):
+        conn.execute(sa.text(f"CREATE INDEX {index}"))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2))
+LATEST = MIGRATIONS[-1][0]
+
+# The latest schema, for queries (kept in step with the migrations; test_store checks it).
+_md = sa.MetaData()
+schema_version_table = sa.Table("schema_version", _md,
+                          sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+                          sa.Column("applied_at", sa.DateTime, nullable=False))
+runs_table = sa.Table("runs", _md,
+                sa.Column("run_id", sa.String(64), primary_key=True),
+                sa.Column("started_at", sa.DateTime, nullable=False),
+                sa.Column("finished_at", sa.DateTime),
+                sa.Column("ruleset_hash", sa.String(64), nullable=False),
+                sa.Column("as_of", sa.Date),
+                sa.Column("audience", sa.String(20)),
+                sa.Column("label", sa.Text, nullable=False),
+                sa.Column("people", sa.Integer, nullable=False),
+                sa.Column("proposals", sa.Integer, nullable=False))
+recommendations_table = sa.Table("recommendations", _md,
+                           sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                           sa.Column("run_id", sa.String(64), nullable=False),
+                           sa.Column("person", sa.String(200), nullable=False),
+                           sa.Column("subject", sa.String(200), nullable=False),
+                           sa.Column("intervention", sa.String(200), nullable=False),
+                           sa.Column("rules", sa.Text, nullable=False),
+                           sa.Column("priority", sa.Integer),
+                           sa.Column("ruleset_hash", sa.String(64), nullable=False),
+                           sa.Column("proposed_at", sa.DateTime, nullable=False))
+outcomes_table = sa.Table("outcomes", _md,
+                    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                    sa.Column("person", sa.String(200), nullable=False),
+                    sa.Column("intervention", sa.String(200), nullable=False),
+                    sa.Column("outcome", sa.String(20), nullable=False),
+                    sa.Column("decided_by", sa.String(200), nullable=False),
+                    sa.Column("decided_at", sa.DateTime, nullable=False),
+                    sa.Column("note", sa.Text, nullable=False),
+                    sa.Column("recorded_at", sa.DateTime),
+                    sa.Column("run_id", sa.String(64)),
+                    sa.Column("rules", sa.Text))
+
+
+def _split_rules(text: Optional[str]) -> tuple[str, ...]:
+    return tuple(r for r in (text or "").split(";") if r)
+
+
+# -- the store --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Recorded:
+    """An outcome as stored, with the proposal it answers (run id and rules; empty when none)."""
+
+    person: str
+    intervention: str
+    outcome: str
+    by: str
+    when: dt.datetime
+    note: str
+    run_id: Optional[str]
+    rules: tuple[str, ...]
+
+
+class Store:
+    """Proposals and outcomes in a database; opening it brings its schema to ``LATEST``.
+
+    ``url``: a SQLAlchemy URL, or a file path (a SQLite file, created when missing).
+    ``migrate_to``: stop at this schema version (tests build old databases with it).
+    """
+
+    def __init__(self, url: str, *, migrate_to: Optional[int] = None):
+        from .sources import SourceError
+        from .sources.sql import connect, safe_url
+        self.url = store_url(url)
+        self.label = safe_url(self.url)
+        try:
+            self.engine = connect(self.url)
+        except SourceError as exc:
+            raise StoreError(f"store {exc}") from None
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        if self.sqlite:
+            _sqlite_setup(self.engine)
+        target = migrate_to or LATEST
+        current = self._read(_version)     # no write lock at all when there is nothing to migrate
+        if current > LATEST:
+            raise StoreError(f"store {self.label}: its schema is version {current}, newer than this devrecs "
+                             f"knows ({LATEST}): upgrade devrecs")
+        self.version = current if current >= target else self._write(lambda conn: _migrate(conn, target),
+                                                                       migrate=True)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _fail(self, exc: BaseException) -> StoreError:
+        orig = getattr(exc, "orig", None)
+        lines = str(orig if orig is not None else exc).strip().splitlines()
+        return StoreError(f"store {self.label}: {lines[0] if lines else type(exc).__name__}")
+
+    def _write(self, work: Callable[[sa.Connection], Any], migrate: bool = False) -> Any:
+        """Run ``work`` in one write transaction; retried when SQLite stays locked too long."""
+        for attempt in range(WRITE_RETRIES + 1):
+            try:
+                with self.engine.begin() as conn:
+                    if migrate and not self.sqlite and conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+                    return work(conn)
+            except sa.exc.OperationalError as exc:
+                if not (self.sqlite and _locked(exc)) or attempt == WRITE_RETRIES:
+                    raise self._fail(exc) from None
+                time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+            except sa.exc.SQLAlchemyError as exc:
+                raise self._fail(exc) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, work: Callable[[sa.Connection], Any]) -> Any:
+        try:
+            with self.engine.connect().execution_options(devrecs_read=True) as conn:
+                return work(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(exc) from None
+
+    # -- writing ------------------------------------------------------------------
+
+    def record_outcome(self, person: str, intervention: str, outcome: Union[str, Outcome], by: str,
+                       when: Optional[Union[dt.date, dt.datetime]] = None, note: str = "") -> Recorded:
+        """Record what happened to a proposal: ``outcome`` accepted, declined or completed,
+        decided by ``by`` (a person id), on ``when`` (a date or a UTC datetime; default now).
+        It is linked to the latest proposal of ``intervention`` to ``person`` made before it."""
+        value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
+        if value not in OUTCOMES:
+            raise StoreError(f"outcome '{value}' is not one of {', '.join(OUTCOMES)}{did_you_mean(value, OUTCOMES)}")
+        for name, text in (("person", person), ("intervention", intervention), ("by", by)):
+            if not isinstance(text, str) or not text.strip():
+                raise StoreError(f"{name} must be a non-empty id, got {text!r}")
+        recorded_at = _now()
+        if when is None:
+            decided_at, before = recorded_at, recorded_at
+        elif isinstance(when, dt.datetime):
+            decided_at = when.astimezone(dt.timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+            before = decided_at
+        elif isinstance(when, dt.date):
+            decided_at = dt.datetime.combine(when, dt.time())
+            before = decided_at + dt.timedelta(days=1) - dt.timedelta(seconds=1)   # any time that day
+        else:
+            raise StoreError(f"when must be a date or a datetime, got {when!r}")
+
+        def work(conn: sa.Connection) -> Recorded:
+            r = recommendations_table.c
+            proposal = conn.execute(
+                sa.select(r.run_id, r.rules)
+                .where(r.subject == person, r.intervention == intervention, r.proposed_at <= before)
+                .order_by(r.proposed_at.desc(), r.id.desc()).limit(1)).first()
+            run_id, rules = (proposal.run_id, proposal.rules) if proposal else (None, None)
+            conn.execute(outcomes_table.insert().values(
+                person=person, intervention=intervention, outcome=value, decided_by=by,
+                decided_at=decided_at, note=note or "", recorded_at=recorded_at, run_id=run_id, rules=rules))
+            return Recorded(person, intervention, value, by, decided_at, note or "", run_id, _split_rules(rules))
+
+        return self._write(work)
+
+    def start_run(self, ruleset_hash: str, *, as_of: Optional[dt.date] = None, audience: Optional[str] = None,
+                  label: str = "") -> "RunRecorder":
+        """A run to add proposals to (``add``); ``close`` (or leaving a ``with``) finishes it."""
+        return RunRecorder(self, ruleset_hash, as_of, audience, label)
+
+    def record_run(self, results: Iterable[tuple[Any, Sequence[Any]]], ruleset_hash: str, *,
+                   as_of: Optional[dt.date] = None, audience: Optional[str] = None, label: str = "") -> str:
+        """Record the proposals of one run; returns its run id.
+
+        ``results``: (person, recommendations) pairs, as ``Engine.recommend_many`` yields them
+        (a person may be a Person or an id; team and organization results too: (manager id,
+        recs), ("organization", recs))."""
+        with self.start_run(ruleset_hash, as_of=as_of, audience=audience, label=label) as run:
+            for subject, recs in results:
+                run.add(recs, getattr(subject, "id", subject))
+        return run.run_id
+
+    # -- reading ------------------------------------------------------------------
+
+    def history_for(self, person_id: str) -> list[dict]:
+        """The person's recorded outcomes, oldest first: {intervention, date, outcome}."""
+        return [{"intervention": h.intervention, "date": h.date, "outcome": h.outcome.value}
+                for h in self.histories([person_id]).get(person_id, [])]
+
+    def histories(self, person_ids: Iterable[str], until: Optional[dt.datetime] = None,
+                  ) -> dict[str, list[HistoryEntry]]:
+        """Recorded outcomes per person id, oldest first (only those decided by ``until``)."""
+        ids = list(dict.fromkeys(person_ids))
+        out: dict[str, list[HistoryEntry]] = {}
+
+        def work(conn: sa.Connection) -> None:
+            o = outcomes_table.c
+            for i in range(0, len(ids), ID_CHUNK):
+                q = sa.select(o.person, o.intervention, o.decided_at, o.outcome).where(
+                    o.person.in_(ids[i:i + ID_CHUNK]))
+                if until is not None:
+                    q = q.where(o.decided_at <= until)
+                for row in conn.execute(q.order_by(o.decided_at, o.id)):
+                    out.setdefault(row.person, []).append(
+                        HistoryEntry(row.intervention, row.decided_at.date(), Outcome(row.outcome)))
+
+        self._read(work)
+        return out
+
+    def outcomes(self) -> list[Recorded]:
+        """Every recorded outcome, in the order they were decided."""
+        def work(conn: sa.Connection) -> list[Recorded]:
+            o = outcomes_table.c
+            return [Recorded(r.person, r.intervention, r.outcome, r.decided_by, r.decided_at, r.note,
+                             r.run_id, _split_rules(r.rules))
+                    for r in conn.execute(sa.select(outcomes_table).order_by(o.decided_at, o.id))]
+        return self._read(work)
+
+    def runs(self) -> list[dict]:
+        """Every run, oldest first."""
+        def work(conn: sa.Connection) -> list[dict]:
+            return [dict(r._mapping) for r in conn.execute(sa.select(runs_table).order_by(runs_table.c.started_at))]
+        return self._read(work)
+
+    def proposals(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """(subject, intervention, rules) of every proposal ever recorded."""
+        def work(conn: sa.Connection) -> list:
+            r = recommendations_table.c
+            return [(row.subject, row.intervention, _split_rules(row.rules))
+                    for row in conn.execute(sa.select(r.subject, r.intervention, r.rules))]
+        return iter(self._read(work))
+
+    def rates(self) -> "Rates":
+        """Acceptance and completion per intervention and per rule (see ``Rates``)."""
+        return Rates.compute(self.proposals(), self.outcomes())
+
+
+class RunRecorder:
+    """Proposals of one run, written ``FLUSH_ROWS`` at a time in short transactions (so a
+    long batch never holds the database's write lock for long)."""
+
+    def __init__(self, store: Store, ruleset_hash: str, as_of: Optional[dt.date], audience: Optional[str],
+                 label: str):
+        self.store = store
+        self.ruleset_hash = ruleset_hash
+        self.started_at = _now()
+        self.run_id = f"{self.started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.people = 0
+        self.proposals = 0
+        self._pending: list[dict] = []
+        self._closed = False
+        store._write(lambda conn: conn.execute(runs_table.insert().values(
+            run_id=self.run_id, started_at=self.started_at, ruleset_hash=ruleset_hash, as_of=as_of,
+            audience=audience, label=label or "", people=0, proposals=0)))
+
+    def add(self, recs: Sequence[Any], person: Optional[str] = None) -> None:
+        """One subject's proposals: Recommendations, or mappings with intervention, subject,
+        rules and priority (batch output rows); ``person``: whose facts produced them."""
+        self.people += 1
+        for r in recs:
+            get = r.get if isinstance(r, Mapping) else (lambda k, r=r: getattr(r, k))
+            owner = person or get("person")
+            self._pending.append({
+                "run_id": self.run_id, "person": owner, "subject": get("subject") or owner,
+                "intervention": get("intervention"), "rules": ";".join(get("rules")),
+                "priority": get("priority"), "ruleset_hash": self.ruleset_hash, "proposed_at": self.started_at})
+        if len(self._pending) >= FLUSH_ROWS:
+            self.flush()
+
+    def add_row(self, row: Mapping[str, Any]) -> None:
+        """A batch output row (``batch.person_row``, or a team / organization row)."""
+        self.add(row["recommendations"], row.get("person") or row.get("subject"))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        self.store._write(lambda conn: conn.execute(recommendations_table.insert(), rows))
+        self.proposals += len(rows)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.flush()
+        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(
+            finished_at=_now(), people=self.people, proposals=self.proposals)
+        self.store._write(lambda conn: conn.execute(done))
+
+    def __enter__(self) -> "RunRecorder":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# -- rates --------------------------------------------------------------------------------------
+
+
+@attrs.define
+class Tally:
+    """Proposals and what became of them, for one intervention or one rule.
+
+    ``proposed``: distinct (subject, intervention) pairs proposed; the others count pairs
+    by their latest outcome (accepted then completed counts as completed)."""
+
+    proposed: int = 0
+    accepted: int = 0
+    declined: int = 0
+    completed: int = 0
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.declined + self.completed
+
+    @property
+    def acceptance(self) -> Optional[float]:
+        """Accepted or completed, over everything decided."""
+        return (self.accepted + self.completed) / self.decided if self.decided else None
+
+    @property
+    def completion(self) -> Optional[float]:
+        """Completed, over everything accepted or completed."""
+        taken = self.accepted + self.completed
+        return self.completed / taken if taken else None
+
+    def to_dict(self) -> dict:
+        return {"proposed": self.proposed, "decided": self.decided, "accepted": self.accepted,
+                "declined": self.declined, "completed": self.completed,
+                "acceptance": self.acceptance, "completion": self.completion}
+
+
+@attrs.define
+class Rates:
+    interventions: dict = attrs.field(factory=dict)    # intervention -> Tally
+    rules: dict = attrs.field(factory=dict)            # rule id -> Tally
+    outcomes: int = 0                                  # outcome rows recorded
+    first: Optional[dt.datetime] = None
+    last: Optional[dt.datetime] = None
+
+    @classmethod
+    def compute(cls, proposals: Iterable[tuple[str, str, tuple[str, ...]]], recorded: Sequence[Recorded]) -> "Rates":
+        rates = cls()
+        seen: dict[tuple[str, str], set[str]] = {}
+        for subject, intervention, rule_ids in proposals:
+            seen.setdefault((subject, intervention), set()).update(rule_ids)
+        for (_, intervention), rule_ids in seen.items():
+            rates.interventions.setdefault(intervention, Tally()).proposed += 1
+            for rule in rule_ids:
+                rates.rules.setdefault(rule, Tally()).proposed += 1
+        final: dict[tuple[str, str], Recorded] = {}
+        for o in recorded:   # decided order: the last one wins, except completed stays completed
+            key = (o.person, o.intervention)
+            if not (key in final and final[key].outcome == "completed" and o.outcome == "accepted"):
+                final[key] = o
+            rates.first = o.when if rates.first is None else min(rates.first, o.when)
+            rates.last = o.when if rates.last is None else max(rates.last, o.when)
+        rates.outcomes = len(recorded)
+        for o in final.values():
+            tallies = [rates.interventions.setdefault(o.intervention, Tally())]
+            tallies += [rates.rules.setdefault(rule, Tally()) for rule in o.rules]
+            for t in tallies:
+                setattr(t, o.outcome, getattr(t, o.outcome) + 1)
+        return rates
+
+
+# -- feeding the rules ------------------------------------------------------------------------
+
+
+def merge_history(person: Person, entries: Iterable[HistoryEntry]) -> Person:
+    """The person with ``entries`` added to their history (no duplicates), oldest first."""
+    have = set(person.history)
+    new = []
+    for e in entries:
+        if e not in have:
+            have.add(e)
+            new.append(e)
+    if not new:
+        return person
+    return attrs.evolve(person, history=tuple(sorted(person.history + tuple(new), key=lambda h: h.date)))
+
+
+def with_history(people: Iterable[Person], store: Optional[Store], until: Optional[dt.datetime] = None,
+                 ) -> Iterator[Person]:
+    """Each person with the store's recorded outcomes merged into their history, streamed
+    ``ID_CHUNK`` people at a time (a store of None gives the people as they are)."""
+    it = iter(people)
+    while True:
+        chunk = []
+        for p in it:
+            chunk.append(p)
+            if len(chunk) >= ID_CHUNK:
+                break
+        if not chunk:
+            return
+        if store is None:
+            yield from chunk
+            continue
+        found = store.histories([p.id for p in chunk], until=until)
+        for p in chunk:
+            yield merge_history(p, found.get(p.id, ()))
+
+
+def open_store(value: Optional[str]) -> Optional[Store]:
+    """A Store for a ``--store`` value, else for $DEVRECS_STORE, else None."""
+    value = value or os.environ.get(STORE_ENV) or None
+    return Store(value) if value else None
+
+
+# -- SQLite: WAL, busy timeout, BEGIN IMMEDIATE --------------------------------------------------
+
+
+def _locked(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "locked" in text or "busy" in text
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    memory = engine.url.database in (None, "", ":memory:")
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None          # SQLAlchemy, not sqlite3, says BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if not memory:
+            for _ in range(WRITE_RETRIES):
+                try:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                    break
+                except Exception as exc:  # another process is switching it right now
+                    if not _locked(exc):
+                        raise
+                    time.sleep(0.1 + random.random() * 0.2)
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("devrecs_read") else "BEGIN IMMEDIATE")
+
+
+def _version(conn: sa.Connection) -> int:
+    """The schema version of the database (0: a new, empty one)."""
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(sa.select(sa.func.max(schema_version_table.c.version))).scalar() or 0
+
+
+def _migrate(conn: sa.Connection, target: int) -> int:
+    """Apply the migrations above the database's version, up to ``target``; the version reached.
+    Runs inside the caller's write transaction, which holds the lock that serializes migrations,
+    so the version is read again here: another process may have migrated meanwhile."""
+    current = _version(conn)
+    if current == 0 and not sa.inspect(conn).has_table("schema_version"):
+        schema_version_table.create(conn)
+    if current > LATEST:
+        raise StoreError(f"the store's schema is version {current}, newer than this devrecs knows "
+                         f"({LATEST}): upgrade devrecs")
+    for version, migration in MIGRATIONS:
+        if current < version <= target:
+            migration(conn)
+            conn.execute(schema_version_table.insert().values(version=version, applied_at=_now()))
+            current = version
+    return current
+
+
+__all__ = ["LATEST", "MIGRATIONS", "Rates", "Recorded", "RunRecorder", "STORE_ENV", "Store", "StoreError",
+           "Tally", "merge_history", "open_store", "store_url", "with_history"]
