@@ -125,3 +125,16 @@ def test_cli_audit_on_the_sample_json():
         for i in a["interventions"]:
             for g in i["groups"]:
                 assert g["people"] == "<5" or g["people"] >= 5
+
+
+def test_the_report_has_an_audit_section_for_hr_and_executives(tmp_path):
+    for audience in ("hr", "executive"):
+        out = tmp_path / f"{audience}.html"
+        result = CliRunner().invoke(cli, ["report", "--sample", "--html", str(out), "--audience", audience,
+                                          "--audit-by", "location"])
+        assert result.exit_code == 0, result.output
+        page = out.read_text()
+        assert 'id="fairness"' in page or "Fairness audit" in page
+        assert "By location" in page and "Remote" in page
+        if audience == "executive":
+            assert "persona-" not in page and "nw-0" not in page

@@ -402,8 +402,11 @@ def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample:
               help="Open leadership positions (people data cannot tell them).")
 @click.option("--title", default="", help="The report's title (default: 'Development report').")
 @store_option
+@click.option("--audit-by", "audit_by", default="",
+              help="Add a fairness audit section grouped by these extra attributes (e.g. gender,age).")
 def report(people_file: Optional[str], sample: bool, html_path: str, audience: str, rules: tuple[str, ...],
-           as_of: Optional[str], open_positions: int, title: str, store_url: Optional[str]) -> None:
+           as_of: Optional[str], open_positions: int, title: str, store_url: Optional[str],
+           audit_by: str) -> None:
     """Write an organization report with charts to an HTML file: development coverage of
     individual contributors, the 9-box by track, the leadership pipeline, flight-risk
     hotspots, the intervention mix, and acceptance rates from the store (--store)."""
@@ -417,7 +420,11 @@ def report(people_file: Optional[str], sample: bool, html_path: str, audience: s
         if store is not None:
             from .store import with_history
             people = list(with_history(people, store))
+        from .fairness import report_section
+        attributes = [a.strip() for a in audit_by.split(",") if a.strip()]
+        extra = [report_section(attributes)] if attributes else []
         page = build_report(engine, people, audience=audience, store=store, open_positions=open_positions,
+                            extra_sections=extra,
                             as_of=day, title=title or ("Development report: the built-in sample organization"
                                                        if sample else f"Development report: {source.label}"))
     except DevrecsError as exc:

@@ -243,6 +243,53 @@ def read_people(location: str, mapping: Optional[str] = None, source_name: Optio
     return people, rejected
 
 
+def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):
+    """A maker of the report's fairness section (report.build_report(extra_sections=[...])):
+    for hr and executive alike, aggregates only, groups under 5 shown as <5."""
+
+    def make(ctx: Any) -> Any:
+        from .report import C_BAD, Bar, Section, esc, hbar_chart
+        result = audit(ctx.engine, ctx.people, by, min_group=min_group)
+        parts = []
+        for a in result.attributes:
+            rows = [i for i in a.interventions if ctx.visible(i.intervention) and any(r.got for r in i.rates)]
+            bars = []
+            for i in rows:     # the chart shows the flagged interventions; the table shows all
+                low = min((c for c in i.comparisons if c.flagged), key=lambda c: c.ratio, default=None)
+                if low is None:
+                    continue
+                p = "" if low.p_value is None else f", p={low.p_value:.2g}"
+                text = f"{low.ratio:.2f} ({low.group} vs {low.reference}{p})"
+                bars.append(Bar(ctx.intervention_title(i.intervention), min(low.ratio, 1.0), text, C_BAD,
+                                people=False))
+            bars.sort(key=lambda b: b.value)
+            groups = ", ".join(f"{esc(g.group)} {'&lt;5' if g.small else g.people}" for g in a.groups)
+            table = ["<table><thead><tr><th>intervention</th>"
+                     + "".join(f"<th>{esc(g.group)}</th>" for g in a.groups) + "</tr></thead><tbody>"]
+            for i in rows:
+                by_group = {r.group: r for r in i.rates}
+                cells = "".join(f"<td>{esc(_pct(by_group[g.group]))}</td>" for g in a.groups)
+                flag = " <strong>flag</strong>" if i.flagged else ""
+                table.append(f"<tr><td>{esc(ctx.intervention_title(i.intervention))}{flag}</td>{cells}</tr>")
+            table.append("</tbody></table>")
+            drivers = [f"<li>{esc(i.intervention)}, {esc(c.group)} vs {esc(c.reference)}: {esc(d)}</li>"
+                       for i in rows for c in i.comparisons for d in c.drivers[:1]]
+            parts.append(f"<h3>By {esc(a.attribute)}</h3><p>Groups: {groups}.</p>"
+                         + (hbar_chart(f"fairness-{esc(a.attribute)}", f"Flagged: lowest share ratio by {a.attribute}",
+                                       bars, 1.0, share=True, reference=(FOUR_FIFTHS, "four-fifths line"),
+                                       label_width=230, text_width=230) if bars else
+                            "<p>No intervention is flagged.</p>")
+                         + "".join(table)
+                         + (f"<ul>{''.join(drivers)}</ul>" if drivers else ""))
+        lede = (f"Share of each group that gets each intervention, and each group's share over the highest "
+                f"group's: under {FOUR_FIFTHS:.0%} is flagged when both groups have {min_group}+ people. "
+                f"Groups under {SMALL_GROUP} are shown as <5. Protected attributes are never used by rules.")
+        return Section("fairness", "Fairness audit", "".join(parts), lede=lede, wide=True,
+                       audiences=("hr", "executive"))
+
+    return make
+
+
 # -- rendering ----------------------------------------------------------------------
 
 
