@@ -162,19 +162,15 @@ class Engine:
                 actions[action_name] = self._make_action(index)
                 self._actions_by_rule[index] = action_name
             actions[f"{prefix}seen"] = self._seen
-        self._compiled_text = json.dumps(compiled, sort_keys=True)
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
         self._matches: dict[int, set[int]] = {}
         self._action_error: list[BaseException] = []
         self._sessions = itertools.count(1)
-        self._host = _SyncHost(actions)
         with _DURABLE_LOCK:
-            try:
-                self._host.set_rulesets(copy.deepcopy(compiled))
-            except Exception as exc:  # durable rejects rules past its size limits
-                raise RuleFileError(self._too_complex(compiled)) from exc
+            compiled = self._register(compiled, actions)
+        self._compiled_text = json.dumps(compiled, sort_keys=True)
         self.ruleset_hash = self._hash()
         # what from_paths/default were given, for reload(); None for rules built in memory
         self.paths: Optional[list] = None
@@ -248,7 +244,33 @@ class Engine:
                                         f"rule '{rule.id}' is too complex for the matching engine "
                                         f"(durable-rules allows about 30 tests in one nested "
                                         f"expression): split it into several rules"))
-        return problems or [Problem("<rules>", 0, 0, "E130", "durable-rules refused the compiled rules")]
+        return problems
+
+    def _register(self, compiled: dict, actions: Mapping[str, Any]) -> dict:
+        """Give the compiled rulesets to durable; returns them under the names they got.
+
+        A rule durable refuses is named (E130). durable has also been seen to refuse, now and
+        then, a ruleset it takes under another name: then the same rules are tried under fresh
+        names, twice at most."""
+        last: Optional[BaseException] = None
+        for _ in range(3):
+            host = _SyncHost(actions)
+            try:
+                host.set_rulesets(copy.deepcopy(compiled))
+            except Exception as exc:
+                problems = self._too_complex(compiled)
+                if problems:
+                    raise RuleFileError(problems) from exc
+                last = exc
+                fresh = f"devrecs_{next(_engine_ids)}"
+                rename = {old: fresh + old[len(self.ruleset_name):] for old in compiled}
+                compiled = {rename[k]: v for k, v in compiled.items()}
+                self._rulesets = {scope: rename[n] for scope, n in self._rulesets.items()}
+                self.ruleset_name = fresh
+                continue
+            self._host = host
+            return compiled
+        raise RuleFileError([Problem("<rules>", 0, 0, "E130", f"durable-rules refused the compiled rules: {last}")])
 
     # -- what was compiled ------------------------------------------------------
 

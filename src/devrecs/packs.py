@@ -84,6 +84,7 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
     rule_docs: list[tuple[str, str, LMap]] = []
     catalogs: list[tuple[str, list[tuple[Intervention, str]]]] = list(catalog_sources)
     seen: set[Path] = set()
+    catalog_texts: set[bytes] = set()
     named: set[str] = set()
     for item in rule_paths:
         owner, raw_path = item if isinstance(item, tuple) else ("", item)
@@ -112,6 +113,10 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
                 problems.append(Problem(label, 1, 1, "E100", f"cannot read: {exc}"))
                 continue
             if isinstance(doc, LMap) and "interventions" in doc:
+                text = file.read_bytes()
+                if text in catalog_texts:     # the same catalog again (a copy of the built-in one)
+                    continue
+                catalog_texts.add(text)
                 entries, found = read_catalog_doc(doc, label)
                 problems.extend(found)
                 catalogs.append((label, entries))
