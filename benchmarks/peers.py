@@ -54,7 +54,6 @@ import itertools
 import json
 import multiprocessing as mp
 import os
-import platform
 import pstats
 import random
 import statistics

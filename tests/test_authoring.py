@@ -2,7 +2,6 @@
 property test of the reasoning behind lint."""
 
 import json
-import re
 import textwrap
 from pathlib import Path
 

@@ -6,11 +6,10 @@ plugins add entries. Every problem names file:line:col.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import Problem, RuleFileError, UnknownIdError, did_you_mean
 from .model import Audience, Intervention
-from .rulefile import located
 from .rulefile.located import LMap, LSeq
 
 KINDS = ("career", "expertise", "learning", "skills", "relationship", "management", "reward",

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Optional, Sequence
 import attrs
 
 from .engine import Engine
-from .model import Person, Recommendation, Rule
+from .model import Recommendation, Rule
 from .rulefile.logic import same_tree
 
 DEFAULT_EXAMPLES = 3

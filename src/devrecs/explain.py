@@ -351,8 +351,8 @@ def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audienc
                 r.scope != "person" and any(t.intervention == intervention for t in r.recommend)
                 for r in engine.rules):
             return Item(intervention, entry.title, "other-level",
-                        f"recommended to managers or to the organization, not to a person "
-                        f"(see 'devrecs recommend --org')")
+                        "recommended to managers or to the organization, not to a person "
+                        "(see 'devrecs recommend --org')")
         return Item(intervention, entry.title, "not-recommended", "no rule recommends this intervention")
     fired_ids = {r.id for r in evaluation.fired}
     removed = [r for r in evaluation.resolution.removed if r.intervention == intervention]

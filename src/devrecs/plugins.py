@@ -147,8 +147,7 @@ def interventions(pm: pluggy.PluginManager) -> list[tuple[str, list[tuple[Interv
 def formats(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Output formats by name; a plugin's format replaces a built-in one of the same name."""
     found: dict[str, Any] = {}
-    for name, _ in call_each(pm, "devrecs_register_formats", register=lambda n, r: found.__setitem__(n, r)):
-        pass
+    call_each(pm, "devrecs_register_formats", register=lambda n, r: found.__setitem__(n, r))
     return found
 
 

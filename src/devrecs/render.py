@@ -125,7 +125,7 @@ class MarkdownRenderer:
                           for c in item.what_it_would_take]
                 lines.append("")
             elif item.blocked:
-                lines += [f"### What it would take", "", self._cell(item.blocked), ""]
+                lines += ["### What it would take", "", self._cell(item.blocked), ""]
         lines.append(f"_{explanation.note}_")
         return "\n".join(lines)
 

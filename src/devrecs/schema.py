@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from .catalog import AUDIENCES, FIELDS as CATALOG_FIELDS, KINDS, PURPOSES, SUBJECTS
-from .facts import GAP_FIELDS, HISTORY_FIELDS, SCOPES, SKILLS, FactSpec
+from .facts import SCOPES, SKILLS, FactSpec
 from .rulefile.parse import DEFAULT_PRIORITY, HEADER_KEYS, PRIORITY_RANGE, RULE_KEYS, TARGETS
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
