@@ -40,6 +40,7 @@ from .mapping import DataMapping, identity, load_mapping
 from .model import Person, Recommendation
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP
+from .store import Store, with_history
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker
 SHOW_REJECTS = 20        # reject lines printed on stderr before "... and N more"
@@ -65,6 +66,7 @@ class BatchOptions:
     audience: Optional[str] = None
     as_of: Optional[dt.date] = None
     cap: Optional[int] = DEFAULT_CAP
+    store: Optional[str] = None          # outcome store URL: history joins, proposals recorded
 
 
 @attrs.define
@@ -129,6 +131,7 @@ class _Config:
     mapping: Optional[str]
     tabular: bool
     audience: Optional[str]
+    store: Optional[str] = None
 
 
 class Processor:
@@ -139,6 +142,7 @@ class Processor:
         self.config = config
         self.engine = engine or _engine(config)
         self.mapping = mapping if mapping is not None else (load_mapping(config.mapping) if config.mapping else None)
+        self.store = Store(config.store) if config.store else None
         self._joined = False
 
     def prepare(self, label: str, raw: Any) -> Any:
@@ -177,6 +181,9 @@ class Processor:
         ``(None, id or None, ((field, reason), ...))`` for a reject. With ``serialize`` the
         output row is its JSON text (cheap to send between processes)."""
         prepared = [self.prepare(label, raw) for label, raw in records]
+        if self.store is not None:   # recorded outcomes join each person's history (cooldowns)
+            merged = iter(with_history([p for p in prepared if isinstance(p, Person)], self.store))
+            prepared = [next(merged) if isinstance(p, Person) else p for p in prepared]
         people = [p for p in prepared if isinstance(p, Person)]
         recs = iter(self.recommend(people))
         out: list[tuple] = []
@@ -434,6 +441,7 @@ class _Run:
         self.seen = _SeenIds()
         self.shown = 0
         self.ordinal = 0
+        self.recorder: Any = None     # store.RunRecorder when the run is recorded (--store)
 
     def warn(self, line: str) -> None:
         if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
@@ -468,6 +476,8 @@ class _Run:
 
     def write(self, row: Any, interventions: Sequence[str]) -> None:
         self.stats.rows += self.writer.write(row)
+        if self.recorder is not None:
+            self.recorder.add_row(json.loads(row) if isinstance(row, str) else row)
         counts = self.stats.interventions
         for name in interventions:
             counts[name] = counts.get(name, 0) + 1
@@ -530,7 +540,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         head = [first] if first is not None else []
         as_of = options.as_of or getattr(source, "as_of", None) or dt.date.today()
         config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
-                         sources.is_tabular(source), options.audience)
+                         sources.is_tabular(source), options.audience, options.store)
         if mapping is not None and config.tabular:
             for label, raw in head:
                 if isinstance(raw, Mapping):
@@ -548,6 +558,9 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         run = _Run(writer, rejects, err, _Progress(err if progress else None))
         run.stats.ruleset_hash = engine.ruleset_hash
         run.stats.as_of = as_of
+        if options.store:
+            run.recorder = stack.enter_context(Store(options.store).start_run(
+                engine.ruleset_hash, as_of=as_of, audience=options.audience, label=f"batch {options.source}"))
         stream = itertools.chain(head, records)
         if options.org:
             _run_org(run, processor, stream)
@@ -674,6 +687,8 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
         for label, raw in stream:
             run.stats.read += 1
             p = processor.prepare(str(label), raw)
+            if isinstance(p, Person) and processor.store is not None:
+                (p,) = with_history([p], processor.store)
             if not isinstance(p, Person):
                 run.reject(_reject(label, *p))
             elif run.accept(label, p.id):

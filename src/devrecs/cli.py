@@ -458,11 +458,12 @@ def report(people_file: Optional[str], sample: bool, html_path: str, audience: s
               help="Recommend only what this audience may see.")
 @click.option("--cap", type=click.IntRange(min=0), default=DEFAULT_CAP, show_default=True,
               help="Most items a person gets for themself.")
+@store_option
 @as_of_option
 def batch(source: str, mapping: Optional[str], source_name: Optional[str], table: Optional[str],
           query: Optional[str], rules: tuple[str, ...], out: Optional[str], out_table: str,
           rejects: Optional[str], workers: int, whole_org: bool, audience: Optional[str], cap: int,
-          as_of: Optional[str]) -> None:
+          store_url: Optional[str], as_of: Optional[str]) -> None:
     """Recommend for every record of SOURCE (a CSV, JSON, JSONL or YAML file, or a database URL
     with --table or --query), streamed.
 
@@ -475,7 +476,7 @@ def batch(source: str, mapping: Optional[str], source_name: Optional[str], table
     options = batch_mod.BatchOptions(
         source=source, mapping=mapping, source_name=source_name, table=table, query=query, rules=rules,
         out=out, out_table=out_table, rejects=rejects, workers=workers, org=whole_org, audience=audience,
-        as_of=_as_of(as_of), cap=cap)
+        as_of=_as_of(as_of), cap=cap, store=store_url)
     try:
         stats = batch_mod.run_batch(options)
     except DevrecsError as exc:
