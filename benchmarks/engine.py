@@ -16,7 +16,6 @@ import argparse
 import copy
 import datetime as dt
 import itertools
-import random
 import statistics
 import sys
 import time
@@ -26,6 +25,7 @@ from durable import engine as durable_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section  # noqa: E402
+from workload import AS_OF, workload_people, workload_yaml  # noqa: E402
 
 from devrecs import Engine  # noqa: E402
 from devrecs.facts import PERSON_FACTS, fact_value  # noqa: E402
@@ -33,32 +33,6 @@ from devrecs.packs import load_packs, default_rules_dir  # noqa: E402
 from devrecs.people import person_from_dict  # noqa: E402
 from devrecs.rulefile.compile import compile_rules, fact_builder  # noqa: E402
 from devrecs.rulefile.parse import parse_text  # noqa: E402
-
-AS_OF = dt.date(2026, 6, 30)
-ENUMS = {"performance": ["low", "medium", "high"], "potential": ["low", "medium", "high"],
-         "engagement": ["low", "medium", "high"], "flight_risk": ["low", "medium", "high"],
-         "aspiration": ["technical", "management", "undecided"],
-         "track": ["individual_contributor", "manager"]}
-
-
-def workload_rules(n: int, seed: int = 7) -> str:
-    rnd = random.Random(seed)
-    catalog = [i.id for i in load_packs([default_rules_dir() / "catalog.yaml"]).catalog]
-    lines = ["ruleset: bench", "rules:"]
-    for i in range(n):
-        a, b = rnd.sample(sorted(ENUMS), 2)
-        lines += [f"  - id: bench-{i}", f"    title: Bench rule {i}",
-                  f"    when: {{{a}: {rnd.choice(ENUMS[a])}, {b}: {rnd.choice(ENUMS[b])}, "
-                  f"level: {{ge: {rnd.randint(1, 6)}}}}}",
-                  f"    recommend: [{rnd.choice(catalog)}]", f"    priority: {rnd.randint(1, 99)}"]
-    return "\n".join(lines) + "\n"
-
-
-def workload_people(n: int, seed: int = 11) -> list[dict]:
-    rnd = random.Random(seed)
-    return [dict({k: rnd.choice(v) for k, v in ENUMS.items()}, id=f"p{i}", level=rnd.randint(1, 7))
-            for i in range(n)]
-
 
 class _Host(durable_engine.Host):
     def __init__(self, names):
@@ -100,7 +74,7 @@ def main() -> None:
     args = ap.parse_args()
 
     catalog = load_packs([default_rules_dir() / "catalog.yaml"]).catalog
-    parsed, problems = parse_text(workload_rules(args.rules), "bench.yaml", catalog.ids)
+    parsed, problems = parse_text(workload_yaml(args.rules), "bench.yaml", catalog.ids)
     assert not problems, problems
     engine = Engine(parsed.rules, catalog, as_of=AS_OF, cap=None)
     people = workload_people(args.people)

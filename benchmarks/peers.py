@@ -64,40 +64,12 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section  # noqa: E402
+from workload import AS_OF, ENUMS, workload_people, workload_yaml  # noqa: E402
 
-AS_OF = dt.date(2026, 6, 30)
-ENUMS = {"performance": ["low", "medium", "high"], "potential": ["low", "medium", "high"],
-         "engagement": ["low", "medium", "high"], "flight_risk": ["low", "medium", "high"],
-         "aspiration": ["technical", "management", "undecided"],
-         "track": ["individual_contributor", "manager"]}
 FIELDS = sorted(ENUMS) + ["level"]
 
 
 # -- the workload, written once in the devrecs rule language -----------------------
-
-def catalog_ids() -> list[str]:
-    from devrecs.packs import default_rules_dir, load_packs
-    return sorted(i.id for i in load_packs([default_rules_dir() / "catalog.yaml"]).catalog)
-
-
-def workload_yaml(n: int, seed: int = 7) -> str:
-    rnd = random.Random(seed)
-    catalog = catalog_ids()
-    lines = ["ruleset: peers", "version: 1", "rules:"]
-    for i in range(n):
-        a, b = rnd.sample(sorted(ENUMS), 2)
-        lines += [f"  - id: bench-{i}", f"    title: Bench rule {i}",
-                  f"    when: {{{a}: {rnd.choice(ENUMS[a])}, {b}: {rnd.choice(ENUMS[b])}, "
-                  f"level: {{ge: {rnd.randint(1, 6)}}}}}",
-                  f"    recommend: [{rnd.choice(catalog)}]", f"    priority: {rnd.randint(1, 99)}"]
-    return "\n".join(lines) + "\n"
-
-
-def workload_people(n: int, seed: int = 11) -> list[dict]:
-    rnd = random.Random(seed)
-    return [dict({k: rnd.choice(v) for k, v in ENUMS.items()}, id=f"p{i}", level=rnd.randint(1, 7))
-            for i in range(n)]
-
 
 def build_engine(yaml_text: str, **kwargs: Any):
     """A devrecs Engine from rule-file text (the default catalog)."""
@@ -416,7 +388,7 @@ def main() -> None:
 
     began = time.perf_counter()
     load_before = os.getloadavg()
-    yaml_text = workload_yaml(args.rules)
+    yaml_text = workload_yaml(args.rules, name="peers")
     engine = build_engine(yaml_text, cap=None)
     rules = list(engine.rules)
     people = workload_people(args.people)
