@@ -138,7 +138,7 @@ def test_duplicate_people_are_fine(engine):
 
 
 def test_an_exception_inside_an_action_reaches_the_caller(engine, monkeypatch):
-    def broken(self, index, matched):
+    def broken(self, index, pids, matches):
         raise RuntimeError("boom in action")
     monkeypatch.setattr(Engine, "_on_match", broken)
     with pytest.raises(RuntimeError, match="boom in action"):
@@ -151,7 +151,7 @@ def test_session_state_is_deleted_after_each_chunk(engine):
     engine.recommend({"id": "x", "performance": "high"})
     sid = str(next(engine._sessions) - 1)
     with pytest.raises(Exception):   # durable: no state for a deleted session
-        engine._host.get_ruleset(engine.ruleset_name).get_state(sid)["pid"]
+        durable_rules_engine.get_state(engine._handles[engine.ruleset_name], sid)
 
 
 def test_two_engines_with_different_rules_live_side_by_side(engine, tmp_path):

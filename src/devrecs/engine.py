@@ -1,42 +1,46 @@
 """The Engine: load rule packs, compile them once to durable-rules, recommend.
 
-Only this module talks to durable-rules. Its quirks are handled here once:
-- ``Host()`` starts timer threads that run actions off the calling
-  thread; the engine's host never starts them, so matching is synchronous;
-- a fact no rule matches raises, and a later ``delete_state`` can crash
+Only this module talks to durable-rules. It drives durable's C engine
+(``durable_rules_engine``) directly rather than through durable's Python
+``Host``: that layer starts timer threads, decodes every matched fact from
+JSON and builds a closure per action, which cost several times the matching
+itself (benchmarks/results.md). durable's quirks are handled here once:
+- a fact no rule matches is refused, and a later ``delete_state`` can crash
   the process: a catch-all rule (``seen``) matches every person;
-- an exception inside an action is kept in session state by durable; the
-  engine's actions record it and the engine raises it to the caller;
-- ``set_rulesets`` deletes the ``run`` keys of what it is given: it gets a
-  copy, so ``engine.compiled`` stays exactly what was posted;
+- durable hands each action the matched facts as the JSON text they were
+  posted in; the engine reads only the ``pid`` of each (every fact starts
+  with it), never decodes the rest;
+- an exception while the engine handles an action abandons the action, deletes
+  the session and reaches the caller;
+- durable is given the rules without their ``run`` keys (action names stay
+  with the engine), so ``engine.compiled`` stays exactly what was compiled;
 - each session's state is deleted after its people, so memory does not
   grow with the number of people;
 - a ruleset name registers once per process: each Engine has its own;
 - durable's state is process-wide: sessions of all engines take turns (one lock).
 
 People are posted in chunks (``chunk_size``) per session, each rule with
-``cap`` so one action call receives many matches.
+``cap`` so one action receives many matches.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import threading
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
 import durable_rules_engine
-from durable import engine as durable_engine
 
 from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key
+from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_reader, fact_value, normal_key
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
@@ -57,18 +61,11 @@ _engine_ids = itertools.count(1)
 _DURABLE_LOCK = threading.Lock()
 
 
-class _SyncHost(durable_engine.Host):
-    """A durable Host without background dispatch threads; actions come from the engine."""
-
-    def __init__(self, actions: Mapping[str, Any]):
-        self._actions = dict(actions)
-        super().__init__()
-
-    def _run(self) -> None:  # no timer threads: every action runs inside assert_facts
-        return None
-
-    def get_action(self, action_name: str) -> Any:
-        return self._actions[action_name]
+# Each posted fact's JSON text starts with its pid; durable passes matched facts on as
+# that text (inside '{"m":...}'), so the pids of an action's matches are read from it.
+_MATCHED_PID = re.compile(r'\{"m":\{"pid": (\d+)')
+# assert_facts result codes (durable/engine.py): 1 = no rule takes the fact, 2 = seen before
+_NOT_HANDLED, _OBSERVED = 1, 2
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
@@ -143,7 +140,6 @@ class Engine:
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
         compiled: dict = {}
-        actions: dict[str, Any] = {}
         self._actions_by_rule: dict[int, str] = {}
         self._builders = {}
         self._rulesets = {}
@@ -159,17 +155,19 @@ class Engine:
             self._rulesets[scope] = name
             self._builders[scope] = fact_builder(layout, facts)
             for action_name, index in zip(names, indexes):
-                actions[action_name] = self._make_action(index)
                 self._actions_by_rule[index] = action_name
-            actions[f"{prefix}seen"] = self._seen
+        # durable names the rule (not the action) that matched: rule key -> rule index, None for "seen"
+        by_action = {action: index for index, action in self._actions_by_rule.items()}
+        self._rule_of = {key: by_action.get(rule["run"]) for body in compiled.values() for key, rule in body.items()}
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
-        self._matches: dict[int, set[int]] = {}
-        self._action_error: list[BaseException] = []
+        # every path a person rule reads, each with its reader, read once per person
+        paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
+        self._person_readers = [(path, fact_reader(path)) for path in paths]
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
-            compiled = self._register(compiled, actions)
+            compiled = self._register(compiled)
         self._compiled_text = json.dumps(compiled, sort_keys=True)
         self.ruleset_hash = self._hash()
         # what from_paths/default were given, for reload(); None for rules built in memory
@@ -235,8 +233,7 @@ class Engine:
         problems = []
         for i, rule in enumerate(self.rules):
             action = self._actions_by_rule[i]
-            mine = {k: {kk: vv for kk, vv in v.items() if kk != "run"}
-                    for body in compiled.values() for k, v in body.items() if v["run"] == action}
+            mine = {k: _without_run(v) for body in compiled.values() for k, v in body.items() if v["run"] == action}
             try:
                 durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
             except Exception:
@@ -246,7 +243,7 @@ class Engine:
                                         f"expression): split it into several rules"))
         return problems
 
-    def _register(self, compiled: dict, actions: Mapping[str, Any]) -> dict:
+    def _register(self, compiled: dict) -> dict:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
         A rule durable refuses is named (E130). durable has also been seen to refuse, now and
@@ -254,9 +251,10 @@ class Engine:
         names, twice at most."""
         last: Optional[BaseException] = None
         for _ in range(3):
-            host = _SyncHost(actions)
             try:
-                host.set_rulesets(copy.deepcopy(compiled))
+                self._handles = {name: durable_rules_engine.create_ruleset(
+                    name, json.dumps({k: _without_run(v) for k, v in body.items()}))
+                    for name, body in compiled.items()}
             except Exception as exc:
                 problems = self._too_complex(compiled)
                 if problems:
@@ -268,7 +266,6 @@ class Engine:
                 self._rulesets = {scope: rename[n] for scope, n in self._rulesets.items()}
                 self.ruleset_name = fresh
                 continue
-            self._host = host
             return compiled
         raise RuleFileError([Problem("<rules>", 0, 0, "E130", f"durable-rules refused the compiled rules: {last}")])
 
@@ -291,26 +288,20 @@ class Engine:
 
     # -- durable actions ----------------------------------------------------------
 
-    def _make_action(self, index: int):
-        def action(c: Any) -> None:
-            try:
-                self._on_match(index, c.m)
-            except BaseException as exc:  # durable would keep it in session state
-                self._action_error.append(exc)
-        return action
-
-    def _on_match(self, index: int, matched: Sequence[Mapping[str, Any]]) -> None:
-        for m in matched:
-            self._matches[m["pid"]].add(index)
-
-    def _seen(self, c: Any) -> None:
-        return None
+    def _on_match(self, index: int, pids: Sequence[str], matches: list[set[int]]) -> None:
+        """Rule ``index`` matched the people ``pids`` (as text) of this session."""
+        for pid in pids:
+            matches[int(pid)].add(index)
 
     # -- matching -----------------------------------------------------------------
 
-    def _match(self, people: Sequence[Person], as_of: dt.date) -> list[set[int]]:
-        """For each person, the indexes of the rules whose conditions hold (via durable)."""
-        return self._match_facts("person", [lambda path, p=p: fact_value(p, path, as_of) for p in people])
+    def _values(self, person: Person, as_of: dt.date) -> dict[str, Any]:
+        """The person's value at every path the person rules read (posted, then evidence)."""
+        return {path: read(person, as_of) for path, read in self._person_readers}
+
+    def _match(self, values: Sequence[Mapping[str, Any]]) -> list[set[int]]:
+        """For each person (their ``_values``), the indexes of the rules whose conditions hold (via durable)."""
+        return self._match_facts("person", [v.get for v in values])
 
     def _match_facts(self, scope: str, getters: Sequence[Any]) -> list[set[int]]:
         """For each subject (a fact getter), the indexes of the rules of ``scope`` that hold."""
@@ -320,37 +311,38 @@ class Engine:
             return []
         build, mark = self._builders[scope], SCOPE_MARKS[scope]
         facts = [build(get, pid, mark) for pid, get in enumerate(getters)]
-        name = self._rulesets[scope]
+        handle = self._handles[self._rulesets[scope]]
+        matches: list[set[int]] = [set() for _ in facts]
         with _DURABLE_LOCK:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            self._matches = {pid: set() for pid in range(len(facts))}
-            self._action_error = []
+            code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts))
             try:
-                self._host.assert_facts(name, facts)
+                if code in (_NOT_HANDLED, _OBSERVED):   # the catch-all takes every fact, and pids differ
+                    raise DevrecsError(f"durable-rules refused a fact (code {code})")
+                started = durable_rules_engine.start_action_for_state(handle, state)
+                message = started[1] if started else None
+                while message:
+                    try:
+                        index = self._rule_of[message[2:message.index('"', 2)]]
+                        if index is not None:
+                            self._on_match(index, _MATCHED_PID.findall(message), matches)
+                    except BaseException:
+                        durable_rules_engine.abandon_action(handle, state)
+                        raise
+                    message = durable_rules_engine.complete_and_start_action(handle, state)
             finally:
-                self._host.delete_state(name, sid)
-            if self._action_error:
-                raise self._action_error[0]
-            matches = self._matches
-            self._matches = {}
-        return [matches[pid] for pid in range(len(facts))]
+                durable_rules_engine.delete_state(handle, sid)
+        return matches
 
     def _as_of(self, as_of: Optional[dt.date]) -> dt.date:
         return as_of or self.as_of or dt.date.today()
 
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
-                  read: Optional[Any] = None, cap: Any = "engine") -> Evaluation:
-        """Resolve what fired. ``read(path)`` gives fact values (default: the person's)."""
+                  get: Any, cap: Any = "engine") -> Evaluation:
+        """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
         fired = tuple(self.rules[i] for i in sorted(fired_indexes))
-        values: dict[str, Any] = {}
-        read = read or (lambda path: fact_value(person, path, as_of))
-
-        def get(path: str) -> Any:
-            if path not in values:
-                values[path] = read(path)
-            return values[path]
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
             return tuple(Evidence(rule.id, leaf.path, test, get(leaf.path),
@@ -369,7 +361,8 @@ class Engine:
         ``prepared``: the person is a Person already enriched by plugins."""
         p = person if prepared else self._person(person)
         day = self._as_of(as_of)
-        return self._evaluate(p, self._match([p], day)[0], day)
+        values = self._values(p, day)
+        return self._evaluate(p, self._match([values])[0], day, values.get)
 
     def recommend(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[Recommendation]:
         """The recommendations for one person (a Person or a mapping of facts)."""
@@ -385,8 +378,9 @@ class Engine:
             chunk = [self._person(p) for p in itertools.islice(it, self.chunk_size)]
             if not chunk:
                 return
-            for person, fired in zip(chunk, self._match(chunk, day)):
-                yield person, self._evaluate(person, fired, day).recommendations
+            values = [self._values(p, day) for p in chunk]
+            for person, v, fired in zip(chunk, values, self._match(values)):
+                yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
                 as_of: Optional[dt.date] = None) -> "Any":
@@ -431,7 +425,7 @@ class Engine:
     def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
-        return {i: self._evaluate(Person(id=i), f, day, read=subjects[i].get, cap=None).recommendations
+        return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None).recommendations
                 for i, f in zip(ids, fired)}
 
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
@@ -445,7 +439,12 @@ class Engine:
         """Ids of the rules durable matched, per person, all in one session."""
         ps = [self._person(p) for p in people]
         day = self._as_of(as_of)
-        return [[self.rules[i].id for i in sorted(m)] for m in self._match(ps, day)]
+        return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
+
+
+def _without_run(rule: Mapping[str, Any]) -> dict:
+    """A compiled rule as durable takes it: the action name stays with the engine."""
+    return {k: v for k, v in rule.items() if k != "run"}
 
 
 __all__ = ["Engine", "Evaluation", "OrganizationResult"]

@@ -143,10 +143,66 @@ def months_between(earlier: dt.date, later: dt.date) -> float:
     return (later - earlier).days / DAYS_PER_MONTH
 
 
-def _scalar(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _plain(value: Any) -> Any:
+    """An enum member as its value (``_value_``: cheaper than ``.value``); anything else as is."""
+    return value._value_ if isinstance(value, enum.Enum) else value
+
+
+def _read_extra(key: str):
+    def read(person: Person, as_of: dt.date) -> Any:
+        value = person.extra.get(key)
+        return value if isinstance(value, (str, bool, int, float)) else None
+    return read
+
+
+def _read_gaps(person: Person, as_of: dt.date) -> list:
+    return [{"skill": g.skill, "severity": g.severity._value_, "source": g.source} for g in person.gaps]
+
+
+def _read_history(person: Person, as_of: dt.date) -> list:
+    out = []
+    for h in person.history:
+        days = max(-DAYS_LIMIT, min(DAYS_LIMIT, (as_of - h.date).days))
+        out.append({"intervention": h.intervention, "outcome": h.outcome._value_,
+                    "months_ago": round(days / DAYS_PER_MONTH, 1), "days_ago": days})
+    return out
+
+
+def _read_interests(person: Person, as_of: dt.date) -> list:
+    return [normal_word(i) for i in person.interests]
+
+
+def _read_pipeline(name: str):
+    def read(person: Person, as_of: dt.date) -> Any:
+        return None if person.pipeline is None else _plain(getattr(person.pipeline, name))
+    return read
+
+
+def _read_attribute(name: str):
+    def read(person: Person, as_of: dt.date) -> Any:
+        return _plain(getattr(person, name))
+    return read
+
+
+_LIST_READERS = {"gaps": _read_gaps, "history": _read_history, "interests": _read_interests}
+_readers: dict[str, Any] = {}
+
+
+def fact_reader(path: str):
+    """A function ``(person, as_of) -> value`` reading ``path`` as ``fact_value`` does;
+    made once per path, for code that reads the same paths of many people."""
+    read = _readers.get(path)
+    if read is None:
+        if path.startswith("extra."):
+            read = _read_extra(path[len("extra."):])
+        elif path in _LIST_READERS:
+            read = _LIST_READERS[path]
+        elif path.startswith("pipeline."):
+            read = _read_pipeline(path[len("pipeline."):])
+        else:
+            read = _read_attribute(path)
+        _readers[path] = read
+    return read
 
 
 def fact_value(person: Person, path: str, as_of: dt.date) -> Any:
@@ -156,27 +212,7 @@ def fact_value(person: Person, path: str, as_of: dt.date) -> Any:
     carry ``months_ago`` relative to ``as_of``. A non-scalar ``extra``
     value is not testable and reads as None.
     """
-    if path.startswith("extra."):
-        value = person.extra.get(path[len("extra."):])
-        if isinstance(value, (str, bool, int, float)):
-            return value
-        return None
-    if path == "gaps":
-        return [{"skill": g.skill, "severity": g.severity.value, "source": g.source} for g in person.gaps]
-    if path == "history":
-        out = []
-        for h in person.history:
-            days = max(-DAYS_LIMIT, min(DAYS_LIMIT, (as_of - h.date).days))
-            out.append({"intervention": h.intervention, "outcome": h.outcome.value,
-                        "months_ago": round(days / DAYS_PER_MONTH, 1), "days_ago": days})
-        return out
-    if path == "interests":
-        return [normal_word(i) for i in person.interests]
-    if path.startswith("pipeline."):
-        if person.pipeline is None:
-            return None
-        return _scalar(getattr(person.pipeline, path[len("pipeline."):]))
-    return _scalar(getattr(person, path))
+    return fact_reader(path)(person, as_of)
 
 
 # Facts of a manager's team (scope "team"), computed by org.team_facts from

@@ -1,6 +1,6 @@
 """Compile condition trees to durable-rules JSON, and lay out the facts to post.
 
-Each person (team, organization) becomes ONE flat fact: ``{"t": 1, "pid": <n>, <key>: <value>, ...}``
+Each person (team, organization) becomes ONE flat fact: ``{"pid": <n>, "t": 1, <key>: <value>, ...}``
 holding only the facts the rules read. Lists (gaps, history, interests) are
 arrays inside that fact, so people posted in one session never match each
 other's facts.
@@ -454,7 +454,7 @@ def fact_builder(layout: FactLayout, facts: dict[str, FactSpec]):
     codecs = list(layout.codecs.values())
 
     def build(get, pid: int, mark: int = 1) -> dict:
-        fact = {"t": mark, "pid": pid}
+        fact = {"pid": pid, "t": mark}    # pid first: the engine reads it from the fact's text
         for path, key in scalar:
             value = get(path)
             if value is not None:
