@@ -219,3 +219,29 @@ def test_ruleset_hash_changes_with_the_rules(engine):
     other = Engine(engine.rules[:-1], engine.catalog, as_of=AS_OF)
     same = Engine(engine.rules, engine.catalog, as_of=AS_OF)
     assert other.ruleset_hash != engine.ruleset_hash == same.ruleset_hash
+
+
+def test_reused_evidence_is_what_fresh_evidence_would_be(monkeypatch):
+    from devrecs import engine as engine_module
+    from devrecs.peoplefile import sample_file
+    people = [raw for _, raw in sample_file().records]
+    cached = Engine.default(entry_points=False, as_of=AS_OF)
+    first = [[r.to_dict() for r in recs] for _, recs in cached.recommend_many(people)]
+    again = [[r.to_dict() for r in recs] for _, recs in cached.recommend_many(people)]
+    assert cached._evidence_cache, "the sample shares values: evidence must be reused"
+    monkeypatch.setattr(engine_module, "EVIDENCE_CACHE_SIZE", 0)
+    fresh = Engine.default(entry_points=False, as_of=AS_OF)
+    made = [[r.to_dict() for r in recs] for _, recs in fresh.recommend_many(people)]
+    assert not fresh._evidence_cache
+    assert first == again == made
+
+
+def test_reused_evidence_keeps_the_kind_of_each_value(tmp_path):
+    cat = write(tmp_path, "interventions:\n  - {id: mentoring, title: M, description: d, kind: career, "
+                          "subject: person, audiences: [hr]}\n", "cat.yaml")
+    rules = write(tmp_path, "ruleset: t\nrules:\n  - id: a\n    title: A\n    when: {extra.score: {ge: 1}}\n"
+                            "    recommend: [mentoring]\n")
+    e = Engine.from_paths([cat, rules], default_catalog=False, as_of=AS_OF)
+    actual = [e.recommend({"id": pid, "extra": {"score": score}})[0].evidence[0].actual
+              for pid, score in (("x", 1), ("y", 1.0), ("z", 1))]
+    assert [(a, type(a)) for a in actual] == [(1, int), (1.0, float), (1, int)]

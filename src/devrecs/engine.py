@@ -54,6 +54,10 @@ PersonLike = Union[Person, Mapping[str, Any]]
 # few hundred the gain is flat (benchmarks/results.md).
 DEFAULT_CHUNK_SIZE = 256
 
+# Evidence tuples kept per engine for reuse (people often share a rule's values); past this
+# many, new ones are made each time.
+EVIDENCE_CACHE_SIZE = 10_000
+
 _engine_ids = itertools.count(1)
 
 # durable-rules keeps process-wide state in C and calls back into Python between its
@@ -165,6 +169,7 @@ class Engine:
         # every path a person rule reads, each with its reader, read once per person
         paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
         self._person_readers = [(path, fact_reader(path)) for path in paths]
+        self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
             compiled = self._register(compiled)
@@ -345,9 +350,22 @@ class Engine:
         fired = tuple(self.rules[i] for i in sorted(fired_indexes))
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
-            return tuple(Evidence(rule.id, leaf.path, test, get(leaf.path),
+            tests = self._leaf_tests[rule.id]
+            actual = [get(leaf.path) for leaf, _, _, _ in tests]
+            # Evidence is immutable and depends only on these values (typed: True, 1 and 1.0 differ)
+            key = (rule.id, *actual, *map(type, actual))
+            try:
+                return self._evidence_cache[key]
+            except TypeError:       # a list value (gaps, history, interests) is not cached
+                key = None
+            except KeyError:
+                pass
+            made = tuple(Evidence(rule.id, leaf.path, test, value,
                                   True if certain else leaf_holds(leaf, get) == positive)
-                         for leaf, test, positive, certain in self._leaf_tests[rule.id])
+                         for (leaf, test, positive, certain), value in zip(tests, actual))
+            if key is not None and len(self._evidence_cache) < EVIDENCE_CACHE_SIZE:
+                self._evidence_cache[key] = made
+            return made
 
         resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
                              cap=self.cap if cap == "engine" else cap, ruleset_hash=self.ruleset_hash)

@@ -16,7 +16,7 @@ Steps, in order (each removal is recorded so explanations can say why):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import attrs
 
@@ -45,14 +45,49 @@ class Resolution:
     removed: tuple[Removed, ...]
 
 
-@attrs.define
-class _Candidate:
-    intervention: str
-    subject: str
-    rules: list[Rule]
+class _RuleInfo(NamedTuple):
+    """What resolve needs of a rule, worked out once per Rule object (see _info)."""
+
+    neg_priority: int
+    rule: Rule
+    keys: tuple             # each target as its candidate's key: the intervention id (a str) for
+                            # the person, (intervention id, True) for the manager
+    suppresses: tuple[str, ...]
+    to_manager: bool        # any target is for the manager
+    id: str
+    rank: tuple             # the order of rules: (-priority, id)
+    only: Optional[str]     # the key of its one target when that is for the person (most rules)
+
+
+# Rules are frozen and an engine passes the same Rule objects for every person, so each
+# rule's info is kept, keyed by id(rule); an entry holds its rule, so that id cannot be
+# reused while the entry lives, and a hit is confirmed with ``is``. Cleared past
+# _RULE_INFO_MAX entries (engines built over and over, as in tests, would otherwise keep
+# every rule they ever resolved).
+_RULE_INFO: dict[int, _RuleInfo] = {}
+_RULE_INFO_MAX = 8192
+
+
+def _info(rule: Rule) -> _RuleInfo:
+    info = _RULE_INFO.get(id(rule))
+    if info is not None and info.rule is rule:
+        return info
+    keys = tuple((t.intervention, True) if t.to == "manager" else t.intervention for t in rule.recommend)
+    to_manager = any(type(k) is tuple for k in keys)
+    info = _RuleInfo(-rule.priority, rule, keys, tuple(rule.suppresses), to_manager, rule.id,
+                     (-rule.priority, rule.id), keys[0] if len(keys) == 1 and not to_manager else None)
+    if len(_RULE_INFO) >= _RULE_INFO_MAX:
+        _RULE_INFO.clear()
+    _RULE_INFO[id(rule)] = info
+    return info
+
+
+_NO_MANAGER = "the person has no manager_id"
+_NO_LIMIT = float("inf")
 
 
 def _cooldown_entry(person: Person, intervention: str, months: int, as_of: dt.date):
+    """The latest history entry that puts ``intervention`` in cooldown, or None."""
     latest = None
     for entry in person.history:
         if entry.intervention != intervention or entry.outcome not in COOLDOWN_OUTCOMES:
@@ -62,72 +97,139 @@ def _cooldown_entry(person: Person, intervention: str, months: int, as_of: dt.da
     return latest
 
 
+def _join(infos: list, info: tuple) -> None:
+    """Add a rule to a candidate unless a rule with its id is there already."""
+    rid = info.id
+    for other in infos:
+        if other.id == rid:
+            return
+    infos.append(info)
+
+
+def _rule_ids(infos: list) -> tuple[str, ...]:
+    return tuple([i.id for i in infos])
+
+
+def _by_rank(info: tuple) -> tuple:
+    return info.rank
+
+
+def _ranked(intervention: str, subject: str, infos: list, item) -> tuple:
+    """The sort entry of a candidate of several rules, its rules put in rank order."""
+    infos.sort(key=_by_rank)             # rule ids are unique within a candidate: no ties
+    return (infos[0].neg_priority, intervention, subject, infos, item)
+
+
 def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
             evidence: Callable[[Rule], tuple[Evidence, ...]], as_of: dt.date,
             cap: Optional[int] = DEFAULT_CAP, ruleset_hash: str = "") -> Resolution:
+    # Once per person on every recommendation path, so written for speed. A candidate is the list of
+    # the infos of its rules, one per rule id, in the order they fired; candidates keep the
+    # order they were first named in, which is the order of their ``removed`` entries.
+    pid = person.id
+    mid = person.manager_id
     removed: list[Removed] = []
-    candidates: dict[tuple[str, str], _Candidate] = {}
+    candidates: dict = {}                # key (see _RuleInfo.keys) -> [info, ...]
+    suppressed_by: Optional[dict[str, tuple]] = None     # intervention -> rank of the suppressing rule
+
+    # 1. candidates; 2. (first half) the highest-ranked rule suppressing each intervention
     for rule in fired:
-        for target in rule.recommend:
-            if target.to == "manager":
-                if not person.manager_id:
-                    removed.append(Removed(target.intervention, "", (rule.id,), "no-manager",
-                                           "the person has no manager_id"))
-                    continue
-                subject = person.manager_id
+        info = _info(rule)
+        key = info.only
+        if key is not None:              # one target, for the person
+            infos = candidates.get(key)
+            if infos is None:
+                candidates[key] = [info]
             else:
-                subject = person.id
-            cand = candidates.setdefault((target.intervention, subject),
-                                         _Candidate(target.intervention, subject, []))
-            if all(r.id != rule.id for r in cand.rules):
-                cand.rules.append(rule)
+                _join(infos, info)
+        else:
+            for key in info.keys:
+                if info.to_manager and type(key) is tuple:
+                    if not mid:
+                        removed.append(Removed(key[0], "", (info.id,), "no-manager", _NO_MANAGER))
+                        continue
+                    if mid == pid:       # their own manager: the same candidate as their own
+                        key = key[0]
+                infos = candidates.get(key)
+                if infos is None:
+                    candidates[key] = [info]
+                else:
+                    _join(infos, info)
+        if info.suppresses:
+            if suppressed_by is None:
+                suppressed_by = {}
+            rank = info.rank
+            for intervention in info.suppresses:
+                current = suppressed_by.get(intervention)
+                if current is None or rank < current:
+                    suppressed_by[intervention] = rank
 
-    suppressed_by: dict[str, str] = {}
-    for rule in sorted(fired, key=lambda r: (-r.priority, r.id)):
-        for intervention in rule.suppresses:
-            suppressed_by.setdefault(intervention, rule.id)
+    # the interventions in the person's history (most people have little or none)
+    history = person.history
+    in_history: Optional[dict[str, None]] = None
+    if history:
+        in_history = {}
+        for entry in history:
+            in_history[entry.intervention] = None
 
-    kept: list[_Candidate] = []
-    for cand in candidates.values():
-        rule_ids = tuple(r.id for r in cand.rules)
-        if cand.intervention in suppressed_by:
-            removed.append(Removed(cand.intervention, cand.subject, rule_ids, "suppressed",
-                                   suppressed_by[cand.intervention]))
+    # 2. suppressed; 3. cooldown (the person's own items); the rest is kept, with its sort entry
+    get = catalog.get
+    kept: list[tuple] = []
+    for key, infos in candidates.items():
+        if type(key) is tuple:           # for the manager
+            intervention = key[0]
+            if suppressed_by is not None and intervention in suppressed_by:
+                removed.append(Removed(intervention, mid, _rule_ids(infos), "suppressed",
+                                       suppressed_by[intervention][1]))
+            elif len(infos) == 1:
+                kept.append((infos[0].neg_priority, intervention, mid, infos, None))
+            else:
+                kept.append(_ranked(intervention, mid, infos, None))
             continue
-        if cand.subject == person.id:
-            months = catalog.get(cand.intervention).cooldown_months
-            entry = _cooldown_entry(person, cand.intervention, months, as_of)
-            if entry is not None:
-                removed.append(Removed(cand.intervention, cand.subject, rule_ids, "cooldown",
-                                       f"{entry.outcome.value} on {entry.date.isoformat()} "
+        if suppressed_by is not None and key in suppressed_by:
+            removed.append(Removed(key, pid, _rule_ids(infos), "suppressed", suppressed_by[key][1]))
+            continue
+        item = get(key)
+        if in_history is not None and key in in_history:
+            months = item.cooldown_months
+            latest = _cooldown_entry(person, key, months, as_of)
+            if latest is not None:
+                removed.append(Removed(key, pid, _rule_ids(infos), "cooldown",
+                                       f"{latest.outcome.value} on {latest.date.isoformat()} "
                                        f"(cooldown {months} months)"))
                 continue
-        kept.append(cand)
+        if len(infos) == 1:
+            kept.append((infos[0].neg_priority, key, pid, infos, item))
+        else:
+            kept.append(_ranked(key, pid, infos, item))
 
-    def priority(c: _Candidate) -> int:
-        return max(r.priority for r in c.rules)
+    # 4. order: priority (highest first), intervention, subject; these three are unique
+    kept.sort()
 
-    kept.sort(key=lambda c: (-priority(c), c.intervention, c.subject))
+    # 5. cap (the person's own items only), and the recommendations
     out: list[Recommendation] = []
     own = 0
-    for cand in kept:
-        rules = sorted(cand.rules, key=lambda r: (-r.priority, r.id))
-        rule_ids = tuple(r.id for r in rules)
-        if cand.subject == person.id:
-            if cap is not None and own >= cap:
-                removed.append(Removed(cand.intervention, cand.subject, rule_ids, "cap",
-                                       f"only the {cap} highest-priority items are kept"))
-                continue
+    limit = _NO_LIMIT if cap is None else cap
+    for _, intervention, subject, infos, item in kept:
+        if item is None:                 # the manager's
+            item = get(intervention)
+        elif own >= limit:
+            removed.append(Removed(intervention, subject,
+                                   (infos[0].id,) if len(infos) == 1 else _rule_ids(infos),
+                                   "cap", f"only the {cap} highest-priority items are kept"))
+            continue
+        else:
             own += 1
-        out.append(Recommendation(
-            intervention=cand.intervention,
-            title=catalog.get(cand.intervention).title,
-            subject=cand.subject,
-            person=person.id,
-            rules=rule_ids,
-            priority=priority(cand),
-            rationale=tuple(dict.fromkeys(r.rationale for r in rules if r.rationale)),
-            evidence=tuple(e for r in rules for e in evidence(r)),
-            ruleset_hash=ruleset_hash,
-        ))
+        if len(infos) == 1:
+            info = infos[0]
+            rule = info.rule
+            rationale = rule.rationale
+            out.append(Recommendation(intervention, item.title, subject, pid, (info.id,), rule.priority,
+                                      (rationale,) if rationale else (), tuple(evidence(rule)), ruleset_hash))
+        else:
+            rules = [i.rule for i in infos]
+            out.append(Recommendation(intervention, item.title, subject, pid, _rule_ids(infos),
+                                      rules[0].priority,
+                                      tuple(dict.fromkeys([r.rationale for r in rules if r.rationale])),
+                                      tuple([e for r in rules for e in evidence(r)]), ruleset_hash))
     return Resolution(tuple(out), tuple(removed))
