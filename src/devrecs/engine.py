@@ -40,7 +40,7 @@ from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_reader, fact_value, normal_key
+from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
@@ -166,9 +166,13 @@ class Engine:
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
+        # for evidence: the leaves, their paths, and whether any value may come in several kinds
+        self._evidence_plans = {rule.id: (tests, [t[0].path for t in tests],
+                                          any(t[0].path.startswith("extra.") for t in tests))
+                                for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
         # every path a person rule reads, each with its reader, read once per person
         paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
-        self._person_readers = [(path, fact_reader(path)) for path in paths]
+        self._read_values = values_reader(paths)
         self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
@@ -302,7 +306,7 @@ class Engine:
 
     def _values(self, person: Person, as_of: dt.date) -> dict[str, Any]:
         """The person's value at every path the person rules read (posted, then evidence)."""
-        return {path: read(person, as_of) for path, read in self._person_readers}
+        return self._read_values(person, as_of)
 
     def _match(self, values: Sequence[Mapping[str, Any]]) -> list[set[int]]:
         """For each person (their ``_values``), the indexes of the rules whose conditions hold (via durable)."""
@@ -345,26 +349,30 @@ class Engine:
         return as_of or self.as_of or dt.date.today()
 
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
-                  get: Any, cap: Any = "engine") -> Evaluation:
+                  get: Any, cap: Any = "engine", scope: str = "person") -> Evaluation:
         """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
         fired = tuple(self.rules[i] for i in sorted(fired_indexes))
+        reuse = scope == "person"     # team and organization values come in no fixed kind
+        cache = self._evidence_cache
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
-            tests = self._leaf_tests[rule.id]
-            actual = [get(leaf.path) for leaf, _, _, _ in tests]
-            # Evidence is immutable and depends only on these values (typed: True, 1 and 1.0 differ)
-            key = (rule.id, *actual, *map(type, actual))
-            try:
-                return self._evidence_cache[key]
-            except TypeError:       # a list value (gaps, history, interests) is not cached
-                key = None
-            except KeyError:
-                pass
+            tests, paths, typed = self._evidence_plans[rule.id]
+            actual = [get(path) for path in paths]
+            key = None
+            if reuse:   # Evidence is immutable and depends only on these values
+                # typed facts always hold one kind of value; extra.* ones may not (True, 1 and 1.0)
+                key = (rule.id, *actual, *map(type, actual)) if typed else (rule.id, *actual)
+                try:
+                    return cache[key]
+                except TypeError:       # a list value (gaps, history, interests) is not reused
+                    key = None
+                except KeyError:
+                    pass
             made = tuple(Evidence(rule.id, leaf.path, test, value,
                                   True if certain else leaf_holds(leaf, get) == positive)
                          for (leaf, test, positive, certain), value in zip(tests, actual))
-            if key is not None and len(self._evidence_cache) < EVIDENCE_CACHE_SIZE:
-                self._evidence_cache[key] = made
+            if key is not None and len(cache) < EVIDENCE_CACHE_SIZE:
+                cache[key] = made
             return made
 
         resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
@@ -443,7 +451,7 @@ class Engine:
     def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
-        return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None).recommendations
+        return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None, scope=scope).recommendations
                 for i, f in zip(ids, fired)}
 
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:

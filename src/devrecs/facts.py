@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
-from typing import Any, Optional
+from operator import attrgetter
+from typing import Any, Optional, Sequence
 
 import attrs
 
@@ -202,6 +203,22 @@ def fact_reader(path: str):
         else:
             read = _read_attribute(path)
         _readers[path] = read
+    return read
+
+
+def values_reader(paths: Sequence[str]):
+    """A function ``(person, as_of) -> {path: value}`` for these paths, read as ``fact_value``
+    reads them; the person's own attributes are taken in one step."""
+    own = [p for p in dict.fromkeys(paths) if "." not in p and p not in _LIST_READERS]
+    rest = [(p, fact_reader(p)) for p in dict.fromkeys(paths) if p not in own]
+    take = attrgetter(*own) if len(own) > 1 else (lambda person: tuple(getattr(person, p) for p in own))
+
+    def read(person: Person, as_of: dt.date) -> dict[str, Any]:
+        values = dict(zip(own, [v._value_ if isinstance(v, enum.Enum) else v for v in take(person)]))
+        for path, read_one in rest:
+            values[path] = read_one(person, as_of)
+        return values
+
     return read
 
 
