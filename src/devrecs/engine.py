@@ -46,7 +46,7 @@ from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
-from .rulefile.conditions import All, Always, AnyOf, Not, holds, leaf_holds, leaves
+from .rulefile.conditions import All, Always, AnyOf, Compare, Not, holds, leaf_holds, leaves
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -166,11 +166,10 @@ class Engine:
         # per rule, each leaf with its readable test (negated leaves say so), worked out once;
         # a leaf reached only through "all" holds whenever its rule fired
         self._leaf_tests = {rule.id: _leaf_tests(rule.when) for rule in self.rules}
-        # for evidence: the leaves, their paths, and whether any value may come in several kinds
-        self._evidence_plans = {rule.id: (tests, [t[0].path for t in tests],
-                                          any(t[0].path.startswith("extra.") for t in tests))
+        # for evidence: each rule's leaves, their paths, and how its Evidence may be reused across
+        # people (None: a list value, never; "typed": an extra.* value, which comes in several kinds)
+        self._evidence_plans = {rule.id: (tests, [t[0].path for t in tests], _reuse(tests))
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
-        # every path a person rule reads, each with its reader, read once per person
         paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
         self._read_values = values_reader(paths)
         self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
@@ -356,18 +355,17 @@ class Engine:
         cache = self._evidence_cache
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
-            tests, paths, typed = self._evidence_plans[rule.id]
+            tests, paths, how = self._evidence_plans[rule.id]
             actual = [get(path) for path in paths]
             key = None
-            if reuse:   # Evidence is immutable and depends only on these values
-                # typed facts always hold one kind of value; extra.* ones may not (True, 1 and 1.0)
-                key = (rule.id, *actual, *map(type, actual)) if typed else (rule.id, *actual)
+            if reuse and how is not None:   # Evidence is immutable and depends only on these values
+                key = (rule.id, *actual, *map(type, actual)) if how == "typed" else (rule.id, *actual)
                 try:
-                    return cache[key]
-                except TypeError:       # a list value (gaps, history, interests) is not reused
-                    key = None
-                except KeyError:
-                    pass
+                    made = cache.get(key)
+                except TypeError:           # a list after all (e.g. "gaps exists"): not reused
+                    made = key = None
+                if made is not None:
+                    return made
             made = tuple(Evidence(rule.id, leaf.path, test, value,
                                   True if certain else leaf_holds(leaf, get) == positive)
                          for (leaf, test, positive, certain), value in zip(tests, actual))
@@ -466,6 +464,13 @@ class Engine:
         ps = [self._person(p) for p in people]
         day = self._as_of(as_of)
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
+
+
+def _reuse(tests: Sequence[tuple]) -> Optional[str]:
+    """How a rule's Evidence may be reused (see Engine._evidence_plans)."""
+    if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
+        return None
+    return "typed" if any(leaf.path.startswith("extra.") for leaf, _, _, _ in tests) else "plain"
 
 
 def _without_run(rule: Mapping[str, Any]) -> dict:

@@ -42,7 +42,12 @@ class Removed:
 @attrs.frozen
 class Resolution:
     recommendations: tuple[Recommendation, ...]
-    removed: tuple[Removed, ...]
+    trace: tuple[tuple, ...]   # the fields of each Removed: most are never read, so made on demand
+
+    @property
+    def removed(self) -> tuple[Removed, ...]:
+        """The candidates the steps took away, in the order they were taken."""
+        return tuple(Removed(*fields) for fields in self.trace)
 
 
 class _RuleInfo(NamedTuple):
@@ -128,7 +133,7 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
     # order they were first named in, which is the order of their ``removed`` entries.
     pid = person.id
     mid = person.manager_id
-    removed: list[Removed] = []
+    removed: list[tuple] = []            # the fields of each Removed, in order
     candidates: dict = {}                # key (see _RuleInfo.keys) -> [info, ...]
     suppressed_by: Optional[dict[str, tuple]] = None     # intervention -> rank of the suppressing rule
 
@@ -146,7 +151,7 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
             for key in info.keys:
                 if info.to_manager and type(key) is tuple:
                     if not mid:
-                        removed.append(Removed(key[0], "", (info.id,), "no-manager", _NO_MANAGER))
+                        removed.append((key[0], "", (info.id,), "no-manager", _NO_MANAGER))
                         continue
                     if mid == pid:       # their own manager: the same candidate as their own
                         key = key[0]
@@ -179,24 +184,22 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
         if type(key) is tuple:           # for the manager
             intervention = key[0]
             if suppressed_by is not None and intervention in suppressed_by:
-                removed.append(Removed(intervention, mid, _rule_ids(infos), "suppressed",
-                                       suppressed_by[intervention][1]))
+                removed.append((intervention, mid, _rule_ids(infos), "suppressed", suppressed_by[intervention][1]))
             elif len(infos) == 1:
                 kept.append((infos[0].neg_priority, intervention, mid, infos, None))
             else:
                 kept.append(_ranked(intervention, mid, infos, None))
             continue
         if suppressed_by is not None and key in suppressed_by:
-            removed.append(Removed(key, pid, _rule_ids(infos), "suppressed", suppressed_by[key][1]))
+            removed.append((key, pid, _rule_ids(infos), "suppressed", suppressed_by[key][1]))
             continue
         item = get(key)
         if in_history is not None and key in in_history:
             months = item.cooldown_months
             latest = _cooldown_entry(person, key, months, as_of)
             if latest is not None:
-                removed.append(Removed(key, pid, _rule_ids(infos), "cooldown",
-                                       f"{latest.outcome.value} on {latest.date.isoformat()} "
-                                       f"(cooldown {months} months)"))
+                removed.append((key, pid, _rule_ids(infos), "cooldown",
+                                f"{latest.outcome.value} on {latest.date.isoformat()} (cooldown {months} months)"))
                 continue
         if len(infos) == 1:
             kept.append((infos[0].neg_priority, key, pid, infos, item))
@@ -210,13 +213,13 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
     out: list[Recommendation] = []
     own = 0
     limit = _NO_LIMIT if cap is None else cap
+    cut = f"only the {cap} highest-priority items are kept"
     for _, intervention, subject, infos, item in kept:
         if item is None:                 # the manager's
             item = get(intervention)
         elif own >= limit:
-            removed.append(Removed(intervention, subject,
-                                   (infos[0].id,) if len(infos) == 1 else _rule_ids(infos),
-                                   "cap", f"only the {cap} highest-priority items are kept"))
+            removed.append((intervention, subject, (infos[0].id,) if len(infos) == 1 else _rule_ids(infos),
+                            "cap", cut))
             continue
         else:
             own += 1
