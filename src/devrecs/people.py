@@ -4,6 +4,10 @@ A private cattrs converter does the work; every problem becomes one line
 that names the record, the field path and what was expected, e.g.
 ``person 'p17', field 'gaps[1].severity': 'hihg' is not one of low, medium, high``.
 Unknown keys are rejected, except under ``extra``.
+
+Clean records (the usual case) take a fast path that builds the same Person
+with plain dict lookups; whatever it is not sure of goes to the converter, so
+results and error messages are the converter's either way.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from typing import Any, Mapping, Optional
+import typing
+from typing import Any, Callable, Mapping, Optional, Union
 
 import attrs
 import cattrs
@@ -140,10 +145,12 @@ def _extra_hook(value: Any, _cls: type) -> dict:
     return {str(k): v for k, v in value.items()}
 
 
+_ENUMS = (Track, Rating, CareerStage, Aspiration, LeadershipMotive, PerformancePlan, PipelineStatus, Outcome)
+
+
 def _make_converter() -> cattrs.Converter:
     c = cattrs.Converter(forbid_extra_keys=True)
-    for enum_cls in (Track, Rating, CareerStage, Aspiration, LeadershipMotive, PerformancePlan,
-                     PipelineStatus, Outcome):
+    for enum_cls in _ENUMS:
         c.register_structure_hook(enum_cls, _enum_hook)
     c.register_structure_hook(int, _int_hook)
     c.register_structure_hook(float, _float_hook)
@@ -205,6 +212,173 @@ def _record_name(raw: Any, record: Optional[str]) -> str:
     return "person (no id)"
 
 
+# The fast path. Most records are plain dicts of clean values, and checking
+# them through cattrs costs far more than the checks themselves. The functions
+# below accept exactly the values the hooks above accept, convert them the same
+# way with dict lookups and exact type checks, and build the attrs classes
+# directly. On anything else they raise (_Unsure, or whatever a builtin
+# conversion raises) and person_from_dict hands the record to the converter,
+# so every error message still comes from the converter.
+
+
+class _Unsure(Exception):
+    """The fast path cannot tell how the converter would take this value."""
+
+
+def _unsure(value: Any) -> Any:
+    raise _Unsure
+
+
+def _fast_enum(cls: type[enum.Enum]) -> Callable[[Any], Any]:
+    """As _enum_hook: the member, its value, or its value after strip() and then lower()."""
+    members = {m.value: m for m in cls}
+
+    def convert(value: Any) -> enum.Enum:
+        if type(value) is str:
+            member = members.get(value)
+            if member is None:
+                text = value.strip()
+                member = members.get(text, members.get(text.lower()))
+            if member is not None:
+                return member
+        elif type(value) is cls:
+            return value
+        raise _Unsure
+
+    return convert
+
+
+def _fast_int(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is str:
+        return int(value.strip())
+    raise _Unsure
+
+
+def _fast_float(value: Any) -> float:
+    if type(value) is str:
+        value = float(value.strip())
+    elif type(value) is int:
+        value = float(value)
+    elif type(value) is not float:
+        raise _Unsure
+    if not math.isfinite(value):
+        raise _Unsure
+    return value
+
+
+def _fast_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if type(value) is int or type(value) is float:
+        return str(value)
+    raise _Unsure
+
+
+def _fast_bool(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if type(value) is str:
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _Unsure
+
+
+def _fast_date(value: Any) -> dt.date:
+    if type(value) is dt.date:
+        return value
+    if type(value) is dt.datetime:
+        return value.date()
+    if type(value) is str:
+        return dt.date.fromisoformat(value.strip()[:10])
+    raise _Unsure
+
+
+def _fast_extra(value: Any) -> dict:
+    if type(value) is dict and all(type(key) is str for key in value):
+        return dict(value)
+    raise _Unsure
+
+
+def _fast_optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple]:
+    def convert_all(value: Any) -> tuple:
+        if type(value) is not list and type(value) is not tuple:
+            raise _Unsure
+        return tuple(map(convert, value))
+
+    return convert_all
+
+
+def _fast_record(cls: type) -> Callable[[Any], Any]:
+    converters = {f.name: _fast_converter(f.type) for f in attrs.fields(cls)}
+
+    def convert(value: Any) -> Any:
+        if type(value) is not dict:
+            raise _Unsure
+        return cls(**{key: converters[key](item) for key, item in value.items()})
+
+    return convert
+
+
+_FAST_SCALARS = {int: _fast_int, float: _fast_float, str: _fast_text, bool: _fast_bool, dt.date: _fast_date}
+
+
+def _is_optional(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is Union and len(args) == 2 and args[1] is type(None)
+
+
+def _given(tp: Any) -> Any:
+    """X for Optional[X]: the type of a value that is not None."""
+    return typing.get_args(tp)[0] if _is_optional(tp) else tp
+
+
+def _fast_converter(tp: Any) -> Callable[[Any], Any]:
+    """The fast conversion for a field type, as _make_converter's hooks would do it.
+    A type it does not know takes every record that has the field to the converter."""
+    args = typing.get_args(tp)
+    if _is_optional(tp):
+        return _fast_optional(_fast_converter(_given(tp)))
+    if typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _fast_tuple(_fast_converter(args[0]))
+    if tp == Mapping[str, Any]:
+        return _fast_extra
+    if tp in _ENUMS:
+        return _fast_enum(tp)
+    if attrs.has(tp):
+        return _fast_record(tp)
+    return _FAST_SCALARS.get(tp, _unsure)
+
+
+# None in a person record means "not given" (as in _person_from_dict_cattrs), so
+# these conversions never see None.
+_PERSON_CONVERTERS = {f.name: _fast_converter(_given(f.type)) for f in attrs.fields(Person)}
+
+
+def _fast_person(raw: dict) -> Person:
+    """Person from a clean record, equal to what the converter makes; raises when not sure.
+    An unknown key fails the converter lookup (KeyError), a missing required field fails
+    the constructor (TypeError): the fast path gives up on those like on anything else."""
+    kwargs = {key: _PERSON_CONVERTERS[key](value) for key, value in raw.items() if value is not None}
+    if not kwargs["id"].strip():
+        raise _Unsure
+    if "career_stage" not in kwargs and "tenure_years" in kwargs:
+        kwargs["career_stage"] = stage_from_tenure(kwargs["tenure_years"])
+    return Person(**kwargs)
+
+
 def person_from_dict(raw: Any, record: Optional[str] = None) -> Person:
     """Build a Person from a mapping, or raise RecordError naming record and field.
 
@@ -212,6 +386,16 @@ def person_from_dict(raw: Any, record: Optional[str] = None) -> Person:
     default it is ``person '<id>'``. Derived facts are filled in here:
     ``career_stage`` from ``tenure_years`` when absent.
     """
+    if type(raw) is dict:
+        try:
+            return _fast_person(raw)
+        except Exception:  # anything the fast path is not sure of: the converter decides
+            pass
+    return _person_from_dict_cattrs(raw, record)
+
+
+def _person_from_dict_cattrs(raw: Any, record: Optional[str] = None) -> Person:
+    """person_from_dict through the converter: any record, every problem reported."""
     name = _record_name(raw, record)
     if isinstance(raw, Person):
         return raw
