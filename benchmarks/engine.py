@@ -1,6 +1,7 @@
 """devrecs against raw durable-rules on the same compiled rules and people.
 
     python benchmarks/engine.py [--people 10000] [--repeats 5] [--out benchmarks/results.md]
+    python benchmarks/engine.py --chunks       # people per durable session: the sweep behind DEFAULT_CHUNK_SIZE
 
 Workload (seeded): 100 rules, each two equality tests and a ``level >=``
 test, over 10,000 generated people. Raw durable gets the compiled JSON and
@@ -8,6 +9,10 @@ facts built beforehand, and only posts them and deletes the state (no
 resolve, no evidence). devrecs runs its whole path: validate the record,
 build the fact, match, resolve, evidence. Medians of the repeats, measured
 in one run, are written to the results file (section "engine").
+
+``--chunks`` instead runs ``recommend_many`` (whole path) over the same
+people and rules, and over the default packs, with engines of several chunk
+sizes, interleaved, and writes the medians to the section "chunks".
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from results import write_section  # noqa: E402
 from workload import AS_OF, workload_people, workload_yaml  # noqa: E402
 
 from devrecs import Engine  # noqa: E402
+from devrecs.engine import DEFAULT_CHUNK_SIZE  # noqa: E402
 from devrecs.facts import PERSON_FACTS, fact_value  # noqa: E402
 from devrecs.packs import load_packs, default_rules_dir  # noqa: E402
 from devrecs.people import person_from_dict  # noqa: E402
@@ -65,12 +71,45 @@ def raw_durable(compiled: dict, name: str, facts: list[dict], chunk: int) -> flo
     return time.perf_counter() - start
 
 
+CHUNK_SIZES = (1, 16, 64, 256, 1024)
+
+
+def chunk_sweep(args: argparse.Namespace, rules: list, catalog, people: list[dict]) -> None:
+    """recommend_many's rate for each chunk size, on the workload and on the default packs."""
+    from peers import default_people  # the people the default packs read
+    suites = {
+        "workload": ([Engine(rules, catalog, as_of=AS_OF, cap=None, chunk_size=c) for c in CHUNK_SIZES], people),
+        "default packs": ([Engine.default(entry_points=False, as_of=AS_OF, chunk_size=c) for c in CHUNK_SIZES],
+                          default_people(len(people))),
+    }
+    times = {(suite, c): [] for suite in suites for c in CHUNK_SIZES}
+    for _ in range(args.repeats):
+        for suite, (engines, folk) in suites.items():
+            for c, engine in zip(CHUNK_SIZES, engines):
+                start = time.perf_counter()
+                for _ in engine.recommend_many(folk):
+                    pass
+                times[(suite, c)].append(time.perf_counter() - start)
+    lines = [f"Command: `python benchmarks/engine.py --chunks --people {args.people} --repeats {args.repeats}`; "
+             f"{dt.datetime.now():%Y-%m-%d}, Python {sys.version.split()[0]}, `recommend_many` (whole path), "
+             f"median of {args.repeats} interleaved repeats in one run, in people/s.", "",
+             "| people per durable session | " + " | ".join(suites) + " |",
+             "|---:|" + "---:|" * len(suites)]
+    for c in CHUNK_SIZES:
+        cells = [f"{len(people) / statistics.median(times[(suite, c)]):,.0f}" for suite in suites]
+        lines.append(f"| {c}{' (default)' if c == DEFAULT_CHUNK_SIZE else ''} | "
+                     + " | ".join(cells) + " |")
+    write_section(Path(args.out), "chunks", "People per durable session", lines)
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=10_000)
     ap.add_argument("--rules", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default=str(Path(__file__).with_name("results.md")))
+    ap.add_argument("--chunks", action="store_true", help="sweep the number of people per durable session")
     args = ap.parse_args()
 
     catalog = load_packs([default_rules_dir() / "catalog.yaml"]).catalog
@@ -78,6 +117,8 @@ def main() -> None:
     assert not problems, problems
     engine = Engine(parsed.rules, catalog, as_of=AS_OF, cap=None)
     people = workload_people(args.people)
+    if args.chunks:
+        return chunk_sweep(args, parsed.rules, catalog, people)
     persons = [person_from_dict(p) for p in people]
     compiled, layout, _ = compile_rules("bench", engine.rules, PERSON_FACTS, cap=engine.chunk_size)
     build = fact_builder(layout, PERSON_FACTS)

@@ -68,8 +68,10 @@ _DURABLE_LOCK = threading.Lock()
 # Each posted fact's JSON text starts with its pid; durable passes matched facts on as
 # that text (inside '{"m":...}'), so the pids of an action's matches are read from it.
 _MATCHED_PID = re.compile(r'\{"m":\{"pid": (\d+)')
-# assert_facts result codes (durable/engine.py): 1 = no rule takes the fact, 2 = seen before
-_NOT_HANDLED, _OBSERVED = 1, 2
+# assert_facts answers (code, state handle); durable's own wrapper reads code 1 as "no rule
+# takes the fact", 2 as "seen before" and 3 as "no state to act on": none of them can happen
+# here (a catch-all rule, distinct pids, a fresh session), and each would lose matches.
+_ASSERTED = 0
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
@@ -327,8 +329,8 @@ class Engine:
                 f["sid"] = sid
             code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts))
             try:
-                if code in (_NOT_HANDLED, _OBSERVED):   # the catch-all takes every fact, and pids differ
-                    raise DevrecsError(f"durable-rules refused a fact (code {code})")
+                if code != _ASSERTED:
+                    raise DevrecsError(f"durable-rules did not take the facts of a session (code {code})")
                 started = durable_rules_engine.start_action_for_state(handle, state)
                 message = started[1] if started else None
                 while message:
