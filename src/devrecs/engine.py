@@ -67,11 +67,12 @@ _DURABLE_LOCK = threading.Lock()
 
 # Each posted fact's JSON text starts with its pid; durable passes matched facts on as
 # that text (inside '{"m":...}'), so the pids of an action's matches are read from it.
-_MATCHED_PID = re.compile(r'\{"m":\{"pid": (\d+)')
+_MATCHED_PID = re.compile(r'\{"m":\{"pid":(\d+)')
 # assert_facts answers (code, state handle); durable's own wrapper reads code 1 as "no rule
 # takes the fact", 2 as "seen before" and 3 as "no state to act on": none of them can happen
 # here (a catch-all rule, distinct pids, a fresh session), and each would lose matches.
 _ASSERTED = 0
+_COMPACT = (",", ":")     # JSON without spaces: less for durable to read and to copy into each match
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
@@ -327,7 +328,7 @@ class Engine:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts))
+            code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts, separators=_COMPACT))
             try:
                 if code != _ASSERTED:
                     raise DevrecsError(f"durable-rules did not take the facts of a session (code {code})")

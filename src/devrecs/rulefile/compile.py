@@ -115,12 +115,15 @@ class ItemField:
     size: int
     table: dict = attrs.field(factory=dict)   # text -> code, or scale value -> rank
 
-    def digit(self, value: Any) -> int:
-        if self.how == "days":
-            return int(value) + DAYS_LIMIT
-        if value is None:
-            return MISSING
-        return self.table.get(value, UNKNOWN if self.how == "code" else MISSING)
+    @property
+    def reads(self) -> str:
+        """The item key the digit comes from (a history date is read as whole days ago)."""
+        return "days_ago" if self.how == "days" else self.name
+
+    @property
+    def other(self) -> int:
+        """The digit of a value the table does not hold."""
+        return UNKNOWN if self.how == "code" else MISSING
 
     def allowed(self, t: ItemTest) -> list[tuple[int, int]]:
         """The digits for which test ``t`` holds."""
@@ -157,10 +160,23 @@ class ItemCodec:
             n *= f.size
         return n
 
+    # per field, what encode needs, looked up once: (size, item key, is a date, table, other digit)
+    _digits: tuple = attrs.field(init=False, eq=False, repr=False, default=attrs.Factory(
+        lambda self: tuple((f.size, f.reads, f.how == "days", f.table, f.other) for f in self.fields),
+        takes_self=True))
+
     def encode(self, item: dict) -> int:
+        """The item's number: one digit per field, in mixed radix."""
         n = 0
-        for f in self.fields:
-            n = n * f.size + f.digit(item.get("days_ago" if f.how == "days" else f.name))
+        for size, key, days, table, other in self._digits:
+            value = item.get(key)
+            if days:
+                digit = int(value) + DAYS_LIMIT
+            elif value is None:
+                digit = MISSING
+            else:
+                digit = table.get(value, other)
+            n = n * size + digit
         return n
 
     def ranges(self, tests: tuple[ItemTest, ...]) -> list[tuple[int, int]]:
