@@ -353,13 +353,13 @@ class Engine:
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
                   get: Any, cap: Any = "engine", scope: str = "person") -> Evaluation:
         """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
-        fired = tuple(self.rules[i] for i in sorted(fired_indexes))
+        fired = tuple(map(self.rules.__getitem__, sorted(fired_indexes)))
         reuse = scope == "person"     # team and organization values come in no fixed kind
         cache = self._evidence_cache
 
         def evidence(rule: Rule) -> tuple[Evidence, ...]:
             tests, paths, how = self._evidence_plans[rule.id]
-            actual = [get(path) for path in paths]
+            actual = list(map(get, paths))
             key = None
             if reuse and how is not None:   # Evidence is immutable and depends only on these values
                 key = (rule.id, *actual, *map(type, actual)) if how == "typed" else (rule.id, *actual)

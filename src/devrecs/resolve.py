@@ -74,9 +74,7 @@ _RULE_INFO_MAX = 8192
 
 
 def _info(rule: Rule) -> _RuleInfo:
-    info = _RULE_INFO.get(id(rule))
-    if info is not None and info.rule is rule:
-        return info
+    """Work out and keep a rule's info (resolve looks it up first, inline: it runs per fired rule)."""
     keys = tuple((t.intervention, True) if t.to == "manager" else t.intervention for t in rule.recommend)
     to_manager = any(type(k) is tuple for k in keys)
     info = _RuleInfo(-rule.priority, rule, keys, tuple(rule.suppresses), to_manager, rule.id,
@@ -139,7 +137,9 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
 
     # 1. candidates; 2. (first half) the highest-ranked rule suppressing each intervention
     for rule in fired:
-        info = _info(rule)
+        info = _RULE_INFO.get(id(rule))
+        if info is None or info.rule is not rule:
+            info = _info(rule)
         key = info.only
         if key is not None:              # one target, for the person
             infos = candidates.get(key)
