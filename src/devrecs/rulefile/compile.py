@@ -5,7 +5,8 @@ holding only the facts the rules read. Lists (gaps, history, interests) are
 arrays inside that fact, so people posted in one session never match each
 other's facts.
 
-durable-rules quirks handled here (each has a test in tests/test_durable_quirks.py):
+durable-rules quirks handled here (tests/test_differential.py checks durable against the Python
+evaluator over every kind of condition, so a quirk left unhandled shows up there):
 - inside an array test, ``$or`` over different fields (or with ``$eq`` /
   ``$neq``) silently drops some of its branches. So each list test gets
   its own array of ONE number per item: the item's tested fields packed
@@ -65,7 +66,7 @@ def _safe(text: str) -> str:
 
 
 # durable allows about 31 tests in one nested expression; array tests are
-# split into pieces of this many ranges (see tests/test_durable_quirks.py).
+# split into pieces of this many ranges.
 RANGES_PER_ARRAY_TEST = 4
 # A list test needing more ranges than this is refused (E130): durable-rules
 # slows to a halt on very long expressions.
