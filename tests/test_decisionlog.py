@@ -200,3 +200,42 @@ def test_select_takes_each_persons_latest_line_or_one_run(tmp_path, sample):
         select(entries, "run-z")
     result = replay(str(path), select(entries), engine, people)
     assert result.compared == 3 and not result.changes
+
+
+def _sample_jsonl(tmp_path, bad=True):
+    f = sample_file()
+    path = tmp_path / "people.jsonl"
+    rows = [json.dumps(raw, default=str) for _, raw in f.records]
+    if bad:
+        rows.insert(3, json.dumps({"id": "broken", "performance": "hihg"}))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_logs_each_accepted_person_as_the_audience_sees_them(tmp_path, sample, workers):
+    f, people, engine = sample
+    log, store = tmp_path / "d.jsonl", tmp_path / "outcomes.db"
+    out = run("batch", str(_sample_jsonl(tmp_path)), "--audience", "manager", "--log", str(log),
+              "--workers", workers, "--out", str(tmp_path / "out.jsonl"), "--store", str(store),
+              "--as-of", f.as_of.isoformat())
+    assert out.exit_code == 1, out.output           # the broken record is rejected, not logged
+    assert f"logged {len(people)} people to {log} (as manager sees them)" in out.output
+    entries = lines(log)
+    assert [e["person"] for e in entries] == [p.id for p in people]
+    for e, p in zip(entries, people):
+        assert e["audience"] == "manager" and e["ruleset_hash"] == engine.ruleset_hash
+        assert [(r["intervention"], r["subject"], r["rules"], r["priority"]) for r in e["recommendations"]] == \
+            [(r.intervention, r.subject, list(r.rules), r.priority) for r in engine.recommend_for(p, "manager")]
+    runs = {e["run"] for e in entries}
+    assert len(runs) == 1 and runs == {r["run_id"] for r in Store(str(store)).runs()}
+    text = log.read_text()
+    assert "wellbeing-referral" not in text and "wellbeing_concern" not in text and '"broken"' not in text
+    replayed = run("replay", str(log), "--sample", "--format", "json")
+    assert replayed.exit_code == 0 and json.loads(replayed.stdout)["changed"] == 0
+
+
+def test_batch_log_needs_an_audience(tmp_path):
+    log = tmp_path / "d.jsonl"
+    out = run("batch", str(_sample_jsonl(tmp_path, bad=False)), "--log", str(log))
+    assert out.exit_code == 2 and "--log needs --audience" in out.output and not log.exists()

@@ -35,6 +35,7 @@ import attrs
 
 from . import sources
 from .engine import Engine
+from .decisionlog import DecisionLog
 from .errors import DevrecsError, RecordError
 from .mapping import DataMapping, identity, load_mapping
 from .model import Person, Recommendation
@@ -67,6 +68,8 @@ class BatchOptions:
     as_of: Optional[dt.date] = None
     cap: Optional[int] = DEFAULT_CAP
     store: Optional[str] = None          # outcome store URL: history joins, proposals recorded
+    log: Optional[str] = None            # decision log (JSONL): one line per person, as ``audience`` sees it
+    pseudonymiser: Any = None            # decisionlog.Pseudonymiser for the log's person ids, or None
 
 
 @attrs.define
@@ -79,6 +82,7 @@ class BatchStats:
     as_of: Optional[dt.date] = None
     warnings: list = attrs.field(factory=list)
     interventions: dict = attrs.field(factory=dict)   # intervention -> subjects it went to
+    logged: int = 0                      # lines written to the decision log (--log)
 
     def summary(self) -> str:
         return f"{self.read} read, {self.accepted} accepted, {self.rejected} rejected"
@@ -442,6 +446,7 @@ class _Run:
         self.shown = 0
         self.ordinal = 0
         self.recorder: Any = None     # store.RunRecorder when the run is recorded (--store)
+        self.log: Any = None          # decisionlog.DecisionLog when the run is logged (--log)
 
     def warn(self, line: str) -> None:
         if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
@@ -476,8 +481,13 @@ class _Run:
 
     def write(self, row: Any, interventions: Sequence[str]) -> None:
         self.stats.rows += self.writer.write(row)
-        if self.recorder is not None:
-            self.recorder.add_row(json.loads(row) if isinstance(row, str) else row)
+        if self.recorder is not None or self.log is not None:
+            data = json.loads(row) if isinstance(row, str) else row
+            if self.recorder is not None:
+                self.recorder.add_row(data)
+            if self.log is not None:
+                self.log.write(data["person"], data["recommendations"])
+                self.stats.logged += 1
         counts = self.stats.interventions
         for name in interventions:
             counts[name] = counts.get(name, 0) + 1
@@ -528,6 +538,9 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         raise DevrecsError("--org needs the whole population in one process: leave out --workers")
     if options.org and options.audience:
         raise DevrecsError("--org and --audience cannot be combined: --org recommends as hr")
+    if options.log and not options.audience:
+        raise DevrecsError("--log needs --audience: the decision log records what one audience sees "
+                           "(for example --audience hr)")
     _install_plugin_sources()
     mapping = load_mapping(options.mapping) if options.mapping else None
     _check_same_sqlite(options)
@@ -561,6 +574,11 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         if options.store:
             run.recorder = stack.enter_context(Store(options.store).start_run(
                 engine.ruleset_hash, as_of=as_of, audience=options.audience, label=f"batch {options.source}"))
+        if options.log:
+            run.log = stack.enter_context(DecisionLog(
+                options.log, ruleset_hash=engine.ruleset_hash, audience=options.audience, as_of=as_of,
+                run_id=run.recorder.run_id if run.recorder is not None else None,
+                pseudonymiser=options.pseudonymiser, cap=engine.cap))
         stream = itertools.chain(head, records)
         if options.org:
             _run_org(run, processor, stream)

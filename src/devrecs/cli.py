@@ -459,28 +459,34 @@ def report(people_file: Optional[str], sample: bool, html_path: str, audience: s
 @click.option("--cap", type=click.IntRange(min=0), default=DEFAULT_CAP, show_default=True,
               help="Most items a person gets for themself.")
 @store_option
+@log_options
 @as_of_option
 def batch(source: str, mapping: Optional[str], source_name: Optional[str], table: Optional[str],
           query: Optional[str], rules: tuple[str, ...], out: Optional[str], out_table: str,
           rejects: Optional[str], workers: int, whole_org: bool, audience: Optional[str], cap: int,
-          store_url: Optional[str], as_of: Optional[str]) -> None:
+          store_url: Optional[str], log_path: Optional[str], key_env: Optional[str], as_of: Optional[str]) -> None:
     """Recommend for every record of SOURCE (a CSV, JSON, JSONL or YAML file, or a database URL
     with --table or --query), streamed.
 
     Bad records are rejected with their row, field and reason, and the rest go on. The last
     line on stderr is "N read, N accepted, N rejected". Exit codes: 0 all accepted, 1 some
-    rejected, 2 a usage or configuration error.
+    rejected, 2 a usage or configuration error. --log (with --audience) appends one line per
+    accepted person to a decision log, as that audience sees them (docs/oversight.md).
     """
     if table is not None and query is not None:
         raise click.UsageError("give --table or --query, not both")
     options = batch_mod.BatchOptions(
         source=source, mapping=mapping, source_name=source_name, table=table, query=query, rules=rules,
         out=out, out_table=out_table, rejects=rejects, workers=workers, org=whole_org, audience=audience,
-        as_of=_as_of(as_of), cap=cap, store=store_url)
+        as_of=_as_of(as_of), cap=cap, store=store_url, log=log_path,
+        pseudonymiser=_pseudonymiser(key_env, log_path))
     try:
         stats = batch_mod.run_batch(options)
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
+    if log_path:
+        click.echo(f"logged {stats.logged} people to {log_path} (as {audience} sees them"
+                   f"{', pseudonymised' if options.pseudonymiser else ''})", err=True)
     click.echo(stats.summary(), err=True)
     if stats.rejected:
         sys.exit(1)
