@@ -4,6 +4,7 @@ import datetime as dt
 import gc
 import threading
 
+import durable_rules_engine
 import pytest
 
 from devrecs import Engine
@@ -148,10 +149,20 @@ def test_an_exception_inside_an_action_reaches_the_caller(engine, monkeypatch):
 
 
 def test_session_state_is_deleted_after_each_chunk(engine):
+    handle = engine._handles[engine.ruleset_name]
+    # a session left alone keeps its state: durable can tell it apart from a deleted one
+    code, state = durable_rules_engine.assert_facts(handle, '[{"pid": 0, "t": 1, "sid": "kept"}]')
+    started = durable_rules_engine.start_action_for_state(handle, state)
+    message = started[1] if started else None
+    while message:
+        message = durable_rules_engine.complete_and_start_action(handle, state)
+    assert '"kept"' in durable_rules_engine.get_state(handle, "kept")
+    durable_rules_engine.delete_state(handle, "kept")
+
     engine.recommend({"id": "x", "performance": "high"})
     sid = str(next(engine._sessions) - 1)
-    with pytest.raises(Exception):   # durable: no state for a deleted session
-        durable_rules_engine.get_state(engine._handles[engine.ruleset_name], sid)
+    with pytest.raises(durable_rules_engine.error, match="Could not get state"):
+        durable_rules_engine.get_state(handle, sid)
 
 
 def test_two_engines_with_different_rules_live_side_by_side(engine, tmp_path):
