@@ -54,13 +54,14 @@ def _people(people_file: Optional[str], sample: bool) -> PeopleFile:
         raise _Fail(str(exc)) from None
 
 
-def _as_of(value: Optional[str]) -> Optional[dt.date]:
+def _as_of(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
+    """The date an option gives (None when it was not given)."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
 rules_option = click.option("--rules", "rules", multiple=True, type=click.Path(),
@@ -331,12 +332,7 @@ def record(person: str, intervention: str, outcome: str, by: str, note: str, dat
     Recorded outcomes join the person's history in later runs (--store): the intervention goes
     into cooldown, and accepted or completed ones count as development.
     """
-    when = None
-    if date is not None:
-        try:
-            when = dt.date.fromisoformat(date)
-        except ValueError:
-            raise click.BadParameter(f"{date!r} is not a date YYYY-MM-DD", param_hint="--date") from None
+    when = _as_of(date, "--date")
     store = _open_store(store_url)
     if store is None:
         raise click.UsageError("give --store URL (a SQLite file or a database URL) or set DEVRECS_STORE")
