@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
-from devrecs.engine import Engine
+from devrecs import Engine
 from devrecs.errors import RuleFileError
 from devrecs.model import Intervention
 

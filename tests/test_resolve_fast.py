@@ -252,7 +252,7 @@ def test_every_step_is_exercised():
 
 def test_default_packs_match_reference():
     """The built-in packs over varied people: the engine's fired rules, resolved both ways."""
-    from devrecs.engine import Engine
+    from devrecs import Engine
     from devrecs.people import person_from_dict
 
     engine = Engine.default(entry_points=False, as_of=AS_OF)

@@ -6,7 +6,8 @@
 """
 
 from .catalog import Catalog
-from .engine import Engine, Evaluation
+from .app import Engine
+from .engine import Evaluation, RuleEngine
 from .errors import DevrecsError, Problem, RecordError, RuleFileError, UnknownIdError
 from .hookspecs import hookimpl
 from .model import Evidence, Gap, HistoryEntry, Intervention, Person, Pipeline, Recommendation, Rule
@@ -15,7 +16,7 @@ from .people import person_from_dict
 __version__ = "0.1.0"
 
 __all__ = [
-    "Catalog", "DevrecsError", "Engine", "Evaluation", "Evidence", "Gap", "HistoryEntry",
+    "Catalog", "DevrecsError", "Engine", "Evaluation", "RuleEngine", "Evidence", "Gap", "HistoryEntry",
     "Intervention", "Person", "Pipeline", "Problem", "RecordError", "Recommendation", "Rule",
     "RuleFileError", "UnknownIdError", "hookimpl", "person_from_dict",
 ]

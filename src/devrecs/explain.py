@@ -23,6 +23,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
+from .engine import Evaluation, RuleEngine
 from .audience import NOT_AVAILABLE, WITHHELD, check_audience, hidden_facts, masked, redact, visible
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value, spec_for
@@ -309,16 +310,17 @@ def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
 # -- the explanation -----------------------------------------------------------------
 
 
-def explain(engine: Any, person: Any, intervention: Optional[str] = None, audience: str = "hr",
+def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None, audience: str = "hr",
             as_of: Optional[dt.date] = None) -> Explanation:
+    """Why (or why not) the prepared person ``real`` gets ``intervention`` (default: each item
+    they get), as ``audience`` may see it."""
     check_audience(audience)
-    real = engine._person(person)
     catalog = engine.catalog
     if intervention is not None and intervention not in catalog:
         raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
     day = as_of or engine.as_of or dt.date.today()
     view = masked(real, audience)
-    evaluation = engine.evaluate(view, day, prepared=True)
+    evaluation = engine.evaluate(view, day)
     hidden = hidden_facts(audience)
     if intervention is None:
         wanted = [r.intervention for r in evaluation.recommendations
@@ -329,7 +331,7 @@ def explain(engine: Any, person: Any, intervention: Optional[str] = None, audien
     return Explanation(real.id, audience, items)
 
 
-def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audience: str,
+def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention: str, audience: str,
           hidden: frozenset[str], day: dt.date) -> Item:
     catalog = engine.catalog
     if not visible(catalog, intervention, audience):
@@ -382,7 +384,7 @@ def _touches(rule: Rule, hidden: frozenset[str]) -> bool:
     return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
 
 
-def what_it_would_take(engine: Any, view: Person, intervention: str, candidates: Sequence[Rule],
+def what_it_would_take(engine: RuleEngine, view: Person, intervention: str, candidates: Sequence[Rule],
                        hidden: frozenset[str], get: Any, day: dt.date) -> tuple[list[Change], str, str]:
     """The smallest verified set of fact changes that gets ``intervention`` recommended.
 
@@ -419,7 +421,7 @@ def what_it_would_take(engine: Any, view: Person, intervention: str, candidates:
             changed = apply_changes(view, changes)
         except Exception:   # a proposal the model refuses is no proposal
             continue
-        evaluation = engine.evaluate(changed, day, prepared=True)
+        evaluation = engine.evaluate(changed, day)
         if any(r.intervention == intervention and r.subject == view.id for r in evaluation.recommendations):
             return changes, rule_id, ""
         if not blocked:

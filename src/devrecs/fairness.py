@@ -198,7 +198,7 @@ def _drivers(engine: Any, intervention: str, group: str, reference: str, persons
              groups: list[str], top: int = 3) -> tuple[str, ...]:
     """Which rules' conditions pass less often for ``group`` than for ``reference``."""
     from .facts import fact_value
-    day = engine._as_of(None)
+    day = engine.day()
     members = {g: [p for p, pg in zip(persons, groups) if pg == g] for g in (group, reference)}
     found = []
     for rule in engine.rules:
@@ -215,32 +215,6 @@ def _drivers(engine: Any, intervention: str, group: str, reference: str, persons
                                    f"{rate[group]:.0%} of {group} against {rate[reference]:.0%} of {reference}"))
     found.sort(key=lambda f: -f[0])
     return tuple(text for _, text in found[:top])
-
-
-def read_people(location: str, mapping: Optional[str] = None, source_name: Optional[str] = None,
-                **options: Any) -> tuple[list[Person], int]:
-    """The people of a source (through a mapping file, if given) and the number of records
-    rejected; ``devrecs batch`` reports the rejects themselves."""
-    from . import sources
-    from .errors import RecordError
-    from .mapping import identity, load_mapping
-    from .people import person_from_dict
-
-    data_map = load_mapping(mapping) if mapping else None
-    if data_map is not None:
-        data_map.load_joins()
-    source = sources.open_source(location, source_name, **options)
-    people, rejected = [], 0
-    for label, raw in source:
-        if isinstance(raw, sources.Unreadable):
-            rejected += 1
-            continue
-        try:
-            record = data_map.apply(label, raw) if data_map else identity(raw, sources.is_tabular(source))
-            people.append(person_from_dict(record, record=str(label)))
-        except RecordError:
-            rejected += 1
-    return people, rejected
 
 
 def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):

@@ -182,6 +182,7 @@ class Rule:
     line: int = 0
     ruleset: str = ""
     scope: str = "person"    # person | team (subject: the manager) | organization
+    replaces: bool = False   # a plugin's rule that replaces the built-in rule with its id (packs.py)
 
 
 @attrs.frozen

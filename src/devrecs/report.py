@@ -788,7 +788,7 @@ def build_report(engine: Any, people: Iterable[Any], *, audience: str = "hr", st
     if audience not in REPORT_AUDIENCES:
         raise DevrecsError(f"the report is written for {' or '.join(REPORT_AUDIENCES)}, not '{audience}'")
     day = as_of or engine.as_of or dt.date.today()
-    persons = tuple(engine._person(p) for p in people)
+    persons = tuple(engine.prepare(p) for p in people)
     result = engine.recommend_organization(persons, day, open_leadership_positions=open_positions)
     ctx = ReportContext(engine, persons, result, audience, Cells(audience == "executive"), day,
                         store.rates() if store is not None else None, getattr(store, "label", ""),

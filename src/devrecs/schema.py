@@ -146,6 +146,8 @@ def rule_file_schema() -> dict:
             "suppresses": dict(id_list, description="interventions to hold back when this rule applies"),
             "rationale": {"type": "string", "description": "why, in words a manager or employee can read"},
             "source": {"type": "string", "description": "where the rule comes from"},
+            "replaces": {"type": "boolean",
+                         "description": "a plugin's rule that replaces the built-in rule with its id"},
         },
         "allOf": [
             {"if": {"required": ["scope"], "properties": {"scope": {"const": "team"}}},

@@ -58,7 +58,8 @@ from .conditions import (
 from .located import LMap, LSeq, Loc, loc_of
 
 HEADER_KEYS = ("ruleset", "version", "description", "rules")
-RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source")
+RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source",
+             "replaces")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
@@ -156,6 +157,12 @@ class _Reader:
                          f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
+        replaces = raw.get("replaces", False)
+        if not isinstance(replaces, bool):
+            self.problem(raw.value_loc("replaces"), "E104",
+                         f"'replaces' is true (this rule replaces the built-in rule with its id) or false, "
+                         f"got {replaces!r}")
+            replaces = False
         texts = {}
         for key in ("rationale", "source"):
             value = raw.get(key, "")
@@ -167,7 +174,8 @@ class _Reader:
             return None
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
-                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope)
+                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope,
+                    replaces=replaces)
 
     def check_intervention(self, value: Any, loc: Loc) -> bool:
         if not isinstance(value, str):
