@@ -80,7 +80,7 @@ class Change:
         return {"fact": self.fact, "current": plain(self.current), "proposed": plain(self.proposed)}
 
     def describe(self) -> str:
-        return f"{self.fact}: {_show(self.current)} -> {_show(self.proposed)}"
+        return f"{self.fact}: {show_value(self.current)} -> {show_value(self.proposed)}"
 
 
 @attrs.frozen
@@ -117,7 +117,7 @@ class Explanation:
                 "note": self.note}
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     value = plain(value)
     if value is None:
         return "unknown"
@@ -127,9 +127,9 @@ def _show(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
-            return "; ".join(", ".join(f"{k} {_show(v)}" for k, v in item.items()
+            return "; ".join(", ".join(f"{k} {show_value(v)}" for k, v in item.items()
                                        if v is not None and k != "days_ago") for item in value) or "none"
-        return "[" + ", ".join(_show(v) for v in value) + "]" if value else "none"
+        return "[" + ", ".join(show_value(v) for v in value) + "]" if value else "none"
     return str(value)
 
 
@@ -363,7 +363,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         fired = rule.id in fired_ids
         step = next((_removed_text(r, rules) for r in removed if rule.id in r.rules), "")
         rc = RuleCheck(rule.id, rule.title, rule.rationale, rule.source, fired,
-                       WITHHELD if _touches(rule, hidden) else describe(rule.when),
+                       WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
     if own:
@@ -379,7 +379,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
                 blocked)
 
 
-def _touches(rule: Rule, hidden: frozenset[str]) -> bool:
+def touches_hidden(rule: Rule, hidden: frozenset[str]) -> bool:
     paths = {leaf.path for leaf, _ in _leaves_with_polarity(rule.when)}
     return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
 

@@ -15,13 +15,16 @@ and are never audited by group.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import attrs
 
 from .facts import PROTECTED_ATTRIBUTES, normal_key
 from .model import Person
 from .rulefile.conditions import leaf_holds, leaves
+
+if TYPE_CHECKING:  # the application layer's Engine, for types only
+    from .app import Engine
 
 SMALL_GROUP = 5            # groups under this size are shown as "<5" and never flagged
 DEFAULT_MIN_GROUP = 30     # both groups need this many people before a ratio is flagged
@@ -147,7 +150,7 @@ def _fisher() -> Any:
     return fisher_exact
 
 
-def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
+def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
           rejected: int = 0) -> Audit:
     """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``."""
     persons: list[Person] = []
@@ -174,7 +177,7 @@ def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: i
     return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected)
 
 
-def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
+def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
              groups: list[str], min_group: int, fisher: Any) -> InterventionAudit:
     eligible = [r for r in rates if not r.small and r.group != UNKNOWN]
     comparisons = []
@@ -194,7 +197,7 @@ def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], perso
     return InterventionAudit(intervention.id, intervention.purpose, rates, tuple(comparisons))
 
 
-def _drivers(engine: Any, intervention: str, group: str, reference: str, persons: list[Person],
+def _drivers(engine: "Engine", intervention: str, group: str, reference: str, persons: list[Person],
              groups: list[str], top: int = 3) -> tuple[str, ...]:
     """Which rules' conditions pass less often for ``group`` than for ``reference``."""
     from .facts import fact_value

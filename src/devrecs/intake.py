@@ -139,8 +139,15 @@ def open_records(location: str, registry: Mapping[str, Callable[..., Any]], *, s
 
 def _guarded(opened: Any, name: str, location: str) -> Iterator[tuple[Any, Any]]:
     """The source's records; an error it raises while reading names the source."""
-    it = iter(opened)
+    it: Any = iter(())
     try:
+        try:
+            it = iter(opened)
+        except DevrecsError:
+            raise
+        except Exception as exc:
+            raise sources.SourceError(f"the source '{name}' failed while reading {location}: "
+                                      f"{type(exc).__name__}: {exc}") from None
         while True:
             try:
                 item = next(it)

@@ -224,8 +224,9 @@ def _register_into(hook: str, kind: str, found: dict[str, tuple[str, Any]]) -> C
             raise PluginError(f"plugin '{owner}' registered a {kind} with the name {name!r} in {hook}; "
                               f"expected a non-empty string")
         if name in found and found[name][0] != owner:
-            raise PluginError(f"the {kind} '{name}' is registered twice: by plugin '{found[name][0]}' and by "
-                              f"plugin '{owner}'; disable one ({DISABLE_ENV}) or rename it")
+            first, second = sorted((found[name][0], owner))
+            raise PluginError(f"the {kind} '{name}' is registered twice: by plugin '{first}' and by "
+                              f"plugin '{second}'; disable one ({DISABLE_ENV}) or rename it")
         found[name] = (owner, thing)
     return register
 

@@ -12,7 +12,7 @@ import shutil
 import textwrap
 from typing import Any, Protocol
 
-from .explain import Check, Explanation, Item, RuleCheck, _show
+from .explain import Check, Explanation, Item, RuleCheck, show_value
 
 
 class Renderer(Protocol):
@@ -26,7 +26,7 @@ def _mark(check: Check) -> str:
 def _check_line(check: Check) -> str:
     if check.fact == "withheld":
         return "(a condition on a fact withheld from this audience)"
-    return f"{check.test}: {_show(check.actual)}"
+    return f"{check.test}: {show_value(check.actual)}"
 
 
 class TextRenderer:
@@ -99,7 +99,7 @@ class MarkdownRenderer:
                 if c.fact == "withheld":
                     lines.append("| withheld from this audience | withheld | -- |")
                 else:
-                    lines.append(f"| {self._cell(c.test)} | {self._cell(_show(c.actual))} | {_mark(c)} |")
+                    lines.append(f"| {self._cell(c.test)} | {self._cell(show_value(c.actual))} | {_mark(c)} |")
             lines.append("")
         if rc.rationale:
             lines += [f"> {rc.rationale}", ""]
@@ -121,7 +121,7 @@ class MarkdownRenderer:
                     self._rule(rc, lines)
             if item.what_it_would_take:
                 lines += [f"### What it would take (rule `{item.change_rule}`)", ""]
-                lines += [f"- `{c.fact}`: {self._cell(_show(c.current))} → {self._cell(_show(c.proposed))}"
+                lines += [f"- `{c.fact}`: {self._cell(show_value(c.current))} → {self._cell(show_value(c.proposed))}"
                           for c in item.what_it_would_take]
                 lines.append("")
             elif item.blocked:

@@ -32,14 +32,17 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections import Counter
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import attrs
 
-from .explain import PROPOSALS_NOTE, _touches
+from .explain import PROPOSALS_NOTE, touches_hidden
 from .audience import hidden_facts
 from .model import NINE_BOX, Person, Track
 from .org import HOTSPOT_REPORTS, is_developing, is_waiting_graduate
+
+if TYPE_CHECKING:  # the application layer's Engine, for types only
+    from .app import Engine
 
 SMALL_CELL = 5
 BENCHMARK = 0.22          # seed 001: 22% of 700+ organizations had formal development programmes for ICs
@@ -333,7 +336,7 @@ class Section:
 class ReportContext:
     """What a section is built from (also what an extra section receives)."""
 
-    engine: Any
+    engine: "Engine"
     people: tuple[Person, ...]
     result: Any                 # engine.OrganizationResult
     audience: str
@@ -657,7 +660,7 @@ def acceptance_section(ctx: ReportContext) -> Section:
     if ctx.executive:
         hidden = hidden_facts("executive")
         allowed = {r.id for r in ctx.engine.rules
-                   if not _touches(r, hidden) and all(ctx.visible(t.intervention) for t in r.recommend)}
+                   if not touches_hidden(r, hidden) and all(ctx.visible(t.intervention) for t in r.recommend)}
         rule_tallies = {k: t for k, t in ctx.rates.rules.items() if k in allowed}
     else:
         rule_tallies = dict(ctx.rates.rules)
@@ -778,7 +781,7 @@ footer p{margin:4px 0}
 """
 
 
-def build_report(engine: Any, people: Iterable[Any], *, audience: str = "hr", store: Any = None,
+def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr", store: Any = None,
                  open_positions: int = 0, as_of: Optional[dt.date] = None, title: str = "",
                  extra_sections: Sequence[Callable[[ReportContext], Optional[Section]]] = ()) -> str:
     """The report as one HTML document (a str). ``people``: Persons or mappings (merge the
