@@ -250,3 +250,17 @@ def test_lint_never_claims_an_implication_an_unknown_fact_breaks():
     # "not high and not medium and not low" cannot be true: it is false or unknown
     ratings = ("low", "medium", "high")
     assert never_holds(All(tuple(Not(Compare("performance", "eq", v, ratings)) for v in ratings))) is not None
+
+
+@pytest.mark.parametrize("when, valid", [
+    ("{all: [{missing: aspiration}, {exists: [extra.grade, level]}]}", True),
+    ("{missing: aspirations}", False),
+    ("{missing: gaps}", False),
+])
+def test_the_rule_file_schema_knows_exists_and_missing(when, valid):
+    import jsonschema
+    import yaml
+
+    from devrecs.schema import rule_file_schema
+    doc = yaml.safe_load(f"ruleset: x\nrules:\n  - id: a\n    title: A\n    when: {when}\n    recommend: [mentoring]\n")
+    assert jsonschema.Draft7Validator(rule_file_schema()).is_valid(doc) is valid
