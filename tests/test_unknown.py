@@ -164,8 +164,9 @@ def test_the_sample_declares_complete_history_and_the_ibm_mapping_does_not():
     root = Path(__file__).resolve().parent.parent
     sample = yaml.safe_load((root / "src/devrecs/data/sample.yaml").read_text())
     assert all(p.get("history_complete") is True for p in sample["people"])
-    mapping = (root / "examples/ibm-hr-attrition/mapping.yaml").read_text()
-    assert "history_complete" not in mapping
+    from devrecs.mapping import load_mapping
+    mapping = load_mapping(root / "examples/ibm-hr-attrition/mapping.yaml")
+    assert "history_complete" not in mapping.facts and "history_since" not in mapping.facts
 
 
 def test_a_mapping_declares_completeness_for_every_record(tmp_path):
