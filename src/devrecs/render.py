@@ -26,7 +26,7 @@ def _mark(check: Check) -> str:
 def _check_line(check: Check) -> str:
     if check.fact == "withheld":
         return "(a condition on a fact withheld from this audience)"
-    return f"{check.test}: {show_value(check.actual)}"
+    return check.text
 
 
 class TextRenderer:
@@ -99,7 +99,8 @@ class MarkdownRenderer:
                 if c.fact == "withheld":
                     lines.append("| withheld from this audience | withheld | -- |")
                 else:
-                    lines.append(f"| {self._cell(c.test)} | {self._cell(show_value(c.actual))} | {_mark(c)} |")
+                    value = show_value(c.actual) if c.recorded else "not recorded"
+                    lines.append(f"| {self._cell(c.test)} | {self._cell(value)} | {_mark(c)} |")
             lines.append("")
         if rc.rationale:
             lines += [f"> {rc.rationale}", ""]
