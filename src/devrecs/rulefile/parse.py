@@ -27,6 +27,7 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
+from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
 from ..facts import (
     PERSON_FACTS,
@@ -58,7 +59,9 @@ from .conditions import (
 from .located import LMap, LSeq, Loc, loc_of
 
 HEADER_KEYS = ("ruleset", "version", "description", "rules")
-RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source")
+RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "suppresses_kinds",
+             "rationale", "wording", "source")
+WORDING_AUDIENCES = ("employee", "manager", "hr", "executive")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
@@ -156,6 +159,8 @@ class _Reader:
                          f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
+        suppresses_kinds = self.kind_list(raw)
+        wording = self.wording(raw)
         texts = {}
         for key in ("rationale", "source"):
             value = raw.get(key, "")
@@ -167,7 +172,51 @@ class _Reader:
             return None
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
-                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope)
+                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope,
+                    suppresses_kinds=suppresses_kinds, wording=wording)
+
+    def kind_list(self, raw: LMap) -> tuple[str, ...]:
+        """``suppresses_kinds``: catalog kinds this rule takes off the person's own list."""
+        if "suppresses_kinds" not in raw:
+            return ()
+        value = raw["suppresses_kinds"]
+        loc = raw.value_loc("suppresses_kinds")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.problem(loc, "E104", "'suppresses_kinds' must be a list of intervention kinds "
+                                      f"({', '.join(KINDS)})")
+            return ()
+        out = []
+        for i, kind in enumerate(value):
+            where = value.item_loc(i) if isinstance(value, LSeq) else loc
+            if kind not in KINDS:
+                self.problem(where, "E112", f"unknown intervention kind {kind!r}{did_you_mean(str(kind), KINDS)}; "
+                                            f"expected one of {', '.join(KINDS)}")
+            else:
+                out.append(kind)
+        return tuple(out)
+
+    def wording(self, raw: LMap) -> tuple[tuple[str, str], ...]:
+        """``wording``: the rationale in each audience's own words, {employee: ..., manager: ...}."""
+        if "wording" not in raw:
+            return ()
+        value = raw["wording"]
+        if not isinstance(value, LMap):
+            self.problem(raw.value_loc("wording"), "E104",
+                         "'wording' must be a mapping of audience to text, e.g. {employee: ..., manager: ...}")
+            return ()
+        out = []
+        for who, text in value.items():
+            if who not in WORDING_AUDIENCES:
+                self.problem(value.key_loc(who), "E103", f"unknown audience '{who}' in 'wording'"
+                                                         f"{did_you_mean(str(who), WORDING_AUDIENCES)}; expected "
+                                                         f"one of {', '.join(WORDING_AUDIENCES)}")
+            elif not isinstance(text, str) or not text.strip():
+                self.problem(value.value_loc(who), "E104", f"the {who} wording must be text")
+            else:
+                out.append((str(who), " ".join(text.split())))
+        return tuple(out)
 
     def check_intervention(self, value: Any, loc: Loc) -> bool:
         if not isinstance(value, str):
