@@ -219,17 +219,21 @@ def test_learner_with_interests(engine):
     # seed 003: learning built into the job; seed 002: further education;
     # seed 001: fund certifications.
     check(engine, {"id": "learner", "track": IC, "career_stage": "mid", "performance": "medium",
-                   "aspiration": "undecided", "months_in_role": 30, "interests": ["mba", "certification"]},
+                   "aspiration": "undecided", "months_in_role": 30, "interests": ["mba", "certification"],
+                   # a recorded history, with nothing taken up in the last year: learning has stopped
+                   "history": [{"intervention": "mentoring", "date": "2023-05-01", "outcome": "completed"}]},
           must_get=["learning-time", "further-education", "certification-funding"],
           must_not_get=["performance-advisor", "coaching"])
 
 
 def test_senior_expert_mentors_others(engine):
     # seed 002: experienced contributors mentor others and own a speciality.
+    # Mentees are few, so the strongest senior contributors are asked; with
+    # no job level or time in role on record, no special advisor track.
     check(engine, {"id": "senior-mentor", "track": IC, "career_stage": "senior",
-                   "performance": "medium", "aspiration": "technical"},
+                   "performance": "high", "aspiration": "technical"},
           must_get=["mentor-others", "subject-matter-ownership"],
-          must_not_get=["special-advisor-track", "coaching", "mentoring"])
+          must_not_get=["special-advisor-track", "mentoring"])
 
 
 def test_good_rating_but_informal_plan(engine):
@@ -245,7 +249,7 @@ def test_specialist_with_a_vision_gap(engine):
     # seed 000: the expert leadership programme covers vision, conflict,
     # change, ambiguity and links to senior leaders.
     check(engine, {"id": "vision", "track": IC, "performance": "medium", "potential": "medium",
-                   "aspiration": "technical",
+                   "aspiration": "technical", "career_stage": "mid", "months_in_role": 20,
                    "gaps": [{"skill": "vision", "severity": "high"}]},
           must_get=["expert-leadership-program"],
           must_not_get=["leadership-pipeline-program"])
@@ -292,7 +296,9 @@ def test_traveller_and_reader(engine):
     # seed 002: travel for those interested, and a subscription to an
     # industry publication.
     check(engine, {"id": "traveller", "track": IC, "performance": "medium", "months_in_role": 30,
-                   "interests": ["Travel", "industry news"]},
+                   "interests": ["Travel", "industry news"],
+                   "history": [{"intervention": "conference-attendance", "date": "2024-09-01",
+                                "outcome": "completed"}]},
           must_get=["travel-opportunity", "industry-publication-subscription", "learning-time"],
           must_not_get=["external-move-support", "coaching"])
 

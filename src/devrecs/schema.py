@@ -72,8 +72,11 @@ def _fact_test(spec: FactSpec, path: str) -> dict:
     doc = spec.doc or path
     if spec.kind == "strlist":
         words = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]}
-        return {"type": "object", "required": ["contains"], "additionalProperties": False, "description": doc,
-                "properties": {"contains": dict(words, description="includes this word, or one of these words")}}
+        return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                "description": doc,
+                "properties": {"contains": dict(words, description="includes this word, or one of these words"),
+                               "topic": dict(words, description="includes a word of this topic of the file's "
+                                                                "vocabulary, or of one of these topics")}}
     if spec.kind == "items":
         fields = {}
         for name, fspec in (spec.item_fields or {}).items():
@@ -169,6 +172,9 @@ def rule_file_schema() -> dict:
             "ruleset": {"type": "string", "minLength": 1, "description": "the name of this rule pack"},
             "version": {"type": ["string", "number"], "description": "your own version number or text"},
             "description": {"type": "string", "description": "what the pack is for"},
+            "vocabulary": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                           "description": "interest topics and the free-text words that mean them "
+                                          "(tested with 'interests: {topic: ...}')"},
             "rules": {"type": "array", "items": {"$ref": "#/definitions/rule"}},
         },
     }
