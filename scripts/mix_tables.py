@@ -15,10 +15,12 @@ between ``<!-- mix:NAME -->`` and ``<!-- /mix:NAME -->``.
 recommendation's reason is the rules behind it, and each of them must hold
 when a fact the data does not hold is unknown (a condition on it is
 neither true nor false, ``not`` of unknown stays unknown, an ``any``
-holds when one branch is true, ``exists`` tests know the answer), and an
-empty list (gaps, history, interests) is unknown too: nobody declared
-these sources complete. A rule that fired only because a missing fact read
-as false, or an empty history as "nothing under way", fails the check.
+holds when one branch is true, ``exists``/``missing`` know the answer, a
+history test is known only as far back as the record declares its history
+complete), and, stricter than the engine, an empty list of gaps or
+interests is unknown too: nobody declared those complete. A rule that fired
+only because a missing fact read as false, or an empty history as "nothing
+under way", fails the check.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from devrecs.mapping import load_mapping
 from devrecs.model import Person
 from devrecs.people import person_from_dict
 from devrecs.peoplefile import sample_file
-from devrecs.rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, leaf_holds
+from devrecs.rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, leaf_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 IBM = ROOT / "examples" / "ibm-hr-attrition"
@@ -53,7 +55,8 @@ BEFORE_IBM = {
     "speaking-opportunity": 20, "role-refit-conversation": 9,
 }
 BEFORE_IBM_TOTALS = (3412, 1433)     # items, people with at least one
-# (people with at least one item, those whose every stated reason is true), same check, 7cf748f's packs
+# (people with at least one item, those whose every stated reason is true): 7cf748f's packs, engine and data,
+# checked the same way (its records declared no history complete)
 BEFORE_REASONS = {"IBM HR Attrition": (1433, 201), "sample organization": (192, 171)}
 
 
@@ -89,13 +92,12 @@ def strict(node: Any, get: Callable[[str], Any]) -> Optional[bool]:
         if isinstance(node, All):
             return False if False in values else (None if None in values else True)
         return True if True in values else (None if None in values else False)
-    if isinstance(node, Compare) and node.op == "exists":
-        return leaf_holds(node, get)
+    if isinstance(node, (Contains, Items)) and node.path != "history" and not get(node.path):
+        return UNKNOWN       # an empty list of gaps or interests: nobody said it is complete
     if isinstance(node, (Compare, Contains, Items)):
-        value = get(node.path)
-        if value is None or (isinstance(node, (Contains, Items)) and not value):
-            return UNKNOWN
-        return leaf_holds(node, get)
+        # the engine's own three-valued truth: a missing fact is unknown, exists/missing are
+        # known, and a history test is known only as far back as the history is complete
+        return leaf_truth(node, get)
     raise TypeError(f"unknown condition node {node!r}")
 
 

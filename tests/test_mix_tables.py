@@ -41,8 +41,11 @@ def test_the_strict_check_catches_a_reason_read_from_missing_data(engine):
     # the 7cf748f learning-time rule read an empty history as "no development under way"
     from devrecs.rulefile.conditions import Items, ItemTest
     none_recent = Items("history", "none", (ItemTest("months_ago", "le", 12),))
-    assert mix.strict(none_recent, lambda path: []) is None
-    assert mix.strict(none_recent, lambda path: [{"months_ago": 30, "intervention": "x"}]) is True
+    from devrecs.facts import HISTORY_KNOWN_DAYS
+    unknown_history = {"history": [], HISTORY_KNOWN_DAYS: None}
+    complete_history = {"history": [], HISTORY_KNOWN_DAYS: 100000}
+    assert mix.strict(none_recent, unknown_history.get) is None
+    assert mix.strict(none_recent, complete_history.get) is True
 
 
 def test_readme_and_docs_tables_are_current():

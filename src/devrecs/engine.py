@@ -46,7 +46,8 @@ from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
-from .rulefile.conditions import All, Always, AnyOf, Compare, Not, holds, leaf_holds, leaves
+from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
+from .rulefile.walk import leaf_tests, literal_text
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -86,18 +87,9 @@ def _refuse_protected(rules: Sequence[Rule]) -> None:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
+def _leaf_tests(node: Any) -> list[tuple]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
-    if isinstance(node, All):
-        return [t for n in node.items for t in _leaf_tests(n, positive, certain and positive)]
-    if isinstance(node, AnyOf):
-        return [t for n in node.items for t in _leaf_tests(n, positive, certain and not positive)]
-    if isinstance(node, Not):
-        return _leaf_tests(node.item, not positive, certain)
-    if isinstance(node, Always):
-        return []
-    text = node.describe() if positive else f"not: {node.describe()}"
-    return [(node, text, positive, certain)]
+    return [(leaf, literal_text(leaf, positive), positive, certain) for leaf, positive, certain in leaf_tests(node)]
 
 
 @attrs.frozen
@@ -173,7 +165,7 @@ class Engine:
         # people (None: a list value, never; "typed": an extra.* value, which comes in several kinds)
         self._evidence_plans = {rule.id: (tests, [t[0].path for t in tests], _reuse(tests))
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
-        paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
+        paths = dict.fromkeys(path for r in self.rules if r.scope == "person" for path in reads(r.when))
         self._read_values = values_reader(paths)
         self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
@@ -372,7 +364,7 @@ class Engine:
                 if made is not None:
                     return made
             made = tuple(Evidence(rule.id, leaf.path, test, value,
-                                  True if certain else leaf_holds(leaf, get) == positive)
+                                  True if certain else literal_holds(leaf, positive, get))
                          for (leaf, test, positive, certain), value in zip(tests, actual))
             if key is not None and len(cache) < EVIDENCE_CACHE_SIZE:
                 cache[key] = made

@@ -29,7 +29,8 @@ from .facts import PERSON_FACTS, fact_value, spec_for
 from .model import NINE_BOX, Person, Rule, plain
 from .people import person_from_dict, person_to_dict
 from .resolve import Removed
-from .rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, describe, leaf_holds
+from .rulefile.conditions import Compare, Contains, Items, describe, leaf_holds, leaf_truth
+from .rulefile.walk import NEGATED_OP, dnf, leaf_tests, literal_text
 
 MAX_ALTERNATIVES = 64       # ways of satisfying one rule considered for "what it would take"
 MAX_TRIES = 24              # candidate change sets checked through the engine
@@ -39,15 +40,26 @@ PROPOSALS_NOTE = "Recommendations are proposals for a person to review with the 
 
 @attrs.frozen
 class Check:
-    """One condition of a rule, as the audience may see it."""
+    """One condition of a rule, as the audience may see it. ``recorded`` is False
+    when the record does not hold the fact the condition needs (it is unknown)."""
 
     fact: str
     test: str
     actual: Any
     held: Optional[bool]
+    recorded: bool = True
+
+    @property
+    def text(self) -> str:
+        """The condition with the person's value: 'aspiration is not management: technical',
+        or 'aspiration: not recorded'."""
+        if not self.recorded:
+            return f"{self.fact}: not recorded"
+        return f"{self.test}: {_show(self.actual)}"
 
     def to_dict(self) -> dict:
-        return {"fact": self.fact, "test": self.test, "actual": plain(self.actual), "held": self.held}
+        return {"fact": self.fact, "test": self.test, "actual": plain(self.actual), "held": self.held,
+                "recorded": self.recorded}
 
 
 @attrs.frozen
@@ -146,23 +158,14 @@ def _show(value: Any) -> str:
 
 def _checks(rule: Rule, get: Any, hidden: frozenset[str]) -> tuple[Check, ...]:
     out = []
-    for leaf, positive in _leaves_with_polarity(rule.when):
+    for leaf, positive, _ in leaf_tests(rule.when):
         if leaf.path in hidden or (leaf.path == "nine_box" and hidden & {"performance", "potential"}):
             out.append(Check(WITHHELD, WITHHELD, WITHHELD, None))
             continue
-        test = leaf.describe() if positive else f"not: {leaf.describe()}"
-        out.append(Check(leaf.path, test, get(leaf.path), leaf_holds(leaf, get) == positive))
+        value = leaf_truth(leaf, get)
+        out.append(Check(leaf.path, literal_text(leaf, positive), get(leaf.path), value is positive,
+                         value is not None))
     return tuple(out)
-
-
-def _leaves_with_polarity(node: Any, positive: bool = True) -> list[tuple[Any, bool]]:
-    if isinstance(node, (All, AnyOf)):
-        return [x for n in node.items for x in _leaves_with_polarity(n, positive)]
-    if isinstance(node, Not):
-        return _leaves_with_polarity(node.item, not positive)
-    if isinstance(node, Always):
-        return []
-    return [(node, positive)]
 
 
 def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
@@ -174,27 +177,6 @@ def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
     if r.step == "cap":
         return f"cut by the cap: {r.detail}"
     return "not given: the person has no manager on record"
-
-
-def _alternatives(node: Any, positive: bool = True) -> list[list[tuple[Any, bool]]]:
-    """The ways to make ``node`` hold: each a list of (leaf, must-hold) pairs."""
-    if isinstance(node, Not):
-        return _alternatives(node.item, not positive)
-    if isinstance(node, Always):
-        return [[]] if positive else []
-    if isinstance(node, (All, AnyOf)):
-        subs = [_alternatives(n, positive) for n in node.items]
-        if isinstance(node, All) == positive:          # every child must hold
-            out: list[list[tuple[Any, bool]]] = [[]]
-            for alts in subs:
-                out = [a + b for a in out for b in alts][:MAX_ALTERNATIVES]
-            return out
-        return [a for alts in subs for a in alts][:MAX_ALTERNATIVES]
-    return [[(node, positive)]]
-
-
-_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
-           "not_in": "in", "between": "outside", "exists": "exists"}
 
 
 def _value_for(op: str, value: Any, spec: Any, current: Any) -> Any:
@@ -273,7 +255,7 @@ def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) ->
     current = get(leaf.path)
     if isinstance(leaf, Compare):
         if leaf.path == "nine_box":
-            op = leaf.op if positive else _NEGATE[leaf.op]
+            op = leaf.op if positive else NEGATED_OP[leaf.op]
             cell = _value_for(op, leaf.value, spec, current)
             cells = {v: k for k, v in NINE_BOX.items()}
             if cell is None or {"performance", "potential"} & hidden:
@@ -282,7 +264,7 @@ def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) ->
             return [Change("performance", get("performance"), perf), Change("potential", get("potential"), pot)]
         if leaf.op == "exists":
             return None
-        op = leaf.op if positive else _NEGATE[leaf.op]
+        op = leaf.op if positive else NEGATED_OP[leaf.op]
         new = _value_for(op, leaf.value, spec, current)
         return None if new is None else [Change(leaf.path, current, new)]
     if isinstance(leaf, Contains):
@@ -390,7 +372,7 @@ def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audienc
 
 
 def _touches(rule: Rule, hidden: frozenset[str]) -> bool:
-    paths = {leaf.path for leaf, _ in _leaves_with_polarity(rule.when)}
+    paths = {leaf.path for leaf, _, _ in leaf_tests(rule.when)}
     return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
 
 
@@ -404,8 +386,8 @@ def what_it_would_take(engine: Any, view: Person, intervention: str, candidates:
     for rule in candidates:
         if not any(t.intervention == intervention and t.to == "person" for t in rule.recommend):
             continue
-        for alt in _alternatives(rule.when):
-            failing = [(leaf, pos) for leaf, pos in alt if leaf_holds(leaf, get) != pos]
+        for alt in dnf(rule.when, limit=MAX_ALTERNATIVES, cut=True) or []:
+            failing = [(leaf, pos) for leaf, pos in alt if leaf_truth(leaf, get) is not pos]
             if not failing:
                 continue
             changes: list[Change] = []

@@ -133,6 +133,10 @@ class Person:
     pipeline: Optional[Pipeline] = None
     manager_id: Optional[str] = None
     history: tuple[HistoryEntry, ...] = ()
+    # whether ``history`` holds every development the person had (since
+    # ``history_since``, when given): only then does "no entry" mean none
+    history_complete: bool = False
+    history_since: Optional[dt.date] = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property

@@ -32,7 +32,7 @@ def _mark(check: Check) -> str:
 def _check_line(check: Check) -> str:
     if check.fact == "withheld":
         return "(a condition on a fact withheld from this audience)"
-    return f"{check.test}: {_show(check.actual)}"
+    return check.text
 
 
 SHORT_AUDIENCES = ("employee", "manager")
@@ -169,7 +169,8 @@ class MarkdownRenderer:
                 if c.fact == "withheld":
                     lines.append("| withheld from this audience | withheld | -- |")
                 else:
-                    lines.append(f"| {self._cell(c.test)} | {self._cell(_show(c.actual))} | {_mark(c)} |")
+                    value = _show(c.actual) if c.recorded else "not recorded"
+                    lines.append(f"| {self._cell(c.test)} | {self._cell(value)} | {_mark(c)} |")
             lines.append("")
         if rc.rationale:
             lines += [f"> {rc.rationale}", ""]

@@ -371,11 +371,14 @@ def _kpis(ctx: ReportContext) -> str:
     c = ctx.cells
     proposals = sum(len(recs) for _, recs in ctx.result.people)
     ics = f["ics"]
-    developing = sum(1 for p in ctx.people if p.track == Track.INDIVIDUAL_CONTRIBUTOR and is_developing(p, ctx.as_of))
+    developing = sum(1 for p in ctx.people
+                     if p.track == Track.INDIVIDUAL_CONTRIBUTOR and is_developing(p, ctx.as_of) is True)
+    known = f["share_ic_developing"] is not None     # None: some IC's history is not complete
     tiles = [
         (c.count(f["headcount"]), "people"),
         (c.count(ics), "individual contributors"),
-        (f"{developing / ics:.0%}" if ics and not c.hidden(developing) and not c.hidden(ics) else "\u2013",
+        (f"{developing / ics:.0%}" if known and ics and not c.hidden(developing) and not c.hidden(ics)
+         else "\u2013",
          "of ICs developing (22% reference)"),
         (f"{c.count(f['graduates_waiting'])} / {ctx.open_positions}", "graduates waiting / open seats"),
         (c.count(f["flight_risk_hotspots"]), f"managers with {HOTSPOT_REPORTS}+ high-flight-risk reports"),
@@ -392,7 +395,7 @@ def coverage_section(ctx: ReportContext) -> Section:
     for p in ctx.people:
         if p.track != Track.INDIVIDUAL_CONTRIBUTOR:
             continue
-        dev = is_developing(p, ctx.as_of)
+        dev = int(is_developing(p, ctx.as_of) is True)    # an incomplete history counts as not known to be
         total[0] += dev
         total[1] += 1
         dept = p.extra.get("department") if isinstance(p.extra.get("department"), str) else None

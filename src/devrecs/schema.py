@@ -106,8 +106,14 @@ def _condition_defs(scope: str) -> dict[str, Any]:
     props: dict[str, Any] = {
         "all": {"type": "array", "minItems": 1, "items": {"$ref": ref}, "description": "every condition holds"},
         "any": {"type": "array", "minItems": 1, "items": {"$ref": ref}, "description": "at least one holds"},
-        "not": {"$ref": ref, "description": "the condition does not hold"},
+        "not": {"$ref": ref, "description": "the condition is false (unknown stays unknown)"},
     }
+    names = [p for p, spec in facts.items() if spec.kind not in ("items", "strlist")]
+    fact_name = {"anyOf": [{"enum": names}, {"type": "string", "pattern": r"^extra\.\S"}]} if scope == "person" \
+        else {"enum": names}
+    for key, doc in (("exists", "the record holds these facts"), ("missing", "the record does not hold these facts")):
+        props[key] = {"anyOf": [fact_name, {"type": "array", "minItems": 1, "items": fact_name}],
+                      "description": doc}
     for path, spec in facts.items():
         props[path] = _fact_test(spec, path)
     mapping: dict[str, Any] = {"type": "object", "minProperties": 1, "properties": props,

@@ -299,7 +299,7 @@ class _Reader:
             return All(tuple(self.condition(v, value.item_loc(i)) for i, v in enumerate(value)), tuple(loc))
         if not isinstance(value, LMap) or not value:
             self.problem(loc, "E104", "a condition must be a mapping such as 'performance: high' "
-                                      "or 'all: [...]', 'any: [...]', 'not: ...'")
+                                      "or 'all: [...]', 'any: [...]', 'not: ...', 'missing: <fact>'")
             return Always(tuple(loc))
         parts: list[Node] = []
         for key, sub in value.items():
@@ -313,16 +313,45 @@ class _Reader:
                 parts.append(All(items, tuple(kloc)) if key == "all" else AnyOf(items, tuple(kloc)))
             elif key == "not":
                 parts.append(Not(self.condition(sub, vloc), tuple(kloc)))
+            elif key in ("exists", "missing"):
+                parts.extend(self.presence_tests(str(key), sub, kloc, vloc))
             else:
                 parts.extend(self.fact_test(str(key), sub, kloc, vloc))
         if len(parts) == 1:
             return parts[0]
         return All(tuple(parts), tuple(loc))
 
+    def presence_tests(self, key: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        """``exists: <fact>`` / ``missing: <fact>`` (or a list of facts): whether the record
+        holds the fact. Always true or false, never unknown."""
+        names = list(value) if isinstance(value, LSeq) else [value]
+        locs = [value.item_loc(i) for i in range(len(value))] if isinstance(value, LSeq) else [vloc]
+        if not names or any(not isinstance(n, str) for n in names):
+            self.problem(vloc, "E104", f"'{key}' takes a fact name or a list of them, e.g. '{key}: aspiration'")
+            return []
+        out: list[Node] = []
+        for name, loc in zip(names, locs):
+            spec = spec_for(name, self.facts)
+            if spec is None:
+                known = list(self.facts) + ["extra.<name>"]
+                self.problem(loc, "E110", f"unknown fact '{name}'{did_you_mean(name, known)}")
+                continue
+            if spec.kind in ("items", "strlist"):
+                test = "{any: {}}" if spec.kind == "items" else "{contains: ...}"
+                self.problem(loc, "E111", f"'{key}' tests one fact, not a list: write '{name}: {test}' "
+                                          f"for a list that has items")
+                continue
+            if name.startswith("extra.") and normal_key(name[len("extra."):]) in PROTECTED_ATTRIBUTES:
+                self.problem(loc, "E140", f"'{name}' is a protected attribute: it may be audited "
+                                          f"('devrecs audit --by {name[len('extra.'):]}') but no rule may test it")
+                continue
+            out.append(Compare(name, "exists", key == "exists", (), tuple(kloc)))
+        return out
+
     def fact_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
         spec = spec_for(path, self.facts)
         if spec is None:
-            known = [p for p in self.facts] + ["all", "any", "not", "extra.<name>"]
+            known = [p for p in self.facts] + ["all", "any", "not", "exists", "missing", "extra.<name>"]
             self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
             return []
         protected = path.startswith("extra.") and normal_key(path[len("extra."):]) in PROTECTED_ATTRIBUTES
