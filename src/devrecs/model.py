@@ -271,11 +271,12 @@ EMPLOYEE_FALLBACK = ("This was suggested in your development review; your manage
 
 def audience_rationale(wording: tuple[tuple[str, str], ...], full: tuple[str, ...],
                        audience: str) -> tuple[str, ...]:
-    """The rationale texts for an audience: its own wording where the rules give one, else for the
-    employee a neutral sentence and for everyone else the full text."""
+    """The rationale texts for an audience: its own wording where the rules give one (for the
+    employee and the manager only the leading rule's, to keep it short), else for the employee a
+    neutral sentence and for everyone else the full text."""
     own = tuple(dict.fromkeys(text for who, text in wording if who == audience))
     if own:
-        return own
+        return own[:1] if audience in ("employee", "manager") else own
     if audience == "employee":
         return (EMPLOYEE_FALLBACK,)
     return full or ("",)
