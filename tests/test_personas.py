@@ -144,7 +144,8 @@ def test_organization_with_few_ics_in_development(engine):
         people = [{"id": "m", "track": "manager"}]
         for i in range(8):
             history = [{"intervention": "mentoring", "date": "2026-04-01", "outcome": "accepted"}] if i < developing else []
-            people.append({"id": f"ic{i}", "track": IC, "manager_id": "m", "history": history})
+            people.append({"id": f"ic{i}", "track": IC, "manager_id": "m", "history": history,
+                           "history_complete": True})
         return [r.intervention for r in engine.recommend_organization(people, as_of=AS_OF).organization]
     assert "ic-development-program" in org(developing=1)        # 12.5%
     assert "ic-development-program" not in org(developing=4)    # 50%
