@@ -213,7 +213,8 @@ def test_explanations_say_not_recorded_instead_of_engine_notation():
     assert [(c.held, c.recorded) for c in checks] == [(True, True), (False, False)]
     text = FORMATS["text"].render(ex)
     assert "aspiration: not recorded" in text and "not: aspiration" not in text
-    assert "aspiration is management" not in text
+    assert "aspiration is management" not in text and "unknown" not in text
+    assert "aspiration: not recorded -> technical" in text       # what it would take
     ex = explain(engine, {"id": "p", "performance": "high", "aspiration": "technical"}, "mentoring", "hr", AS_OF)
     assert ex.items[0].why[0].checks[1].text == "aspiration is not management: technical"
 
