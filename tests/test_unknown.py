@@ -266,3 +266,16 @@ def test_the_rule_file_schema_knows_exists_and_missing(when, valid):
     from devrecs.schema import rule_file_schema
     doc = yaml.safe_load(f"ruleset: x\nrules:\n  - id: a\n    title: A\n    when: {when}\n    recommend: [mentoring]\n")
     assert jsonschema.Draft7Validator(rule_file_schema()).is_valid(doc) is valid
+
+
+def test_the_org_view_says_the_share_cannot_be_told_instead_of_zero(tmp_path):
+    from click.testing import CliRunner
+
+    from devrecs.cli import cli
+    people = tmp_path / "people.yaml"
+    people.write_text("people:\n" + "".join(f"  - {{id: p{i}, track: individual_contributor}}\n" for i in range(6)))
+    result = CliRunner().invoke(cli, ["recommend", str(people), "--org", "--as-of", "2026-06-30"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "cannot be told" in text and "0% of individual contributors" not in text
+    assert "ic-development-program" not in text
