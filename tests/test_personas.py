@@ -84,7 +84,8 @@ def test_senior_ic_at_flight_risk_and_underpaid(engine):
 
 
 def test_new_manager_who_may_regret_it(engine):
-    check(engine, {"id": "new-mgr", "history_complete": True, "track": "manager", "months_in_role": 6, "engagement": "low",
+    check(engine, {"id": "new-mgr", "history_complete": True,
+                   "track": "manager", "months_in_role": 6, "engagement": "low",
                    "aspiration": "technical"},
           must_get=["role-refit-conversation", "new-manager-training"])
 
@@ -144,7 +145,6 @@ def test_organization_with_few_ics_in_development(engine):
         people = [{"id": "m", "track": "manager"}]
         for i in range(8):
             history = [{"intervention": "mentoring", "date": "2026-04-01", "outcome": "accepted"}] if i < developing else []
-            # the organization's source holds complete histories: "no development" is known
             people.append({"id": f"ic{i}", "track": IC, "manager_id": "m", "history": history,
                            "history_complete": True})
         return [r.intervention for r in engine.recommend_organization(people, as_of=AS_OF).organization]
@@ -165,7 +165,8 @@ def test_expert_wanting_visibility(engine):
 def test_regretted_promotion(engine):
     # seed 002: people find out after the promotion that managing is not for
     # them; a safe conversation with a way back, and proper training.
-    check(engine, {"id": "regret", "history_complete": True, "track": "manager", "months_in_role": 10,
+    check(engine, {"id": "regret", "history_complete": True,
+                   "track": "manager", "months_in_role": 10,
                    "aspiration": "technical", "engagement": "medium", "performance": "medium"},
           must_get=["role-refit-conversation", "new-manager-training"],
           must_not_get=["leadership-pipeline-program", "performance-advisor"])
@@ -173,7 +174,8 @@ def test_regretted_promotion(engine):
 
 def test_settled_new_manager_gets_no_role_refit(engine):
     # seed 002: the role-fit talk is for those with doubts, not every new manager.
-    check(engine, {"id": "settled", "history_complete": True, "track": "manager", "months_in_role": 3,
+    check(engine, {"id": "settled", "history_complete": True,
+                   "track": "manager", "months_in_role": 3,
                    "aspiration": "management", "engagement": "high"},
           must_get=["new-manager-training"],
           must_not_get=["role-refit-conversation"])
@@ -192,7 +194,8 @@ def test_new_manager_who_already_had_the_training(engine):
 def test_leader_for_the_right_reasons(engine):
     # seed 003: develop high performers with high potential who want to lead
     # in order to serve others.
-    check(engine, {"id": "servant", "pipeline": {"status": "none"}, "track": IC, "performance": "high", "potential": "high",
+    check(engine, {"id": "servant", "pipeline": {"status": "none"},
+                   "track": IC, "performance": "high", "potential": "high",
                    "aspiration": "management", "leadership_motive": "service"},
           must_get=["leadership-pipeline-program"],
           must_not_get=["leadership-motivation-conversation", "expert-leadership-program"])
@@ -220,7 +223,8 @@ def test_mid_career_expert_wanting_a_project(engine):
 def test_learner_with_interests(engine):
     # seed 003: learning built into the job; seed 002: further education;
     # seed 001: fund certifications.
-    check(engine, {"id": "learner", "history_complete": True, "track": IC, "career_stage": "mid", "performance": "medium",
+    check(engine, {"id": "learner", "history_complete": True,
+                   "track": IC, "career_stage": "mid", "performance": "medium",
                    "aspiration": "undecided", "months_in_role": 30, "interests": ["mba", "certification"]},
           must_get=["learning-time", "further-education", "certification-funding"],
           must_not_get=["performance-advisor", "coaching"])
@@ -295,7 +299,8 @@ def test_interested_in_service_outside_work(engine):
 def test_traveller_and_reader(engine):
     # seed 002: travel for those interested, and a subscription to an
     # industry publication.
-    check(engine, {"id": "traveller", "history_complete": True, "track": IC, "performance": "medium", "months_in_role": 30,
+    check(engine, {"id": "traveller", "history_complete": True,
+                   "track": IC, "performance": "medium", "months_in_role": 30,
                    "interests": ["Travel", "industry news"]},
           must_get=["travel-opportunity", "industry-publication-subscription", "learning-time"],
           must_not_get=["external-move-support", "coaching"])

@@ -91,7 +91,12 @@ class Change:
         return {"fact": self.fact, "current": plain(self.current), "proposed": plain(self.proposed)}
 
     def describe(self) -> str:
-        return f"{self.fact}: {_show(self.current)} -> {_show(self.proposed)}"
+        return f"{self.fact}: {self.current_text} -> {_show(self.proposed)}"
+
+    @property
+    def current_text(self) -> str:
+        """The value now, or "not recorded" for a fact the record does not hold."""
+        return "not recorded" if self.current is None else _show(self.current)
 
 
 @attrs.frozen

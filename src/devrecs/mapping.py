@@ -12,6 +12,7 @@ A mapping is YAML (documented with examples in docs/data.md)::
       months_in_role: {column: YearsInCurrentRole, scale: 12}
       interests: {column: Interests, split: ";"}
       pipeline.status: {value: none}      # a constant
+      history_complete: {value: true}     # this source holds the whole history (docs/data.md)
     extra:
       department: Department
     join:

@@ -209,7 +209,7 @@ class MarkdownRenderer:
                     self._rule(rc, lines)
             if item.what_it_would_take:
                 lines += [f"### What it would take (rule `{item.change_rule}`)", ""]
-                lines += [f"- `{c.fact}`: {self._cell(_show(c.current))} → {self._cell(_show(c.proposed))}"
+                lines += [f"- `{c.fact}`: {self._cell(c.current_text)} → {self._cell(_show(c.proposed))}"
                           for c in item.what_it_would_take]
                 lines.append("")
             elif item.blocked:

@@ -1,8 +1,9 @@
 """The condition tree of a rule, and its Python evaluator.
 
 The tree is the single truth of a rule: ``compile.py`` turns it into
-durable-rules JSON, and ``holds`` evaluates it in Python for
-explanations. A property test keeps the two in agreement.
+durable-rules JSON, and ``truth`` / ``holds`` evaluate it in Python for
+explanations. A property test keeps the two in agreement. Walks of the
+tree (polarity, normal forms, the negation table) live in ``walk.py``.
 
 Semantics, the same in both (docs/rules.md has the truth table):
 - a condition is true, false or unknown (``None`` here): a test of a fact
@@ -387,10 +388,6 @@ def reads(node: Node) -> list[str]:
         if isinstance(leaf, Items) and leaf.path == "history":
             out[HISTORY_KNOWN_DAYS] = None
     return list(out)
-
-
-def paths(node: Node) -> set[str]:
-    return {leaf.path for leaf in leaves(node)}
 
 
 def describe(node: Node) -> str:
