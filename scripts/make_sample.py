@@ -606,6 +606,8 @@ def generate(size: int, seed: int = SEED) -> dict:
         keep = {k: p[k] for k in ("id", "name", "manager_id") if k in p}
         extra = dict(p["extra"])
         extra["persona"] = PERSONAS[pid]
+        if pid == "persona-waiting-graduate":
+            extra["open_leadership_positions"] = 0     # the persona's "no open seat", as a fact rules can read
         p.clear()
         p.update(keep)
         p.update(facts[pid])

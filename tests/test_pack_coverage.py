@@ -37,8 +37,8 @@ PEOPLE = {
     "role-refit-conversation": {"track": "manager", "months_in_role": 6, "engagement": "low"},
     "subject-matter-ownership": {"track": IC, "aspiration": "technical", "career_stage": "mid",
                                  "performance": "medium"},
-    "special-advisor-track": {"track": IC, "career_stage": "senior", "performance": "high",
-                              "aspiration": "technical"},
+    "special-advisor-track": {"track": IC, "career_stage": "senior", "performance": "high", "level": 4,
+                              "months_in_role": 24, "aspiration": "technical"},
     "cross-discipline-team-time": {"track": IC, "career_stage": "mid", "performance": "high",
                                    "engagement": "medium"},
     "project-lead-role": {"track": IC, "career_stage": "mid", "performance": "high", "aspiration": "undecided"},
@@ -63,7 +63,7 @@ PEOPLE = {
     "project-management-skills": {"gaps": [gap("project_management")]},
     "time-management-skills": {"gaps": [gap("time_management")]},
     "mentoring": {"career_stage": "early"},
-    "mentor-others": {"track": IC, "career_stage": "senior", "performance": "medium"},
+    "mentor-others": {"track": IC, "career_stage": "senior", "performance": "high"},
     "coaching": {"performance": "high"},
     "performance-advisor": {"performance_plan": "informal"},
     "wellbeing-referral": {"wellbeing_concern": True},
@@ -74,7 +74,8 @@ PEOPLE = {
                                     "pipeline": {"status": "none"}},
     "leadership-motivation-conversation": {"leadership_motive": "power"},
     "leadership-placement": {"track": IC, "pipeline": {"status": "graduate", "months_waiting": 6}},
-    "external-move-support": {"track": IC, "pipeline": {"status": "graduate", "months_waiting": 24}},
+    "external-move-support": {"track": IC, "pipeline": {"status": "graduate", "months_waiting": 24},
+                              "extra": {"open_leadership_positions": 0}},
 }
 
 

@@ -212,7 +212,8 @@ def test_explanations_say_not_recorded_instead_of_engine_notation():
     assert [(c.held, c.recorded) for c in checks] == [(True, True), (False, False)]
     text = FORMATS["text"].render(ex)
     assert "aspiration: not recorded" in text and "not: aspiration" not in text
-    assert "aspiration is management" not in text
+    assert "aspiration is management" not in text and "unknown" not in text
+    assert "aspiration: not recorded -> technical" in text       # what it would take
     ex = engine.explain({"id": "p", "performance": "high", "aspiration": "technical"}, "mentoring", "hr", AS_OF)
     assert ex.items[0].why[0].checks[1].text == "aspiration is not management: technical"
 
@@ -264,3 +265,16 @@ def test_the_rule_file_schema_knows_exists_and_missing(when, valid):
     from devrecs.schema import rule_file_schema
     doc = yaml.safe_load(f"ruleset: x\nrules:\n  - id: a\n    title: A\n    when: {when}\n    recommend: [mentoring]\n")
     assert jsonschema.Draft7Validator(rule_file_schema()).is_valid(doc) is valid
+
+
+def test_the_org_view_says_the_share_cannot_be_told_instead_of_zero(tmp_path):
+    from click.testing import CliRunner
+
+    from devrecs.cli import cli
+    people = tmp_path / "people.yaml"
+    people.write_text("people:\n" + "".join(f"  - {{id: p{i}, track: individual_contributor}}\n" for i in range(6)))
+    result = CliRunner().invoke(cli, ["recommend", str(people), "--org", "--as-of", "2026-06-30"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "cannot be told" in text and "0% of individual contributors" not in text
+    assert "ic-development-program" not in text

@@ -233,9 +233,11 @@ class RuleEngine:
         h = hashlib.sha256(json.dumps([compiled[n] for n in self._rulesets.values()], sort_keys=True).encode())
         for rule in self.rules:
             h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
-                                 list(rule.suppresses), rule.rationale, rule.source]).encode())
+                                 list(rule.suppresses), rule.rationale, rule.source]
+                                + ([list(rule.suppresses_kinds)] if rule.suppresses_kinds else [])).encode())
         for i in self.catalog:
-            h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]).encode())
+            h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]
+                                + ([i.kind] if any(r.suppresses_kinds for r in self.rules) else [])).encode())
         return h.hexdigest()[:16]
 
     # -- durable actions ----------------------------------------------------------

@@ -92,7 +92,12 @@ class Change:
         return {"fact": self.fact, "current": plain(self.current), "proposed": plain(self.proposed)}
 
     def describe(self) -> str:
-        return f"{self.fact}: {show_value(self.current)} -> {show_value(self.proposed)}"
+        return f"{self.fact}: {self.current_text} -> {show_value(self.proposed)}"
+
+    @property
+    def current_text(self) -> str:
+        """The value now, or "not recorded" for a fact the record does not hold."""
+        return "not recorded" if self.current is None else show_value(self.current)
 
 
 @attrs.frozen
@@ -108,13 +113,22 @@ class Item:
     what_it_would_take: tuple[Change, ...] = ()
     change_rule: str = ""
     blocked: str = ""    # when changes would make a rule hold but a later step removes it
+    # In the audience's own words (catalog and rule ``wording``): what it is, why, who acts, the
+    # first step and a typical timeframe. ``reason`` is set for a recommended item only.
+    description: str = ""
+    reason: tuple[str, ...] = ()
+    who_acts: tuple[str, ...] = ()
+    first_step: str = ""
+    timeframe: str = ""
 
     def to_dict(self) -> dict:
         return {"intervention": self.intervention, "title": self.title, "status": self.status,
                 "summary": self.summary, "why": [r.to_dict() for r in self.why],
                 "why_not": [r.to_dict() for r in self.why_not],
                 "what_it_would_take": [c.to_dict() for c in self.what_it_would_take],
-                "change_rule": self.change_rule, "blocked": self.blocked}
+                "change_rule": self.change_rule, "blocked": self.blocked,
+                "description": self.description, "reason": list(self.reason), "who_acts": list(self.who_acts),
+                "first_step": self.first_step, "timeframe": self.timeframe}
 
 
 @attrs.frozen
@@ -348,17 +362,20 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
+    plan = dict(description=entry.description_for(audience), who_acts=entry.who_acts,
+                first_step=entry.first_step, timeframe=entry.timeframe)
     if own:
         redacted = redact(own[0], audience, catalog)
         summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)
-        return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not))
+        return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
+                    reason=tuple(t for t in redacted.rationale if t), **plan)
     changes, rule_id, blocked = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
     if removed:
         status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules) for r in removed))
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
-                blocked)
+                blocked, **plan)
 
 
 def touches_hidden(rule: Rule, hidden: frozenset[str]) -> bool:

@@ -47,6 +47,9 @@ def organization_table(result: Any) -> str:
     if share is not None:
         story += (f" {share:.0%} of individual contributors had development in the last year (seed 001: "
                   f"only 22% of organisations have a formal programme for them).")
+    elif f["ics"]:
+        story += (" How many individual contributors had development in the last year cannot be told: "
+                  "not every history is declared complete (history_complete).")
     story += (f" {f['graduates_waiting']} pipeline graduates wait for a seat (longest "
               f"{f['graduates_waiting_max_months']} months); {f['open_leadership_positions']} open "
               f"leadership positions; {f['stagnant_leaders']} leaders long in role with low engagement.")

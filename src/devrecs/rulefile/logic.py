@@ -185,6 +185,12 @@ def _group_ok(var: tuple[str, str], literals: Sequence[Literal], facts: dict[str
 
 def conflict(term: Term, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[list[Literal]]:
     """The literals of ``term`` that cannot all hold (those on one variable), or None when it can hold."""
+    truth: dict[Any, Literal] = {}
+    for literal in term:     # one leaf has one truth value per person: true, false or unknown
+        leaf, positive = literal
+        seen = truth.setdefault(leaf, literal)
+        if seen[1] != positive:
+            return [seen, literal]
     for var, literals in _groups(term, facts).items():
         if not _group_ok(var, literals, facts):
             return _smallest(var, literals, facts)

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
+from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
 from ..facts import (
     PERSON_FACTS,
@@ -57,9 +58,10 @@ from .conditions import (
 )
 from .located import LMap, LSeq, Loc, loc_of
 
-HEADER_KEYS = ("ruleset", "version", "description", "rules")
-RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source",
-             "replaces")
+HEADER_KEYS = ("ruleset", "version", "description", "vocabulary", "rules")
+RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "suppresses_kinds",
+             "rationale", "wording", "source", "replaces")
+WORDING_AUDIENCES = ("employee", "manager", "hr", "executive")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
@@ -87,6 +89,7 @@ class _Reader:
         self.facts = facts
         self.scoped = facts is PERSON_FACTS   # the default vocabulary: each rule's scope picks its own
         self.problems: list[Problem] = []
+        self.vocabulary: dict[str, tuple[str, ...]] = {}    # interest topic -> its words, normalized
 
     def problem(self, loc: Loc, code: str, message: str) -> None:
         self.problems.append(Problem(self.file, loc[0], loc[1], code, message))
@@ -103,6 +106,8 @@ class _Reader:
             self.problem(doc.loc, "E102", "missing 'ruleset': the name of this rule pack")
             name = ""
         version = str(doc.get("version", ""))
+        if "vocabulary" in doc:
+            self.read_vocabulary(doc["vocabulary"], doc.value_loc("vocabulary"))
         raw_rules = doc.get("rules")
         if not isinstance(raw_rules, LSeq):
             self.problem(doc.value_loc("rules") if "rules" in doc else doc.loc, "E102",
@@ -114,6 +119,22 @@ class _Reader:
             if rule is not None:
                 rules.append(rule)
         return RuleFile(self.file, name, version, tuple(rules))
+
+    def read_vocabulary(self, value: Any, loc: Loc) -> None:
+        """``vocabulary``: interest topics, each with the free-text words (and synonyms) that mean it."""
+        if not isinstance(value, LMap):
+            self.problem(loc, "E104", "'vocabulary' must map a topic to a list of words, "
+                                      "e.g. 'new-technology: [machine learning, rust, cloud]'")
+            return
+        for topic, words in value.items():
+            words = [words] if isinstance(words, str) else words
+            if not isinstance(words, list) or not words or any(not isinstance(w, str) or not w.strip()
+                                                               for w in words):
+                self.problem(value.value_loc(topic), "E112", f"the words of topic '{topic}' must be a "
+                                                             f"non-empty list of text")
+                continue
+            normal = [normal_word(str(topic))] + [normal_word(w) for w in words]
+            self.vocabulary[normal_word(str(topic))] = tuple(dict.fromkeys(normal))
 
     def _unknown_keys(self, m: LMap, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
@@ -163,6 +184,8 @@ class _Reader:
                          f"'replaces' is true (this rule replaces the built-in rule with its id) or false, "
                          f"got {replaces!r}")
             replaces = False
+        suppresses_kinds = self.kind_list(raw)
+        wording = self.wording(raw)
         texts = {}
         for key in ("rationale", "source"):
             value = raw.get(key, "")
@@ -175,7 +198,50 @@ class _Reader:
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
                     source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope,
-                    replaces=replaces)
+                    suppresses_kinds=suppresses_kinds, wording=wording, replaces=replaces)
+
+    def kind_list(self, raw: LMap) -> tuple[str, ...]:
+        """``suppresses_kinds``: catalog kinds this rule takes off the person's own list."""
+        if "suppresses_kinds" not in raw:
+            return ()
+        value = raw["suppresses_kinds"]
+        loc = raw.value_loc("suppresses_kinds")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.problem(loc, "E104", "'suppresses_kinds' must be a list of intervention kinds "
+                                      f"({', '.join(KINDS)})")
+            return ()
+        out = []
+        for i, kind in enumerate(value):
+            where = value.item_loc(i) if isinstance(value, LSeq) else loc
+            if kind not in KINDS:
+                self.problem(where, "E112", f"unknown intervention kind {kind!r}{did_you_mean(str(kind), KINDS)}; "
+                                            f"expected one of {', '.join(KINDS)}")
+            else:
+                out.append(kind)
+        return tuple(out)
+
+    def wording(self, raw: LMap) -> tuple[tuple[str, str], ...]:
+        """``wording``: the rationale in each audience's own words, {employee: ..., manager: ...}."""
+        if "wording" not in raw:
+            return ()
+        value = raw["wording"]
+        if not isinstance(value, LMap):
+            self.problem(raw.value_loc("wording"), "E104",
+                         "'wording' must be a mapping of audience to text, e.g. {employee: ..., manager: ...}")
+            return ()
+        out = []
+        for who, text in value.items():
+            if who not in WORDING_AUDIENCES:
+                self.problem(value.key_loc(who), "E103", f"unknown audience '{who}' in 'wording'"
+                                                         f"{did_you_mean(str(who), WORDING_AUDIENCES)}; expected "
+                                                         f"one of {', '.join(WORDING_AUDIENCES)}")
+            elif not isinstance(text, str) or not text.strip():
+                self.problem(value.value_loc(who), "E104", f"the {who} wording must be text")
+            else:
+                out.append((str(who), " ".join(text.split())))
+        return tuple(out)
 
     def check_intervention(self, value: Any, loc: Loc) -> bool:
         if not isinstance(value, str):
@@ -452,8 +518,11 @@ class _Reader:
                 self.problem(loc, "E112", f"unknown skill '{v}'{did_you_mean(v, SKILLS)}")
 
     def contains_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        if isinstance(value, LMap) and list(value) == ["topic"]:
+            return self.topic_test(path, value, kloc)
         if not isinstance(value, LMap) or list(value) != ["contains"]:
-            self.problem(vloc, "E104", f"{path} takes 'contains: <text>' or 'contains: [<text>, ...]'")
+            self.problem(vloc, "E104", f"{path} takes 'contains: <text>', 'contains: [<text>, ...]' "
+                                       f"or 'topic: <a topic of the file's vocabulary>'")
             return []
         wanted = value["contains"]
         wanted = list(wanted) if isinstance(wanted, list) else [wanted]
@@ -461,6 +530,22 @@ class _Reader:
             self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
         return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
+
+    def topic_test(self, path: str, value: LMap, kloc: Loc) -> list[Node]:
+        """``topic: <name>``: the interests include any word of the topic (its vocabulary entry)."""
+        topics = value["topic"]
+        topics = list(topics) if isinstance(topics, list) else [topics]
+        words: list[str] = []
+        for topic in topics:
+            name = normal_word(str(topic))
+            if name not in self.vocabulary:
+                self.problem(value.value_loc("topic"), "E112",
+                             f"unknown interest topic {topic!r}{did_you_mean(name, self.vocabulary)}; a file "
+                             f"declares its topics under 'vocabulary:'"
+                             + (f" (this one has {', '.join(self.vocabulary)})" if self.vocabulary else ""))
+                return []
+            words.extend(self.vocabulary[name])
+        return [Contains(path, tuple(dict.fromkeys(words)), tuple(kloc))]
 
 
 def parse_text(text: str, file: str, interventions: Iterable[str],
