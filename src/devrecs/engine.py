@@ -49,7 +49,7 @@ from .errors import DevrecsError, Problem, RuleFileError
 from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .people import person_from_dict
-from .resolve import DEFAULT_CAP, Resolution, resolve
+from .resolve import DEFAULT_CAP, Resolution, plan, resolve
 from .rulefile.compile import compile_rules, fact_builder
 from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
 from .rulefile.walk import leaf_tests, literal_text
@@ -134,6 +134,7 @@ class RuleEngine:
     def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
                  as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self._plans = tuple(plan(r) for r in self.rules)     # what resolve needs of each rule
         _refuse_protected(self.rules)
         self.catalog = catalog
         self.cap = cap
@@ -297,7 +298,7 @@ class RuleEngine:
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
                   get: Any, cap: Any = "engine", scope: str = "person") -> Evaluation:
         """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
-        fired = tuple(map(self.rules.__getitem__, sorted(fired_indexes)))
+        plans = list(map(self._plans.__getitem__, sorted(fired_indexes)))
         reuse = scope == "person"     # team and organization values come in no fixed kind
         cache = self._evidence_cache
 
@@ -320,9 +321,9 @@ class RuleEngine:
                 cache[key] = made
             return made
 
-        resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
+        resolution = resolve(person, plans, self.catalog, evidence=evidence, as_of=as_of,
                              cap=self.cap if cap == "engine" else cap, ruleset_hash=self.ruleset_hash)
-        return Evaluation(person, fired, resolution, as_of)
+        return Evaluation(person, tuple(p.rule for p in plans), resolution, as_of)
 
     # -- public API -------------------------------------------------------------
 
