@@ -23,6 +23,8 @@ from .model import Audience, Person, Recommendation
 AUDIENCES = tuple(a.value for a in Audience)
 NOT_AVAILABLE = "not available to this audience"
 WITHHELD = "withheld"
+# the rule an unquoted fact drove, as that audience reads it (domain.md: "from the talent review")
+TALENT_REVIEW = "talent-review"
 
 
 def check_audience(audience: str) -> str:
@@ -35,6 +37,16 @@ def check_audience(audience: str) -> str:
 def hidden_facts(audience: str) -> frozenset[str]:
     """Fact paths this audience may not see."""
     return frozenset(path for path, spec in PERSON_FACTS.items() if audience in spec.hidden_from)
+
+
+def unquoted_facts(audience: str) -> frozenset[str]:
+    """Fact paths that may drive what this audience is offered but are never named to it."""
+    return frozenset(path for path, spec in PERSON_FACTS.items() if audience in spec.unquoted_for)
+
+
+def withheld_facts(audience: str) -> frozenset[str]:
+    """Fact paths never shown to this audience: the hidden ones and the unquoted ones."""
+    return hidden_facts(audience) | unquoted_facts(audience)
 
 
 def masked(person: Person, audience: str) -> Person:
@@ -57,9 +69,14 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
         return None
     if rec.wording or audience == "employee":     # the rationale in the audience's own words
         rec = attrs.evolve(rec, rationale=rec.rationale_for(audience), wording=())
-    hidden = hidden_facts(audience)
-    if not any(e.fact in hidden for e in rec.evidence):
+    withheld = withheld_facts(audience)
+    if not any(e.fact in withheld for e in rec.evidence):
         return rec
-    evidence = tuple(attrs.evolve(e, fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
-                     if e.fact in hidden else e for e in rec.evidence)
-    return attrs.evolve(rec, evidence=evidence)
+    unquoted = unquoted_facts(audience)
+    review = {e.rule for e in rec.evidence if e.fact in unquoted}   # rules an unquoted fact drove
+    evidence = tuple(attrs.evolve(e, rule=TALENT_REVIEW if e.rule in review else e.rule,
+                                  **(dict(fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
+                                     if e.fact in withheld else {}))
+                     if e.fact in withheld or e.rule in review else e for e in rec.evidence)
+    rules = tuple(dict.fromkeys(TALENT_REVIEW if r in review else r for r in rec.rules))
+    return attrs.evolve(rec, evidence=evidence, rules=rules)

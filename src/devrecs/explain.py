@@ -24,7 +24,8 @@ from typing import Any, Iterable, Optional, Sequence
 import attrs
 
 from .engine import Evaluation, RuleEngine
-from .audience import NOT_AVAILABLE, WITHHELD, check_audience, hidden_facts, masked, redact, visible
+from .audience import (NOT_AVAILABLE, TALENT_REVIEW, WITHHELD, check_audience, masked, redact, unquoted_facts,
+                       visible, withheld_facts)
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value, spec_for
 from .model import NINE_BOX, Person, Rule, plain
@@ -174,9 +175,13 @@ def _checks(rule: Rule, get: Any, hidden: frozenset[str]) -> tuple[Check, ...]:
     return tuple(out)
 
 
-def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
+def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str]] = None) -> str:
+    """Why a step took an item away; a suppressing rule the audience may not be told of (it
+    recommends what the audience may not see, or tests a fact withheld from it) is not named."""
     if r.step == "suppressed":
         by = rules.get(r.detail)
+        if nameable is not None and r.detail not in nameable:
+            return "held back while another plan is in place"
         return f"suppressed by rule '{r.detail}'" + (f" ({by.title})" if by else "")
     if r.step == "cooldown":
         return f"in cooldown: {r.detail}"
@@ -317,7 +322,7 @@ def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None
     day = as_of or engine.as_of or dt.date.today()
     view = masked(real, audience)
     evaluation = engine.evaluate(view, day)
-    hidden = hidden_facts(audience)
+    hidden = withheld_facts(audience)      # never shown: hidden facts (masked too) and unquoted ones
     if intervention is None:
         wanted = [r.intervention for r in evaluation.recommendations
                   if r.subject == view.id and visible(catalog, r.intervention, audience)]
@@ -354,11 +359,15 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         return Item(intervention, entry.title, "not-recommended", "no rule recommends this intervention")
     fired_ids = {r.id for r in evaluation.fired}
     removed = [r for r in evaluation.resolution.removed if r.intervention == intervention]
+    nameable = {r.id for r in engine.rules if not touches_hidden(r, hidden)
+                and all(visible(catalog, t.intervention, audience) for t in r.recommend)}
     why, why_not = [], []
     for rule in sorted(candidates, key=lambda r: (-r.priority, r.id)):
         fired = rule.id in fired_ids
-        step = next((_removed_text(r, rules) for r in removed if rule.id in r.rules), "")
-        rc = RuleCheck(rule.id, rule.title, rule.rationale, rule.source, fired,
+        step = next((_removed_text(r, rules, nameable) for r in removed if rule.id in r.rules), "")
+        review = touches_hidden(rule, unquoted_facts(audience))   # named to this audience as the talent review
+        rc = RuleCheck(TALENT_REVIEW if review else rule.id, TALENT_REVIEW_TITLE if review else rule.title,
+                       rule.rationale_for(audience), "" if review else rule.source, fired,
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
@@ -370,12 +379,17 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
                     reason=tuple(t for t in redacted.rationale if t), **plan)
     changes, rule_id, blocked = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
+    if rule_id in rules and touches_hidden(rules[rule_id], unquoted_facts(audience)):
+        rule_id = TALENT_REVIEW
     if removed:
-        status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules) for r in removed))
+        status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules, nameable) for r in removed))
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
                 blocked, **plan)
+
+
+TALENT_REVIEW_TITLE = "From the talent review"
 
 
 def touches_hidden(rule: Rule, hidden: frozenset[str]) -> bool:

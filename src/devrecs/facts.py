@@ -56,6 +56,9 @@ class FactSpec:
     ordered: bool = False
     item_fields: Optional[dict] = None
     hidden_from: tuple[str, ...] = ()
+    # audiences for whom the fact may drive an item but is never named, quoted or hinted at
+    # (domain.md: "unquoted"); an explanation for them says the item comes from the talent review
+    unquoted_for: tuple[str, ...] = ()
     changeable: bool = True
     doc: str = ""
 
@@ -89,21 +92,22 @@ PERSON_FACTS: dict[str, FactSpec] = {
     "level": FactSpec("int"),
     "career_stage": _enum(CareerStage, ordered=True, changeable=False),
     "performance": _enum(Rating, ordered=True),
-    "potential": _enum(Rating, ordered=True),
-    "nine_box": FactSpec("enum", tuple(NINE_BOX.values()), doc="derived from performance and potential"),
+    "potential": _enum(Rating, ordered=True, unquoted_for=("employee",)),
+    "nine_box": FactSpec("enum", tuple(NINE_BOX.values()), unquoted_for=("employee",),
+                         doc="derived from performance and potential"),
     "aspiration": _enum(Aspiration),
-    "leadership_motive": _enum(LeadershipMotive),
+    "leadership_motive": _enum(LeadershipMotive, unquoted_for=("employee",)),
     "gaps": FactSpec("items", item_fields=GAP_FIELDS),
     "interests": FactSpec("strlist"),
-    "engagement": _enum(Rating, ordered=True),
-    "flight_risk": _enum(Rating, ordered=True),
+    "engagement": _enum(Rating, ordered=True, unquoted_for=("employee",)),
+    "flight_risk": _enum(Rating, ordered=True, unquoted_for=("employee",)),
     "performance_plan": _enum(PerformancePlan, ordered=True, hidden_from=("executive",)),
     # health data: never proposed as a change ("what it would take")
     "wellbeing_concern": FactSpec("bool", hidden_from=("manager", "executive"), changeable=False),
     "months_in_role": FactSpec("int", changeable=False),
     "months_since_promotion": FactSpec("int", changeable=False),
     "tenure_years": FactSpec("float", changeable=False),
-    "compa_ratio": FactSpec("float"),
+    "compa_ratio": FactSpec("float", unquoted_for=("employee",)),
     "pipeline.status": _enum(PipelineStatus),
     "pipeline.months_waiting": FactSpec("int", changeable=False),
     "manager_id": FactSpec("str", changeable=False),
