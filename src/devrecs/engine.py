@@ -422,7 +422,7 @@ class Engine:
         facts it may see, without interventions it may not see, hidden facts withheld."""
         from .audience import check_audience, masked, redact
         check_audience(audience)
-        view = masked(self._person(person), audience)
+        view = masked(self._person(person), audience, self.catalog)
         out = (redact(r, audience, self.catalog) for r in self.evaluate(view, as_of, prepared=True).recommendations)
         return [r for r in out if r is not None]
 

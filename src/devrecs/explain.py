@@ -317,7 +317,7 @@ def explain(engine: Any, person: Any, intervention: Optional[str] = None, audien
     if intervention is not None and intervention not in catalog:
         raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
     day = as_of or engine.as_of or dt.date.today()
-    view = masked(real, audience)
+    view = masked(real, audience, catalog)
     evaluation = engine.evaluate(view, day, prepared=True)
     hidden = hidden_facts(audience)
     if intervention is None:
