@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
+import re
 from operator import attrgetter
 from typing import Any, Optional, Sequence
 
@@ -107,6 +108,32 @@ PERSON_FACTS: dict[str, FactSpec] = {
 }
 
 EXTRA_SPEC = FactSpec("any", doc="an organization's own fact")
+
+# Facts hidden from some audience (domain.md). An error about one never quotes its value: the
+# error may reach an audience that may not see it (a batch run for executives, a terminal
+# a manager reads), so it names the field and what was expected, not what was there.
+SENSITIVE_FACTS = frozenset(path for path, spec in PERSON_FACTS.items() if spec.hidden_from)
+_SUGGESTION = re.compile(r" \(did you mean '[^']*'\?\)")
+
+
+def sensitive_field(field: str) -> bool:
+    """Whether a field path of a record (``wellbeing_concern``, ``performance_plan``) is sensitive."""
+    return re.split(r"[.\[]", field, maxsplit=1)[0] in SENSITIVE_FACTS
+
+
+def withhold_values(message: str, values: Sequence[Any]) -> str:
+    """``message`` (about a sensitive field) without the raw ``values`` it may quote, and without a
+    did-you-mean (which would hint at the value)."""
+    out = message
+    for value in values:
+        if value is None or value == "":
+            continue
+        for text in dict.fromkeys((repr(value), repr(str(value)), f'"{value}"')):
+            out = out.replace(f"value {text}", "the value").replace(text, "the value")
+        if len(str(value)) >= 6:
+            out = out.replace(str(value), "the value")
+    out = _SUGGESTION.sub("", out)
+    return out + " (not shown: a sensitive field)"
 
 
 def spec_for(path: str, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[FactSpec]:

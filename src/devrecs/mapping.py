@@ -36,6 +36,7 @@ import attrs
 
 from . import sources
 from .errors import DevrecsError, Problem, RecordError, did_you_mean
+from .facts import sensitive_field, withhold_values
 from .model import Person
 from .rulefile.located import LMap, LSeq, Loc, YamlError, load, loc_of
 
@@ -683,7 +684,10 @@ class DataMapping:
             try:
                 value = spec.value(raw)
             except _RowError as exc:
-                errors.append(f"field '{name}': {exc}")
+                problem = f"field '{name}': {exc}"
+                if sensitive_field(name):    # never quote a sensitive cell (facts.withhold_values)
+                    problem = withhold_values(problem, [raw.get(col) for col, _ in spec.columns])
+                errors.append(problem)
                 continue
             if value is None:
                 continue
