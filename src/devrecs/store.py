@@ -373,9 +373,18 @@ class Store:
                     for row in conn.execute(sa.select(r.subject, r.intervention, r.rules))]
         return iter(self._read(work))
 
-    def rates(self) -> "Rates":
-        """Acceptance and completion per intervention and per rule (see ``Rates``)."""
-        return Rates.compute(self.proposals(), self.outcomes())
+    def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> "Rates":
+        """Acceptance and completion per intervention and per rule (see ``Rates``).
+
+        ``keep(intervention, rules)``: only the proposals and outcomes it keeps count (an
+        outcome's rules are those of the proposal it answers; none when it answers none).
+        The executive report keeps only rows an executive may see (report.py)."""
+        proposals: Iterable[tuple[str, str, tuple[str, ...]]] = self.proposals()
+        outcomes = self.outcomes()
+        if keep is not None:
+            proposals = [p for p in proposals if keep(p[1], p[2])]
+            outcomes = [o for o in outcomes if keep(o.intervention, o.rules)]
+        return Rates.compute(proposals, outcomes)
 
 
 class RunRecorder:
