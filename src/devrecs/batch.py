@@ -559,6 +559,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
                 if isinstance(raw, Mapping):
                     mapping.check(raw, getattr(source, "label", options.source))
         engine = _engine(config)   # in the main process too: rule errors show before any work
+        notes = _protected_notes(engine, mapping)
         processor = Processor(config, engine, mapping) if options.workers == 1 else None
         writer = open_writer(options.out, options.out_table, stdout)
         stack.callback(writer.close)
@@ -569,6 +570,8 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             except OSError as exc:
                 raise DevrecsError(f"--rejects {options.rejects}: cannot write ({exc.strerror or exc})") from None
         run = _Run(writer, rejects, err, _Progress(err if progress else None))
+        for line in notes:
+            run.warn(line)
         run.stats.ruleset_hash = engine.ruleset_hash
         run.stats.as_of = as_of
         if options.store:
@@ -591,6 +594,13 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
         run.finish()
         return run.stats
+
+
+def _protected_notes(engine: Engine, mapping: Optional[DataMapping]) -> list[str]:
+    """Refuse (E140) rules on facts the mapping fills from protected columns; the warnings for
+    facts that only may be protected (validate.mapping_protected)."""
+    from .validate import mapping_protected
+    return mapping_protected(engine.rules, mapping)
 
 
 def _check_same_sqlite(options: BatchOptions) -> None:

@@ -40,7 +40,7 @@ from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
+from .facts import SCOPE_MARKS, SCOPES, fact_value, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
@@ -75,15 +75,11 @@ _ASSERTED = 0
 _COMPACT = (",", ":")     # JSON without spaces: less for durable to read and to copy into each match
 
 
-def _refuse_protected(rules: Sequence[Rule]) -> None:
-    """No rule may test a protected attribute, however it was built (parse.py refuses it in files)."""
-    problems = [Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
-                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute: it may be audited "
-                        f"but no rule may test it")
-                for rule in rules for leaf in leaves(rule.when)
-                if leaf.path.startswith("extra.") and normal_key(leaf.path[len("extra."):]) in PROTECTED_ATTRIBUTES]
-    if problems:
-        raise RuleFileError(problems)
+def _refuse_protected(rules: Sequence[Rule], plugin_manager: Any = None) -> None:
+    """No rule may test a protected attribute, however it was built or named, nor a fact a
+    plugin derives from one (validate.refuse_protected; parse.py refuses names in files)."""
+    from .validate import refuse_protected
+    refuse_protected(rules, plugin_manager=plugin_manager)
 
 
 def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
@@ -140,7 +136,7 @@ class Engine:
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self._enrich = plugin_manager is not None and plugin_hooks.has_enrichers(plugin_manager)
         self.rules: tuple[Rule, ...] = tuple(rules)
-        _refuse_protected(self.rules)
+        _refuse_protected(self.rules, plugin_manager if self._enrich else None)
         self.catalog = catalog
         self.cap = cap
         self.as_of = as_of
