@@ -132,10 +132,12 @@ class Audit:
     min_group: int
     p_values: bool          # False when scipy is not installed
     rejected: int = 0
+    warnings: tuple[str, ...] = ()   # W140: rules on facts whose values look protected (validate.value_warnings)
 
     def to_dict(self) -> dict:
         return {"people": self.people, "rejected": self.rejected, "min_group": self.min_group,
                 "four_fifths": FOUR_FIFTHS, "small_group": SMALL_GROUP, "p_values": self.p_values,
+                "warnings": list(self.warnings),
                 "attributes": [a.to_dict() for a in self.attributes]}
 
 
@@ -180,7 +182,9 @@ def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: i
         head = tuple(GroupRate(g, sizes[g], sizes[g], sizes[g] < SMALL_GROUP)
                      for g in sorted(sizes, key=_group_order(attribute)))
         out.append(AttributeAudit(attribute, head, tuple(results)))
-    return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected)
+    from .validate import value_warnings
+    return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected,
+                 tuple(value_warnings(engine.rules, persons)))
 
 
 def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
@@ -376,6 +380,7 @@ def render_text(result: Audit) -> str:
                f"at least {result.min_group} people. Groups under {SMALL_GROUP} are shown as <5."]
     if not result.p_values:
         lines.append("p-values need scipy: pip install 'devrecs[audit]'.")
+    lines.extend(result.warnings)
     for a in result.attributes:
         lines += ["", f"By {a.attribute}: " + ", ".join(
             f"{g.group} {'<5' if g.small else g.people}" for g in a.groups)]

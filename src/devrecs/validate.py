@@ -262,3 +262,27 @@ def mapping_protected(rules: Sequence[Any], mapping: Any) -> list[str]:
                            f"W140 rule '{rule.id}' tests '{leaf.path}', which may be a protected attribute "
                            f"({guesses[leaf.path]})")
     return list(dict.fromkeys(out))
+
+
+def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 5000) -> list[str]:
+    """W140 lines for rule conditions on extra facts whose values, in these people (the first
+    ``limit``), look like a protected attribute's (facts.protected_values: gender codes, years
+    or dates of birth). A guess: DEVRECS_NOT_PROTECTED (or not_protected: in a mapping) settles it."""
+    from .facts import not_protected_names, normal_key, protected_values
+    from .rulefile.conditions import leaves
+    tested: dict[str, list[Any]] = {}
+    for rule in rules:
+        for leaf in leaves(rule.when):
+            if leaf.path.startswith("extra.") and normal_key(leaf.path[len("extra."):]) not in not_protected_names():
+                tested.setdefault(leaf.path, []).append(rule)
+    out = []
+    for path, rules_on in tested.items():
+        key = path[len("extra."):]
+        why = protected_values([p.extra.get(key) for p in people[:limit]])
+        if why is None:
+            continue
+        for rule in dict.fromkeys(rules_on):
+            out.append(f"warning: {rule.file or '<rules>'}:{rule.line}:1: W140 rule '{rule.id}' tests '{path}', "
+                       f"which may be a protected attribute ({why}); if it is not, set "
+                       f"DEVRECS_NOT_PROTECTED={key}")
+    return out

@@ -153,3 +153,17 @@ def test_a_fact_a_plugin_derives_from_gender_is_refused(tmp_path):
     fine = _rule_file(tmp_path, "extra.site", value="north", name="fine.yaml")
     engine = Engine.from_paths([str(fine)], plugins=[("copies", CopiesGender())], entry_points=False)
     assert [r.intervention for r in engine.recommend({"id": "p1"})] == ["mentoring"]
+
+
+def test_the_audit_warns_of_a_rule_on_values_that_look_like_gender_codes(tmp_path):
+    """extra.code holds M and F: a rule testing it is named in the audit, with the reason and
+    the way to declare it not protected."""
+    people = tmp_path / "people.csv"
+    people.write_text("id,extra.code,extra.sex\n" + "".join(f"p{i},{'MF'[i % 2]},{'MF'[i % 2]}\n" for i in range(40)))
+    rules = _rule_file(tmp_path, "extra.code", value="F")
+    out = _invoke("audit", str(people), "--rules", str(rules), "--by", "sex")
+    assert out.exit_code == 0, out.output
+    assert ("W140 rule 'r1' tests 'extra.code', which may be a protected attribute (its values (f, m) look like "
+            "gender codes); if it is not, set DEVRECS_NOT_PROTECTED=code") in out.output
+    settled = _invoke("audit", str(people), "--rules", str(rules), "--by", "sex", env={"DEVRECS_NOT_PROTECTED": "code"})
+    assert settled.exit_code == 0 and "W140" not in settled.output
