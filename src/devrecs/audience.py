@@ -2,7 +2,8 @@
 
 An audience's view of a person is computed only from the facts that
 audience may see: facts hidden from it are masked (as if unknown, or false
-for ``wellbeing_concern``) BEFORE the rules run. So nothing the audience
+for ``wellbeing_concern``), and history entries of interventions it may not
+see (a wellbeing referral, for a manager) are left out, BEFORE the rules run. So nothing the audience
 sees, not the list, its order, the cap or an explanation, can depend on a
 hidden fact: two people who differ only in hidden facts look the same.
 Interventions the audience may not see are then left out, and any hidden
