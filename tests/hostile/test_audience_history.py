@@ -22,7 +22,7 @@ from devrecs import Engine
 from devrecs.audience import masked
 from devrecs.cli import cli
 from devrecs.decisionlog import DecisionLog
-from devrecs.store import Store, with_history
+from devrecs.store import Store
 
 from strategies import AS_OF, people
 

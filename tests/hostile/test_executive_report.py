@@ -163,7 +163,7 @@ def test_proposals_to_review_counts_only_what_executives_may_see(org):
 def test_no_count_under_5_anywhere_in_the_fairness_section(org):
     engine, people = org
     section = _section(_page(engine, people), "fairness")
-    for got, of in re.findall(r"\((\d+)/(\d+)\)", section):
+    for got, _ in re.findall(r"\((\d+)/(\d+)\)", section):
         assert int(got) >= 5, section
     for got in re.findall(r"<td>(\d+)</td>", section):
         assert int(got) >= 5

@@ -4,7 +4,6 @@ renames a protected column, and facts a plugin derives from one. A sure case is 
 fact not protected."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
