@@ -120,6 +120,21 @@ def test_ibm_other_renamed_columns_are_refused(tmp_path, old, new, fact):
     assert out.exit_code == 2 and f"E140 rule 'r1' tests '{fact}', a protected attribute" in out.output
 
 
+def test_ibm_a_built_in_fact_read_from_a_protected_column_is_protected_too(tmp_path):
+    """tenure_years from Age, or flight risk worked out from Gender: rules on them are refused."""
+    mapping = _ibm_mapping(tmp_path, "  tenure_years: TotalWorkingYears\n", "  tenure_years: Age\n")
+    rules = _rule_file(tmp_path, "tenure_years", value=40)
+    out = _ibm_batch(tmp_path, mapping, rules)
+    assert out.exit_code == 2
+    assert "E140 rule 'r1' tests 'tenure_years', a protected attribute" in out.output
+    assert "maps it from column 'Age'" in out.output
+    mapping = _ibm_mapping(tmp_path, '      - when: {Attrition: "Yes"}\n', '      - when: {Gender: "Female"}\n')
+    out = _invoke("batch", str(IBM / "ibm-hr-attrition.csv"), "--mapping", str(mapping),
+                  "--out", str(tmp_path / "o.jsonl"))
+    assert out.exit_code == 2
+    assert "tests 'flight_risk', a protected attribute" in out.output and "column 'Gender'" in out.output
+
+
 def test_ibm_a_guessed_column_is_a_warning_that_not_protected_settles(tmp_path):
     text = (IBM / "mapping.yaml").read_text().replace("  department: Department\n",
                                                       "  agegroup: Department\n")
