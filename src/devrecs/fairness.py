@@ -184,7 +184,7 @@ def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: i
         out.append(AttributeAudit(attribute, head, tuple(results)))
     from .validate import value_warnings
     return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected,
-                 tuple(value_warnings(engine.rules, persons)))
+                 tuple(value_warnings(engine.rules, persons, attributes=by)))
 
 
 def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],

@@ -264,10 +264,33 @@ def mapping_protected(rules: Sequence[Any], mapping: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 5000) -> list[str]:
+def _proxy_of(people: Sequence[Any], key: str, attributes: Sequence[str]) -> Optional[str]:
+    """The audited attribute whose groups ``extra.key`` relabels one to one in these people
+    (each value in one group, each group with one value; two groups at least), or None."""
+    from .fairness import UNKNOWN, group_of
+    for attribute in attributes:
+        if normal_key_of(attribute) == normal_key_of(key):
+            continue
+        pairs = {(p.extra.get(key), group_of(p, attribute)) for p in people
+                 if p.extra.get(key) not in (None, "") and group_of(p, attribute) != UNKNOWN}
+        values = {v for v, _ in pairs}
+        groups = {g for _, g in pairs}
+        if len(groups) >= 2 and len(pairs) == len(values) == len(groups):
+            return attribute
+    return None
+
+
+def normal_key_of(name: str) -> str:
+    from .facts import normal_key
+    return normal_key(name)
+
+
+def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 5000,
+                   attributes: Sequence[str] = ()) -> list[str]:
     """W140 lines for rule conditions on extra facts whose values, in these people (the first
     ``limit``), look like a protected attribute's (facts.protected_values: gender codes, years
-    or dates of birth). A guess: DEVRECS_NOT_PROTECTED (or not_protected: in a mapping) settles it."""
+    or dates of birth) or relabel one of the audited ``attributes`` one to one (a renamed
+    copy). A guess: DEVRECS_NOT_PROTECTED (or not_protected: in a mapping) settles it."""
     from .facts import not_protected_names, normal_key, protected_values
     from .rulefile.conditions import leaves
     tested: dict[str, list[Any]] = {}
@@ -280,7 +303,10 @@ def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 500
         key = path[len("extra."):]
         why = protected_values([p.extra.get(key) for p in people[:limit]])
         if why is None:
-            continue
+            proxy = _proxy_of(people[:limit], key, attributes)
+            if proxy is None:
+                continue
+            why = f"in these people its values stand one for one for the groups of '{proxy}'"
         for rule in dict.fromkeys(rules_on):
             out.append(f"warning: {rule.file or '<rules>'}:{rule.line}:1: W140 rule '{rule.id}' tests '{path}', "
                        f"which may be a protected attribute ({why}); if it is not, set "

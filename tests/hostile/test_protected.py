@@ -181,3 +181,16 @@ def test_the_audit_warns_of_a_rule_on_values_that_look_like_gender_codes(tmp_pat
             "gender codes); if it is not, set DEVRECS_NOT_PROTECTED=code") in out.output
     settled = _invoke("audit", str(people), "--rules", str(rules), "--by", "sex", env={"DEVRECS_NOT_PROTECTED": "code"})
     assert settled.exit_code == 0 and "W140" not in settled.output
+
+
+def test_the_audit_names_a_rule_on_a_renamed_copy_of_an_audited_attribute(tmp_path):
+    """On the IBM data, extra.g is Gender renamed: the audit by gender says so."""
+    mapping = _ibm_mapping(tmp_path, "  gender: Gender\n", "  gender: Gender\n  g: {column: Gender, map: "
+                                                             "{Female: blue, Male: green}}\n")
+    rules = _rule_file(tmp_path, "extra.g", value="blue")
+    from devrecs import fairness
+    people, _ = fairness.read_people(str(IBM / "ibm-hr-attrition.csv"), str(mapping))
+    engine = Engine.from_paths([str(rules)], entry_points=False)
+    result = fairness.audit(engine, people, ["gender", "age"])
+    assert any("W140 rule 'r1' tests 'extra.g', which may be a protected attribute (in these people its values "
+               "stand one for one for the groups of 'gender')" in w for w in result.warnings), result.warnings
