@@ -53,6 +53,9 @@ class Engine:
                  as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
                  plugins: Optional[Plugins] = None, overrides: Sequence[Any] = ()):
         self.core = RuleEngine(rules, catalog, cap=cap, as_of=as_of, chunk_size=chunk_size)
+        if plugins is not None and plugins.enriches:    # no rule may test a fact a plugin derives
+            from .validate import refuse_protected      # from a protected attribute (twin probes)
+            refuse_protected(self.core.rules, plugin_manager=plugins)
         self.plugins = plugins
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self.paths: Optional[list] = None      # the rule paths given to from_paths
@@ -224,7 +227,12 @@ class Engine:
         mapping file ``mapping``. Configuration errors raise here; bad records are rejects."""
         registry = self.sources()
         records = intake.open_records(location, registry, source=source, table=table, query=query)
-        return People(self, records, intake.read_mapping(mapping, registry))
+        data_map = intake.read_mapping(mapping, registry)
+        notes: list[str] = []
+        if data_map is not None:      # a rule on a column renamed from a protected one is refused (E140)
+            from .validate import mapping_protected
+            notes = mapping_protected(self.rules, data_map)
+        return People(self, records, data_map, notes)
 
     def people(self, records: Iterable[tuple[Any, Any]], *, mapping: Any = None, tabular: bool = False,
                store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
@@ -270,15 +278,15 @@ class Engine:
             return
         check_audience(audience)
         catalog = self.catalog
-        for person, recs in self.core.recommend_many((masked(p, audience) for p in prepared), as_of):
+        for person, recs in self.core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of):
             yield person, _redacted(recs, audience, catalog)
 
     def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
                       ) -> list[Recommendation]:
         """The recommendations as ``audience`` may see them (audience.py): computed from the
-        facts it may see, without interventions it may not see, hidden facts withheld."""
+        facts and history it may see, without interventions it may not see, hidden facts withheld."""
         check_audience(audience)
-        view = masked(self.prepare(person), audience)
+        view = masked(self.prepare(person), audience, self.catalog)
         return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
@@ -293,9 +301,9 @@ class Engine:
         if audience is None:
             return self.core.recommend_organization(prepared, as_of, open_leadership_positions)
         check_audience(audience)
-        result = self.core.recommend_organization((masked(p, audience) for p in prepared), as_of,
-                                                  open_leadership_positions)
         catalog = self.catalog
+        result = self.core.recommend_organization((masked(p, audience, catalog) for p in prepared), as_of,
+                                                  open_leadership_positions)
         return attrs.evolve(result,
                             people=[(p, _redacted(recs, audience, catalog)) for p, recs in result.people],
                             teams={m: _redacted(recs, audience, catalog) for m, recs in result.teams.items()},
@@ -358,8 +366,9 @@ class Run:
 class People:
     """An opened source of people with its mapping: iterate for (label, Person or Reject)."""
 
-    def __init__(self, engine: Engine, records: intake.Records, mapping: Any):
+    def __init__(self, engine: Engine, records: intake.Records, mapping: Any, notes: Sequence[str] = ()):
         self.engine = engine
+        self.notes = list(notes)     # warnings about the mapping (W140: a fact that may be protected)
         self.records = records
         self.mapping = mapping
         self.label = records.label

@@ -2,7 +2,8 @@
 
 An audience's view of a person is computed only from the facts that
 audience may see: facts hidden from it are masked (as if unknown, or false
-for ``wellbeing_concern``) BEFORE the rules run. So nothing the audience
+for ``wellbeing_concern``), and history entries of interventions it may not
+see (a wellbeing referral, for a manager) are left out, BEFORE the rules run. So nothing the audience
 sees, not the list, its order, the cap or an explanation, can depend on a
 hidden fact: two people who differ only in hidden facts look the same.
 Interventions the audience may not see are then left out, and any hidden
@@ -49,13 +50,49 @@ def withheld_facts(audience: str) -> frozenset[str]:
     return hidden_facts(audience) | unquoted_facts(audience)
 
 
-def masked(person: Person, audience: str) -> Person:
-    """The person as this audience may know them: hidden facts unknown (false for booleans)."""
+_default_catalog: list[Catalog] = []
+
+
+def default_catalog() -> Catalog:
+    """The built-in catalog (read once): who may see each built-in intervention."""
+    if not _default_catalog:
+        from .packs import load_packs, resolve_paths
+        _default_catalog.append(load_packs(resolve_paths(None)).catalog)
+    return _default_catalog[0]
+
+
+_hidden_cache: dict[tuple[int, str], tuple[Catalog, int, frozenset[str]]] = {}
+
+
+def hidden_interventions(catalog: Catalog, audience: str) -> frozenset[str]:
+    """Interventions of ``catalog`` this audience may not see by name (domain.md)."""
+    key = (id(catalog), audience)
+    kept = _hidden_cache.get(key)
+    if kept is not None and kept[0] is catalog and kept[1] == len(catalog):
+        return kept[2]
+    found = frozenset(i.id for i in catalog if audience not in i.audiences)
+    if len(_hidden_cache) > 256:
+        _hidden_cache.clear()
+    _hidden_cache[key] = (catalog, len(catalog), found)
+    return found
+
+
+def masked(person: Person, audience: str, catalog: Optional[Catalog] = None) -> Person:
+    """The person as this audience may know them: hidden facts unknown (false for booleans),
+    and history without the interventions the audience may not see (``catalog``: the
+    engine's; None: the built-in one). A wellbeing referral in a person's history (or
+    merged in from the store) is health data: a manager's or an executive's view is made as
+    if it were not there, so it cannot start or stop a cooldown, count as development or
+    be quoted as evidence. Entries of interventions the catalog does not know are kept."""
     changes: dict[str, Any] = {}
     for path in hidden_facts(audience):
         if "." in path:
             continue
         changes[path] = False if PERSON_FACTS[path].kind == "bool" else None
+    if person.history:
+        unseen = hidden_interventions(default_catalog() if catalog is None else catalog, audience)
+        if unseen and any(h.intervention in unseen for h in person.history):
+            changes["history"] = tuple(h for h in person.history if h.intervention not in unseen)
     return attrs.evolve(person, **changes) if changes else person
 
 

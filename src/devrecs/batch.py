@@ -505,6 +505,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             for label, raw in head:
                 if isinstance(raw, Mapping):
                     mapping.check(raw, opened.label)
+        notes = opened.notes       # W140 lines: rule facts the mapping fills from look-alike columns
         processor = Processor(config, engine, mapping) if options.workers == 1 else None
         writer = open_writer(options.out, options.out_table, stdout)
         stack.callback(writer.close)
@@ -515,6 +516,8 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             except OSError as exc:
                 raise DevrecsError(f"--rejects {options.rejects}: cannot write ({exc.strerror or exc})") from None
         run = _Run(writer, rejects, err, _Progress(err if progress else None))
+        for line in notes:
+            run.warn(line)
         run.stats.ruleset_hash = engine.ruleset_hash
         run.stats.as_of = as_of
         if options.store:

@@ -46,7 +46,7 @@ import durable_rules_engine
 from . import org
 from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
+from .facts import SCOPE_MARKS, SCOPES, fact_value, protected_name, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, plan, resolve
@@ -82,12 +82,16 @@ _COMPACT = (",", ":")     # JSON without spaces: less for durable to read and to
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
-    """No rule may test a protected attribute, however it was built (parse.py refuses it in files)."""
-    problems = [Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
-                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute: it may be audited "
-                        f"but no rule may test it")
-                for rule in rules for leaf in leaves(rule.when)
-                if leaf.path.startswith("extra.") and normal_key(leaf.path[len("extra."):]) in PROTECTED_ATTRIBUTES]
+    """No rule may test a protected attribute, however it was built or named (parse.py refuses
+    names in files; the application layer also refuses facts a plugin derives from one)."""
+    problems = []
+    for rule in rules:
+        for leaf in leaves(rule.when):
+            named = protected_name(leaf.path[len("extra."):]) if leaf.path.startswith("extra.") else None
+            if named is not None and named.certain:
+                problems.append(Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
+                                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute "
+                                        f"({named.reason}): it may be audited but no rule may test it"))
     if problems:
         raise RuleFileError(problems)
 

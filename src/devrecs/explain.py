@@ -320,7 +320,7 @@ def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None
     if intervention is not None and intervention not in catalog:
         raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
     day = as_of or engine.as_of or dt.date.today()
-    view = masked(real, audience)
+    view = masked(real, audience, catalog)
     evaluation = engine.evaluate(view, day)
     hidden = withheld_facts(audience)      # never shown: hidden facts (masked too) and unquoted ones
     if intervention is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+import re
 import typing
 from typing import Any, Callable, Mapping, Optional, Union
 
@@ -29,6 +30,7 @@ from cattrs.errors import (
 )
 
 from .errors import RecordError, did_you_mean
+from .facts import SENSITIVE_FACTS, sensitive_field, withhold_values
 from .model import (
     Aspiration,
     CareerStage,
@@ -193,6 +195,17 @@ def _messages(exc: BaseException, path: str = "") -> list[str]:
     if isinstance(exc, (TypeError, ValueError, AttributeError)):
         return [f"field '{path}': {_type_hint(exc)}"]
     return [f"field '{path}': {exc}"]
+
+
+def _withheld(message: str, data: Mapping[str, Any], everywhere: bool = False) -> str:
+    """A problem line that quotes no value of a sensitive field (facts.SENSITIVE_FACTS)."""
+    field = message[len("field '"):].split("'", 1)[0] if message.startswith("field '") else ""
+    if field and sensitive_field(field):
+        return withhold_values(message, [data.get(re.split(r"[.\[]", field, maxsplit=1)[0])])
+    if everywhere:
+        quoted = [data.get(f) for f in SENSITIVE_FACTS if f in data and str(data.get(f)) in message]
+        return withhold_values(message, quoted) if quoted else message
+    return message
 
 
 def _type_hint(exc: BaseException) -> str:
@@ -416,9 +429,9 @@ def _person_from_dict_cattrs(raw: Any, record: Optional[str] = None) -> Person:
     try:
         person = _converter.structure(data, Person)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
-        raise RecordError(name, _messages(exc)) from None
+        raise RecordError(name, [_withheld(m, data) for m in _messages(exc)]) from None
     except _Bad as exc:
-        raise RecordError(name, [str(exc)]) from None
+        raise RecordError(name, [_withheld(str(exc), data, everywhere=True)]) from None
     if person.career_stage is None and person.tenure_years is not None:
         person = attrs.evolve(person, career_stage=stage_from_tenure(person.tenure_years))
     return person

@@ -317,6 +317,10 @@ class Plugins:
         self.formats()
         return self._formats[name][0] if self._formats and name in self._formats else ""
 
+    def enrich_each(self, person: Person) -> list[tuple[str, Any]]:
+        """(plugin, what it returned) for every plugin's devrecs_enrich_person."""
+        return self._owned("devrecs_enrich_person", person=person)
+
     def enrich(self, person: Person) -> tuple[dict[str, Any], list[Any]]:
         """Facts the plugins add to ``person`` (for ``extra``) and history entries to append."""
         added: dict[str, Any] = {}

@@ -639,7 +639,7 @@ class Runner:
     def _run_person(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
         raw = test.person
         person = engine.prepare(raw)
-        view = masked(person, test.audience) if test.audience else person
+        view = masked(person, test.audience, engine.catalog) if test.audience else person
         evaluation = engine.evaluate(view, day)
         fired = {r.id for r in evaluation.fired}
         get = lambda path: fact_value(evaluation.person, path, day)  # noqa: E731

@@ -31,12 +31,11 @@ from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
 from ..facts import (
     PERSON_FACTS,
-    PROTECTED_ATTRIBUTES,
     SCOPES,
     SKILLS,
     FactSpec,
-    normal_key,
     normal_word,
+    protected_name,
     spec_for,
 )
 from ..model import Rule, Target
@@ -360,9 +359,9 @@ class _Reader:
             known = [p for p in self.facts] + ["all", "any", "not", "exists", "missing", "extra.<name>"]
             self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
             return []
-        protected = path.startswith("extra.") and normal_key(path[len("extra."):]) in PROTECTED_ATTRIBUTES
-        if protected:
-            self.problem(kloc, "E140", f"'{path}' is a protected attribute: it may be audited "
+        found = protected_name(path[len("extra."):]) if path.startswith("extra.") else None
+        if found is not None and found.certain:
+            self.problem(kloc, "E140", f"'{path}' is a protected attribute ({found.reason}): it may be audited "
                                        f"('devrecs audit --by {path[len('extra.'):]}') but no rule may test it")
             return []
         if spec.kind == "items":
