@@ -27,6 +27,10 @@ import re
 from typing import Any, Optional
 
 EXACT_INT_LIMIT = 2 ** 53
+# A history month value of a rule (a months_ago test, within_months) lies within this many
+# months either way: far past the clamp of history dates (facts.DAYS_LIMIT days), and small
+# enough to turn into whole days without overflow.
+MONTHS_LIMIT = 100_000
 
 # In compact JSON a number follows ':', ',' or '['. An exponent right after the
 # digits, with no '.', is the form durable cannot read.
@@ -76,4 +80,4 @@ def durable_json(value: Any) -> str:
     return _TOKEN.sub(_with_fraction, text)
 
 
-__all__ = ["EXACT_INT_LIMIT", "durable_json", "number_problem"]
+__all__ = ["EXACT_INT_LIMIT", "MONTHS_LIMIT", "durable_json", "number_problem"]

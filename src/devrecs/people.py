@@ -36,6 +36,8 @@ from cattrs.errors import (
 
 from .errors import RecordError, did_you_mean
 from .numeric import EXACT_INT_LIMIT, number_problem
+from .text import shown as _shown
+from .text import text_problem as _text_problem
 from .model import (
     Aspiration,
     CareerStage,
@@ -65,23 +67,6 @@ class _Bad(ValueError):
     def __init__(self, message: str, at: str = ""):
         super().__init__(message)
         self.at = at
-
-
-def _shown(text: str) -> str:
-    """Text as it can be printed: a lone surrogate as its escape (\\ud800)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _text_problem(text: str) -> Optional[str]:
-    """Why this text cannot be written out (a lone surrogate), or None."""
-    if text.isascii():
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return (f"text with a lone surrogate (U+{ord(text[exc.start]):04X}, character {exc.start + 1}) "
-                f"is not valid Unicode")
-    return None
 
 
 def _value_problem(value: Any) -> Optional[tuple[str, str]]:
