@@ -94,13 +94,6 @@ def _value_problem(value: Any) -> Optional[tuple[str, str]]:
     return None
 
 
-def _count_problem(value: int) -> Optional[str]:
-    """Why a whole number cannot be a level or a count of months, or None."""
-    if value < 0:
-        return f"{value!r} is negative: expected a whole number from 0"
-    return number_problem(value)
-
-
 def _enum_hook(value: Any, cls: type[enum.Enum]) -> enum.Enum:
     if isinstance(value, cls):
         return value
@@ -130,7 +123,9 @@ def _int_hook(value: Any, _cls: type) -> int:
             pass
     if whole is None:
         raise _Bad(f"{value!r} is not a whole number")
-    problem = _count_problem(whole)
+    if whole < 0:
+        raise _Bad(f"{value!r} is negative: expected a whole number from 0")
+    problem = number_problem(whole)
     if problem is not None:
         raise _Bad(problem)
     return whole
