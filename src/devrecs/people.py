@@ -71,8 +71,28 @@ class _Bad(ValueError):
 
 def _value_problem(value: Any) -> Optional[tuple[str, str]]:
     """(where, why) for the first part of an ``extra`` value (or key) that cannot be taken:
-    a number that is not finite or past +/- 2**53, or text with a lone surrogate. The walk
-    keeps its own stack, so deep values take no Python recursion."""
+    a number that is not finite or past +/- 2**53, or text with a lone surrogate. Flat
+    values of plain types are checked in one loop; anything nested takes a walk that keeps
+    its own stack, so deep values take no Python recursion."""
+    if type(value) is dict:
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                fits = item.isascii() or _text_problem(item) is None
+            elif kind is int:
+                fits = -EXACT_INT_LIMIT <= item <= EXACT_INT_LIMIT
+            elif kind is float:
+                fits = item - item == 0.0       # finite
+            else:
+                fits = kind is bool or item is None
+            if not fits or (type(key) is str and not key.isascii() and _text_problem(key) is not None):
+                return _walk_problem(value)
+        return None
+    return _walk_problem(value)
+
+
+def _walk_problem(value: Any) -> Optional[tuple[str, str]]:
+    """_value_problem for any value, part by part."""
     stack = [("", value)]
     while stack:
         at, item = stack.pop()
