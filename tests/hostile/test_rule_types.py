@@ -140,3 +140,16 @@ def test_wrong_types_anywhere_give_only_located_problems(changes):
     for place, value, key in changes:
         doc = changed(doc, place, key if place[0] == "key" else value)
     assert_located(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+@pytest.mark.parametrize("cell", ["1e400", "-1e400", "9" * 5000, "9007199254740993", "[]", "{}", "nan", ".inf"])
+def test_a_decision_table_cell_of_the_wrong_kind_gives_located_problems(cell):
+    from devrecs.decision_table import read_table_text
+    from devrecs.rulefile.parse import read_rule_doc
+    doc, problems = read_table_text(f"level >=,compa_ratio <,history.months_ago <=,recommend\n"
+                                    f"{cell},{cell},{cell},mentoring\n", "rules.csv")
+    if doc is not None:
+        problems += read_rule_doc(doc, "rules.csv", INTERVENTIONS)[1]
+    assert problems
+    for problem in problems:
+        assert re.match(r"^rules\.csv:2:[1-3]: E\d{3} \S", str(problem)), str(problem)
