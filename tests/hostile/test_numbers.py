@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
 from devrecs.engine import Engine
@@ -79,8 +81,10 @@ def test_negative_zero_equals_zero_for_both():
 
 def test_the_json_durable_is_given_has_a_dot_before_every_exponent_and_strings_kept():
     from devrecs.numeric import durable_json
-    text = durable_json([{"a": 1e-05, "b": [1e+16, 2.5e-07, 5e-324], "s": ",1e5", "t": 'x":1e5'}, -1e-310])
-    assert text == '[{"a":1.0e-05,"b":[1.0e+16,2.5e-07,5.0e-324],"s":",1e5","t":"x\\":1e5"},-1.0e-310]'
+    text = durable_json([{"a": 1e-05, "b": [1e+16, 2.5e-07, 5e-324], "s": ",1e-5", "t": 'x":1e+5'}, -1e-310,
+                         "2e-mail"])
+    assert text == ('[{"a":1.0e-05,"b":[1.0e+16,2.5e-07,5.0e-324],"s":",1e-5","t":"x\\":1e+5"},-1.0e-310,'
+                    '"2e-mail"]')
     with pytest.raises(ValueError):
         durable_json([math.nan])
 
@@ -153,3 +157,26 @@ def test_a_rule_built_in_code_with_nan_is_refused_not_called_too_complex():
         engine(Compare("extra.x", "eq", math.nan))
     assert [p.code for p in caught.value.problems] == ["E112"]
     assert "rule 'r0' tests extra.x: nan is not a finite number" in str(caught.value)
+
+
+# durable's number grammar (json.c): digits, then optionally '.' digits, then an exponent
+DURABLE_NUMBER = r"-?\d+(\.\d*([eE][-+]?\d+)?)?"
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False),
+              st.integers(-2 ** 53, 2 ** 53), st.text(st.sampled_from('0123456789eE+-.,:[]{}"\\ ax'))),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_durable_json_means_the_same_and_writes_only_numbers_durable_reads(value):
+    import json
+    import re
+
+    from devrecs.numeric import durable_json
+    text = durable_json(value)
+    assert json.loads(text) == value
+    strings = re.compile(r'"(?:[^"\\]|\\.)*"')
+    for token in re.findall(r"-?\d[-\d.eE+]*", strings.sub('""', text)):
+        assert re.fullmatch(DURABLE_NUMBER, token), (token, text)
