@@ -23,7 +23,8 @@ planted on purpose so that every default rule has someone to fire on:
   engagement and a technical aspiration;
 * a few managers long in role (more than 60 months) with low engagement;
 * well under a quarter of individual contributors with any development
-  history in the last 12 months.
+  history in the last 12 months; every record declares its history complete
+  (``history_complete: true``), so "no development" is known, not guessed.
 
 Organization-specific facts (department, location) sit under ``extra``.
 """
@@ -605,6 +606,8 @@ def generate(size: int, seed: int = SEED) -> dict:
         keep = {k: p[k] for k in ("id", "name", "manager_id") if k in p}
         extra = dict(p["extra"])
         extra["persona"] = PERSONAS[pid]
+        if pid == "persona-waiting-graduate":
+            extra["open_leadership_positions"] = 0     # the persona's "no open seat", as a fact rules can read
         p.clear()
         p.update(keep)
         p.update(facts[pid])
@@ -641,10 +644,14 @@ def months_between(date_text: str) -> float:
 KEY_ORDER = ["id", "name", "track", "level", "performance", "potential", "aspiration",
              "leadership_motive", "engagement", "flight_risk", "performance_plan",
              "wellbeing_concern", "months_in_role", "months_since_promotion", "tenure_years",
-             "compa_ratio", "pipeline", "manager_id", "gaps", "interests", "history", "extra"]
+             "compa_ratio", "pipeline", "manager_id", "gaps", "interests", "history",
+             "history_complete", "extra"]
 
 
 def order_keys(p: dict) -> dict:
+    # the generator writes each person's whole development history, so an empty
+    # history here really means none (devrecs reads it as unknown otherwise)
+    p = dict(p, history_complete=True)
     return {k: p[k] for k in KEY_ORDER if k in p}
 
 

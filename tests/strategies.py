@@ -195,3 +195,60 @@ def rule_lists(draw, min_size=1, max_size=6):
     whens = draw(st.lists(trees, min_size=min_size, max_size=max_size))
     return [Rule(id=f"rule-{i}", title=f"rule {i}", when=w, recommend=(Target("mentoring"),))
             for i, w in enumerate(whens)]
+
+
+# -- unknown facts: people who lack many facts, and whose history may be incomplete --------
+
+_SCALARS = ("track", "career_stage", "performance", "potential", "aspiration", "leadership_motive",
+            "engagement", "flight_risk", "performance_plan", "level", "months_in_role",
+            "months_since_promotion", "tenure_years", "compa_ratio", "manager_id", "wellbeing_concern",
+            "pipeline")
+
+
+@st.composite
+def sparse_people(draw, pid=None):
+    """people() with about half of the facts left out, extra values missing, and a history
+    that is complete, complete since some date, or not known to be complete."""
+    person = draw(people(pid))
+    for key in _SCALARS:
+        if key in person and draw(st.booleans()):
+            del person[key]
+    if draw(st.booleans()):
+        person["extra"] = {k: v for k, v in person["extra"].items() if draw(st.booleans())}
+    completeness = draw(st.sampled_from(["unknown", "complete", "since"]))
+    if completeness != "unknown":
+        person["history_complete"] = True
+    if completeness == "since":
+        person["history_since"] = draw(st.dates(dt.date(2019, 1, 1), dt.date(2026, 12, 31))).isoformat()
+    return person
+
+
+@st.composite
+def presence_tests(draw):
+    """``exists`` / ``missing`` on any scalar fact, an organization's own included."""
+    path = draw(st.sampled_from(_ENUMS + sorted(_NUMERIC) + ["wellbeing_concern", "manager_id"]
+                                + ["extra." + k for k in EXTRA_KEYS]))
+    return Compare(path, "exists", draw(st.booleans()))
+
+
+unknown_trees = st.recursive(
+    st.one_of(compares(), list_tests(), presence_tests()),
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3).map(lambda xs: All(tuple(xs))),
+        st.lists(children, min_size=1, max_size=3).map(lambda xs: AnyOf(tuple(xs))),
+        children.map(Not),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def true_and_false_rules(draw, max_size=4):
+    """Rules in pairs: a condition, then its negation. The first fires when the condition is
+    true, the second when it is false; neither when it is unknown."""
+    whens = draw(st.lists(unknown_trees, min_size=1, max_size=max_size))
+    out = []
+    for i, w in enumerate(whens):
+        out.append(Rule(id=f"rule-{i}-true", title=f"rule {i}", when=w, recommend=(Target("mentoring"),)))
+        out.append(Rule(id=f"rule-{i}-false", title=f"not rule {i}", when=Not(w), recommend=(Target("mentoring"),)))
+    return out

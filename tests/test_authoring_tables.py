@@ -138,7 +138,8 @@ def test_the_example_table_validates_lints_and_runs():
     assert result.exit_code == 0 and result.output.strip().endswith("no findings"), result.output
     engine = Engine.from_paths([folder])
     recs = engine.recommend({"id": "s", "track": "individual_contributor", "aspiration": "technical",
-                             "career_stage": "mid", "performance": "medium", "flight_risk": "high"})
+                             "career_stage": "mid", "performance": "medium", "flight_risk": "high",
+                             "performance_plan": "none"})    # 'not performance_plan in' needs it recorded
     assert [r.intervention for r in recs] == ["career-conversation", "mentoring"]
     assert "## 11. Decision tables" in (ROOT / "docs" / "rules.md").read_text()
 

@@ -112,8 +112,8 @@ def test_every_kind_of_bad_csv_row_is_rejected_and_counted(tmp_path):
     assert got[4]["reason"].startswith("not UTF-8 text")
     assert "truncated" in got[5]["reason"]
     # the same lines, readable, on stderr
-    assert f"{f} row 5, field 'performance': 'hihg' is not one of low, medium, high (did you mean 'high'?)" \
-        in result.stderr
+    assert f"{f} row 5 (id 'p4'), field 'performance': 'hihg' is not one of low, medium, high (did you mean " \
+           f"'high'?)" in result.stderr
     assert [r["person"] for r in out_rows((tmp_path / "out.jsonl").read_text())] == ["p1", "p8"]
 
 
@@ -299,4 +299,5 @@ def test_workers_use_the_mapping_and_its_joins_like_one_process(tmp_path):
     assert one.stdout == two.stdout
     for result in (one, two):
         assert result.stderr.count("gaps.csv row 4: skipped") == 1
-        assert "hr.csv row 4, field 'gaps[0].severity': '9' is not one of low, medium, high" in result.stderr
+        assert "hr.csv row 4 (id 'p2'), field 'gaps[0].severity': '9' is not one of low, medium, high" \
+            in result.stderr

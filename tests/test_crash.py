@@ -13,7 +13,7 @@ CHILD = textwrap.dedent("""\
     sys.path.insert(0, {here!r})
     from hypothesis import HealthCheck, given, settings, strategies as st
     from devrecs.catalog import Catalog
-    from devrecs.engine import Engine
+    from devrecs import Engine
     from devrecs.errors import RuleFileError
     from devrecs.model import Intervention
     from strategies import AS_OF, INTERVENTIONS, people, rule_lists

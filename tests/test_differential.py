@@ -1,7 +1,10 @@
 """durable-rules and the Python evaluator agree on which rules fire.
 
 Rules are generated over every operator, negation and list test; people
-over every kind of fact, missing values included. People are posted to
+over every kind of fact, missing values included. A second test leaves
+many facts out and varies how complete the history is, and checks the
+three values: a condition true, false (its negation fires) or unknown
+(neither fires). People are posted to
 durable several to a session (as recommend_many does), so a rule that
 mixed people's facts would show up here.
 """
@@ -12,12 +15,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
-from devrecs.engine import Engine
+from devrecs import Engine
 from devrecs.errors import RecordError, RuleFileError
+from devrecs.facts import fact_value
 from devrecs.model import Intervention, Rule, Target
-from devrecs.rulefile.conditions import Compare
+from devrecs.people import person_from_dict
+from devrecs.rulefile.conditions import Compare, truth
 
-from strategies import AS_OF, INTERVENTIONS, REFUSED_NUMBERS, people, rule_lists
+from strategies import (AS_OF, INTERVENTIONS, REFUSED_NUMBERS, people, rule_lists, sparse_people,
+                        true_and_false_rules)
 
 CATALOG = Catalog([Intervention(i, i, "", "career", "person", ("hr",)) for i in INTERVENTIONS])
 
@@ -51,6 +57,33 @@ def test_every_compiled_expression_is_guarded(rules, person):
     for name, rule in engine.compiled[engine.ruleset_name].items():
         m = rule["all"][0]["m"]
         assert m == {"t": 1} or m["$and"][0] == {"t": 1}, name
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=true_and_false_rules(), crowd=st.lists(sparse_people(), min_size=1, max_size=6),
+       chunk=st.sampled_from([1, 256]))
+def test_durable_and_python_agree_on_unknown_facts(rules, crowd, chunk):
+    """With many facts absent and histories complete, complete since a date, or not known to be
+    complete: durable fires a condition's rule exactly when the Python evaluator finds it true,
+    and its negation's exactly when it finds it false, so unknown matches neither."""
+    try:
+        engine = Engine(rules, CATALOG, as_of=AS_OF, chunk_size=chunk)
+    except RuleFileError as exc:
+        assert all(p.code == "E130" for p in exc.problems)
+        assume(False)
+    for i, p in enumerate(crowd):
+        p["id"] = f"p{i}"
+    from_durable = []
+    for start in range(0, len(crowd), chunk):
+        from_durable.extend(engine.durable_fired(crowd[start:start + chunk]))
+    assert from_durable == [engine.python_fired(p) for p in crowd]
+    for p in crowd:
+        person = person_from_dict(p)
+        get = lambda path, person=person: fact_value(person, path, AS_OF)  # noqa: E731
+        for rule in rules[::2]:
+            value = truth(rule.when, get)
+            fired = set(engine.python_fired(p))
+            assert (rule.id in fired, rule.id.replace("-true", "-false") in fired) == (value is True, value is False)
 
 
 NUMBER_FIELDS = {"level": "whole", "months_in_role": "whole", "pipeline.months_waiting": "whole",

@@ -7,7 +7,7 @@ import threading
 import durable_rules_engine
 import pytest
 
-from devrecs import Engine
+from devrecs import Engine, RuleEngine
 from devrecs.catalog import Catalog
 from devrecs.model import Intervention
 
@@ -141,7 +141,7 @@ def test_duplicate_people_are_fine(engine):
 def test_an_exception_inside_an_action_reaches_the_caller(engine, monkeypatch):
     def broken(self, index, pids, matches):
         raise RuntimeError("boom in action")
-    monkeypatch.setattr(Engine, "_on_match", broken)
+    monkeypatch.setattr(RuleEngine, "_on_match", broken)
     with pytest.raises(RuntimeError, match="boom in action"):
         engine.recommend({"id": "x", "performance": "high"})
     monkeypatch.undo()   # and the same engine works afterwards
@@ -149,7 +149,7 @@ def test_an_exception_inside_an_action_reaches_the_caller(engine, monkeypatch):
 
 
 def test_session_state_is_deleted_after_each_chunk(engine):
-    handle = engine._handles[engine.ruleset_name]
+    handle = engine.core._handles[engine.ruleset_name]
     # a session left alone keeps its state: durable can tell it apart from a deleted one
     code, state = durable_rules_engine.assert_facts(handle, '[{"pid": 0, "t": 1, "sid": "kept"}]')
     started = durable_rules_engine.start_action_for_state(handle, state)
@@ -160,7 +160,7 @@ def test_session_state_is_deleted_after_each_chunk(engine):
     durable_rules_engine.delete_state(handle, "kept")
 
     engine.recommend({"id": "x", "performance": "high"})
-    sid = str(next(engine._sessions) - 1)
+    sid = str(next(engine.core._sessions) - 1)
     with pytest.raises(durable_rules_engine.error, match="Could not get state"):
         durable_rules_engine.get_state(handle, sid)
 
@@ -239,11 +239,11 @@ def test_reused_evidence_is_what_fresh_evidence_would_be(monkeypatch):
     cached = Engine.default(entry_points=False, as_of=AS_OF)
     first = [[r.to_dict() for r in recs] for _, recs in cached.recommend_many(people)]
     again = [[r.to_dict() for r in recs] for _, recs in cached.recommend_many(people)]
-    assert cached._evidence_cache, "the sample shares values: evidence must be reused"
+    assert cached.core._evidence_cache, "the sample shares values: evidence must be reused"
     monkeypatch.setattr(engine_module, "EVIDENCE_CACHE_SIZE", 0)
     fresh = Engine.default(entry_points=False, as_of=AS_OF)
     made = [[r.to_dict() for r in recs] for _, recs in fresh.recommend_many(people)]
-    assert not fresh._evidence_cache
+    assert not fresh.core._evidence_cache
     assert first == again == made
 
 

@@ -94,8 +94,10 @@ def test_why_lists_each_rule_with_conditions_and_values():
     assert item.status == "recommended" and item.why
     for rc in item.why:
         assert rc.fired and rc.rationale and rc.source.startswith("seed")
-        assert all(c.held for c in rc.checks if c.held is not None)
-        assert any(c.fact == "performance" and c.actual == "high" for c in rc.checks)
+        # a check that failed is one alternative of an `any` (the same fact is tested again)
+        facts = [c.fact for c in rc.checks]
+        assert all(facts.count(c.fact) > 1 for c in rc.checks if c.held is False)
+        assert any(c.fact == "performance" and c.actual == "high" and c.held for c in rc.checks)
 
 
 def test_why_not_shows_failed_conditions_with_actual_values():

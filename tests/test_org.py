@@ -13,7 +13,9 @@ AS_OF = dt.date(2026, 6, 30)
 
 
 def ic(pid, manager="m1", **facts):
-    return dict({"id": pid, "track": "individual_contributor", "manager_id": manager}, **facts)
+    # complete histories: an empty one means no development (tests/test_unknown.py has the others)
+    return dict({"id": pid, "track": "individual_contributor", "manager_id": manager, "history_complete": True},
+                **facts)
 
 
 def recent(intervention="mentoring", outcome="completed"):

@@ -103,6 +103,7 @@ VALID = {
     "performance_plan": enum_spellings(PerformancePlan), "wellbeing_concern": BOOLS,
     "months_in_role": INTS, "months_since_promotion": INTS, "tenure_years": YEARS, "compa_ratio": FLOATS,
     "pipeline": PIPELINE, "manager_id": TEXTS, "history": HISTORY, "extra": EXTRA,
+    "history_complete": BOOLS, "history_since": DATES,
 }
 
 
@@ -121,7 +122,7 @@ KIND = {
     "interests": "list", "engagement": "enum", "flight_risk": "enum", "performance_plan": "enum",
     "wellbeing_concern": "bool", "months_in_role": "int", "months_since_promotion": "int",
     "tenure_years": "years", "compa_ratio": "float", "pipeline": "record", "manager_id": "text",
-    "history": "records", "extra": "extra",
+    "history": "records", "extra": "extra", "history_complete": "bool", "history_since": "date",
     # in gaps, history and pipeline
     "skill": "text", "severity": "enum", "source": "text", "intervention": "text", "date": "date",
     "outcome": "enum", "status": "enum", "months_waiting": "int",
@@ -216,6 +217,7 @@ TYPICAL = {
     "months_since_promotion": 30, "tenure_years": 6.5, "compa_ratio": 0.95,
     "pipeline": {"status": "graduate", "months_waiting": 7}, "manager_id": "m1",
     "history": [{"intervention": "mentoring", "date": "2025-03-01", "outcome": "accepted"}],
+    "history_complete": True, "history_since": "2020-01-01",
     "extra": {"department": "R&D"},
 }
 

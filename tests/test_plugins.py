@@ -56,11 +56,11 @@ def test_every_hook_has_a_test_here():
 
 
 def test_builtins_are_plugins_and_can_be_listed():
-    pm = plugin_hooks.plugin_manager(entry_points=False)
-    names = {n for n, _ in pm.list_name_plugin()}
+    hooks = plugin_hooks.Plugins.load(entry_points=False)
+    names = {n for n, _ in hooks.pm.list_name_plugin()}
     assert {"devrecs.rules", "devrecs.formats", "devrecs.sources"} <= names
-    assert set(plugin_hooks.formats(pm)) == {"text", "json", "markdown"}
-    assert {"csv", "json", "jsonl", "yaml", "sql"} <= set(plugin_hooks.sources(pm))
+    assert set(hooks.formats()) == {"text", "json", "markdown"}
+    assert {"csv", "json", "jsonl", "yaml", "sql"} <= set(hooks.sources())
 
 
 def test_devrecs_rule_paths_and_devrecs_interventions(tmp_path):
@@ -70,12 +70,16 @@ def test_devrecs_rule_paths_and_devrecs_interventions(tmp_path):
 
 
 def test_a_plugin_rule_replaces_the_default_rule_with_its_id(tmp_path):
-    pack = Pack(rule_file(tmp_path, "strengths-coaching", "mentoring", when="{level: {ge: 99}}"))
-    engine = Engine.default(plugins=[("override", pack)], entry_points=False)
+    path = rule_file(tmp_path, "strengths-coaching", "mentoring", when="{level: {ge: 99}}")
+    with pytest.raises(RuleFileError, match=r"rule 'strengths-coaching' of plugin 'override' has the id of a "
+                                            r"built-in rule .*add 'replaces: true'"):
+        Engine.default(plugins=[("override", Pack(path))], entry_points=False)
+    path.write_text(path.read_text().replace("    title: T\n", "    title: T\n    replaces: true\n"))
+    engine = Engine.default(plugins=[("override", Pack(path))], entry_points=False)
     (rule,) = [r for r in engine.rules if r.id == "strengths-coaching"]
     assert rule.file.endswith("p.yaml")
     assert [(o.rule, o.plugin) for o in engine.overrides] == [("strengths-coaching", "override")]
-    described = {p["name"]: p for p in plugin_hooks.describe(engine.plugins, engine.overrides)}
+    described = {p["name"]: p for p in engine.plugins.describe(engine.overrides)}
     assert described["override"]["overrides"][0]["rule"] == "strengths-coaching"
 
 
@@ -102,7 +106,7 @@ def test_a_plugin_that_raises_in_a_rule_or_catalog_hook_is_named():
             raise ValueError("no catalog today")
 
     with pytest.raises(plugin_hooks.PluginError,
-                       match="plugin 'broken' raised in devrecs_interventions: ValueError: no catalog today"):
+                       match="plugin 'broken' failed in devrecs_interventions: ValueError: no catalog today"):
         Engine.default(plugins=[("broken", Broken())], entry_points=False)
 
     class BrokenPack:
@@ -110,7 +114,7 @@ def test_a_plugin_that_raises_in_a_rule_or_catalog_hook_is_named():
         def devrecs_rule_paths(self):
             raise OSError("disk gone")
 
-    with pytest.raises(plugin_hooks.PluginError, match="plugin 'pack' raised in devrecs_rule_paths"):
+    with pytest.raises(plugin_hooks.PluginError, match="plugin 'pack' failed in devrecs_rule_paths"):
         Engine.default(plugins=[("pack", BrokenPack())], entry_points=False)
 
 
@@ -122,6 +126,7 @@ def test_a_plugin_that_fails_to_import_is_named(monkeypatch):
             raise ImportError("No module named 'ghost_module'")
 
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [FakeEntryPoint()])
+    monkeypatch.setenv("DEVRECS_DISABLE_PLUGINS", "")
     with pytest.raises(plugin_hooks.PluginError, match=r"plugin 'ghost' \(ghost_module:plugin\) failed to import"):
         Engine.default()
     result = CliRunner().invoke(cli, ["recommend", "--sample"])
@@ -157,10 +162,10 @@ def test_devrecs_register_formats_adds_a_format_for_explain():
         def devrecs_register_formats(self, register):
             register("shout", Shout())
 
-    pm = plugin_hooks.plugin_manager([("f", Formats())], entry_points=False)
-    assert set(plugin_hooks.formats(pm)) == {"text", "json", "markdown", "shout"}
+    hooks = plugin_hooks.Plugins.load([("f", Formats())], entry_points=False)
+    assert set(hooks.formats()) == {"text", "json", "markdown", "shout"}
     engine = Engine.default(plugins=[("f", Formats())], entry_points=False)
-    renderer = plugin_hooks.formats(engine.plugins)["shout"]
+    renderer = engine.formats()["shout"]
     assert renderer.render(engine.explain({"id": "p", "wellbeing_concern": True})) == "P: 1 ITEMS"
 
 
@@ -177,8 +182,7 @@ def test_devrecs_register_sources_adds_a_source():
         def devrecs_register_sources(self, register):
             register("fixed", Fixed)
 
-    pm = plugin_hooks.plugin_manager([("s", Sources())], entry_points=False)
-    found = plugin_hooks.sources(pm)
+    found = plugin_hooks.Plugins.load([("s", Sources())], entry_points=False).sources()
     assert list(found["fixed"]("anywhere")) == [("fixed record 1", {"id": "f1", "performance": "high"})]
 
 
@@ -205,6 +209,7 @@ def test_disable_plugins_by_name(monkeypatch, tmp_path):
     pack = Pack(rule_file(tmp_path, "mine", "mentoring", when="{level: {ge: 99}}"))
     monkeypatch.setenv("DEVRECS_DISABLE_PLUGINS", "mine")
     assert "mine" not in [r.id for r in Engine.default(plugins=[("mine", pack)], entry_points=False).rules]
+    monkeypatch.setenv("DEVRECS_DISABLE_PLUGINS", "")
     assert "mine" in [r.id for r in Engine.default(plugins=[("other", pack)], entry_points=False).rules]
 
 

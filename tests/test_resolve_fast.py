@@ -25,6 +25,7 @@ INTERVENTIONS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
 UNKNOWN = "not-in-catalog"
 RULE_IDS = ["r-a", "r-b", "r-c", "r-d", "r-e", "r-f", "r-g", "r-h"]
 COOLDOWNS = [0, 1, 6, 12, 24]
+KINDS = ["career", "learning", "skills"]
 
 
 # -- the reference: resolve() as it was before it was made fast --------------------------
@@ -71,12 +72,27 @@ def reference_resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *
         for intervention in rule.suppresses:
             suppressed_by.setdefault(intervention, rule.id)
 
+    def kind_suppressor(cand: _Candidate) -> Optional[str]:
+        """The highest-ranked fired rule whose suppresses_kinds takes this (own) candidate away."""
+        if cand.subject != person.id:
+            return None
+        kind = catalog.get(cand.intervention).kind
+        for rule in sorted(fired, key=lambda r: (-r.priority, r.id)):
+            if kind in rule.suppresses_kinds and all(
+                    t.intervention != cand.intervention or t.to == "manager" for t in rule.recommend):
+                return rule.id
+        return None
+
     kept: list[_Candidate] = []
     for cand in candidates.values():
         rule_ids = tuple(r.id for r in cand.rules)
         if cand.intervention in suppressed_by:
             removed.append(Removed(cand.intervention, cand.subject, rule_ids, "suppressed",
                                    suppressed_by[cand.intervention]))
+            continue
+        by_kind = kind_suppressor(cand)
+        if by_kind is not None:
+            removed.append(Removed(cand.intervention, cand.subject, rule_ids, "suppressed", by_kind))
             continue
         if cand.subject == person.id:
             months = catalog.get(cand.intervention).cooldown_months
@@ -113,6 +129,7 @@ def reference_resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *
             rationale=tuple(dict.fromkeys(r.rationale for r in rules if r.rationale)),
             evidence=tuple(e for r in rules for e in evidence(r)),
             ruleset_hash=ruleset_hash,
+            wording=tuple(w for r in rules for w in r.wording),
         ))
     return SimpleNamespace(recommendations=tuple(out), removed=tuple(removed))
 
@@ -136,6 +153,9 @@ def rules(draw) -> list[Rule]:
             priority=draw(st.sampled_from([0, 10, 50, 50, 70, 90, -5])),
             suppresses=tuple(draw(st.lists(st.sampled_from(INTERVENTIONS), max_size=2))),
             rationale=draw(st.sampled_from(["", "", "because", "growth", "retention"])),
+            suppresses_kinds=tuple(draw(st.lists(st.sampled_from(KINDS), max_size=2))) if draw(st.booleans()) else (),
+            wording=tuple(draw(st.lists(st.tuples(st.sampled_from(["employee", "manager"]),
+                                                  st.sampled_from(["you", "your report"])), max_size=2))),
         ))
     return out
 
@@ -154,9 +174,10 @@ def fired_rules(draw) -> list[Rule]:
 
 def catalogs(with_unknown: bool):
     ids = INTERVENTIONS[:-1] if with_unknown else INTERVENTIONS    # without one: lookups may fail
-    return st.lists(st.sampled_from(COOLDOWNS), min_size=len(ids), max_size=len(ids)).map(
-        lambda cooldowns: Catalog([Intervention(i, f"Title of {i}", "", "career", "person", ("hr",),
-                                                cooldown_months=c) for i, c in zip(ids, cooldowns)]))
+    return st.tuples(st.lists(st.sampled_from(COOLDOWNS), min_size=len(ids), max_size=len(ids)),
+                     st.lists(st.sampled_from(KINDS), min_size=len(ids), max_size=len(ids))).map(
+        lambda ck: Catalog([Intervention(i, f"Title of {i}", "", k, "person", ("hr",), cooldown_months=c)
+                            for i, c, k in zip(ids, *ck)]))
 
 
 @st.composite
@@ -252,7 +273,7 @@ def test_every_step_is_exercised():
 
 def test_default_packs_match_reference():
     """The built-in packs over varied people: the engine's fired rules, resolved both ways."""
-    from devrecs.engine import Engine
+    from devrecs import Engine
     from devrecs.people import person_from_dict
 
     engine = Engine.default(entry_points=False, as_of=AS_OF)

@@ -167,13 +167,11 @@ def test_a_registered_source_is_used_like_the_built_ins():
             for i in range(3):
                 yield RecordLabel(self.location, i + 1, "item"), {"id": f"n{i}"}
 
-    sources.register("numbers", Numbers)
-    try:
-        assert "numbers" in sources.names()
-        assert records("x.numbers") == [("x.numbers item 1", {"id": "n0"}), ("x.numbers item 2", {"id": "n1"}),
-                                        ("x.numbers item 3", {"id": "n2"})]
-    finally:
-        sources._REGISTRY.pop("numbers")
+    registry = dict(sources.builtin_sources(), numbers=Numbers)
+    assert "numbers" not in sources.builtin_sources()      # registries are per engine, never process-wide
+    found = [(str(label), raw) for label, raw in sources.open_source("x.numbers", registry=registry)]
+    assert found == [("x.numbers item 1", {"id": "n0"}), ("x.numbers item 2", {"id": "n1"}),
+                     ("x.numbers item 3", {"id": "n2"})]
 
 
 def test_builtins_register_through_a_plain_callback():

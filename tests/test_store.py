@@ -43,7 +43,7 @@ def test_outcomes_round_trip_and_feed_cooldowns(database_url, engine):  # noqa: 
     assert history[0] == {"intervention": "mentoring", "date": dt.date(2026, 5, 2), "outcome": "declined"}
     assert store.history_for("nobody") == []
 
-    (person,) = with_history([engine._person(EXPERT)], store)
+    (person,) = with_history([engine.prepare(EXPERT)], store)
     again = [r.intervention for r in engine.recommend(person)]
     assert "communication-skills" not in again
     item = engine.explain(person, "communication-skills").items[0]

@@ -55,6 +55,8 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
     """The recommendation as the audience may see it, or None when it may not see it at all."""
     if not visible(catalog, rec.intervention, audience):
         return None
+    if rec.wording or audience == "employee":     # the rationale in the audience's own words
+        rec = attrs.evolve(rec, rationale=rec.rationale_for(audience), wording=())
     hidden = hidden_facts(audience)
     if not any(e.fact in hidden for e in rec.evidence):
         return rec

@@ -34,14 +34,14 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
 import attrs
 
 from . import sources
-from .engine import Engine
+from .app import Engine
 from .decisionlog import DecisionLog
-from .errors import DevrecsError, RecordError
-from .mapping import DataMapping, identity, load_mapping
+from .errors import DevrecsError
+from .intake import Reader, Reject, read_mapping, reject
+from .mapping import DataMapping
 from .model import Person, Recommendation
-from .people import person_from_dict
 from .resolve import DEFAULT_CAP
-from .store import Store, with_history
+from .store import Store
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker
 SHOW_REJECTS = 20        # reject lines printed on stderr before "... and N more"
@@ -88,41 +88,6 @@ class BatchStats:
         return f"{self.read} read, {self.accepted} accepted, {self.rejected} rejected"
 
 
-@attrs.frozen
-class Reject:
-    """A record that was not processed, and why (one entry per field)."""
-
-    record: str
-    source: str
-    row: Optional[int]
-    id: Optional[str]
-    errors: tuple[tuple[str, str], ...]   # (field, reason); field "" when not about one field
-
-    def to_dict(self) -> dict:
-        field, reason = self.errors[0] if self.errors else ("", "")
-        return {"record": self.record, "source": self.source, "row": self.row, "id": self.id,
-                "field": field or None, "reason": reason,
-                "errors": [{"field": f or None, "reason": r} for f, r in self.errors]}
-
-    def lines(self) -> list[str]:
-        return [f"{self.record}, " + (f"field '{f}': {r}" if f else r) for f, r in self.errors]
-
-
-_FIELD_MESSAGE = re.compile(r"^field '([^']*)'(?::\s*|\s+)(.*)$", re.S)
-
-
-def _reject(label: Any, pid: Optional[str], errors: Iterable[tuple[str, str]]) -> Reject:
-    return Reject(str(label), getattr(label, "source", ""), getattr(label, "row", None), pid, tuple(errors))
-
-
-def _split(message: str) -> tuple[str, str]:
-    m = _FIELD_MESSAGE.match(message)
-    if not m:
-        return "", message
-    reason = m.group(2)
-    return m.group(1), ("a value is required" if reason == "is required" else reason)
-
-
 # -- one chunk of records: what a worker (or the main process) does ------------------
 
 @attrs.frozen
@@ -131,7 +96,7 @@ class _Config:
 
     rules: tuple[str, ...]
     cap: Optional[int]
-    as_of: dt.date
+    as_of: Optional[dt.date]
     mapping: Optional[str]
     tabular: bool
     audience: Optional[str]
@@ -139,66 +104,53 @@ class _Config:
 
 
 class Processor:
-    """Maps, validates and recommends records; one per process."""
+    """Maps, validates, prepares and recommends records, and tells the sinks; one per process."""
 
     def __init__(self, config: _Config, engine: Optional[Engine] = None,
                  mapping: Optional[DataMapping] = None):
         self.config = config
         self.engine = engine or _engine(config)
-        self.mapping = mapping if mapping is not None else (load_mapping(config.mapping) if config.mapping else None)
+        self.mapping = mapping if mapping is not None else read_mapping(config.mapping, self.engine.sources())
+        self.reader = Reader(self.mapping, config.tabular)
         self.store = Store(config.store) if config.store else None
         self._joined = False
+        self._failures: list[str] = []
 
-    def prepare(self, label: str, raw: Any) -> Any:
-        """A Person, or ``(id or None, ((field, reason), ...))`` saying why not."""
-        if isinstance(raw, sources.Unreadable):
-            return None, ((raw.field, raw.reason),)
-        if not isinstance(raw, Mapping):
-            return None, (("", f"expected a mapping of facts, got {type(raw).__name__}"),)
-        try:
-            record = self.mapping.apply(label, raw) if self.mapping else identity(raw, self.config.tabular)
-            return person_from_dict(record, record=label)
-        except RecordError as exc:
-            pid = self._source_id(raw)
-            return (None if pid in (None, "") else str(pid)), tuple(_split(m) for m in exc.messages)
-
-    def _source_id(self, raw: Mapping[str, Any]) -> Any:
-        try:
-            return self.mapping.id.value(raw) if self.mapping else raw.get("id")
-        except Exception:   # the id itself could not be mapped: the reject says why
-            return None
-
-    def recommend(self, people: Sequence[Person]) -> list[list[Recommendation]]:
-        if self.config.audience:
-            return [self.engine.recommend_for(p, self.config.audience) for p in people]
-        return [recs for _, recs in self.engine.recommend_many(people)]
+    def prepared(self, records: Sequence[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """(label, prepared Person or Reject) per record, in order (app.Engine.people)."""
+        return list(self.engine.people(records, mapping=self.mapping, tabular=self.config.tabular,
+                                       store=self.store))
 
     def warnings(self) -> list[str]:
-        """Once: the joined rows that were skipped (reading the joins now)."""
-        if self.mapping is None or self._joined:
-            return []
-        self._joined = True
-        return self.mapping.load_joins()
+        """The joined rows that were skipped (reading the joins, once) and sinks that failed."""
+        out, self._failures = self._failures, []
+        if self.mapping is not None and not self._joined:
+            self._joined = True
+            out = self.mapping.load_joins() + out
+        return out
+
+    def notify(self, subject: str, recs: Sequence[Recommendation]) -> None:
+        """Tell the plugins' sinks what the run's audience is shown for ``subject``."""
+        for failure in self.engine.notify(subject, recs, self.config.audience or "hr"):
+            self._failures.append(f"warning: {failure}")
 
     def chunk(self, records: Sequence[tuple[str, Any]], serialize: bool = False) -> list[tuple]:
         """For each record, in order: ``(person id, output row, interventions)`` or
         ``(None, id or None, ((field, reason), ...))`` for a reject. With ``serialize`` the
         output row is its JSON text (cheap to send between processes)."""
-        prepared = [self.prepare(label, raw) for label, raw in records]
-        if self.store is not None:   # recorded outcomes join each person's history (cooldowns)
-            merged = iter(with_history([p for p in prepared if isinstance(p, Person)], self.store))
-            prepared = [next(merged) if isinstance(p, Person) else p for p in prepared]
-        people = [p for p in prepared if isinstance(p, Person)]
-        recs = iter(self.recommend(people))
+        prepared = self.prepared(records)
+        people = [p for _, p in prepared if isinstance(p, Person)]
+        recs = iter([r for _, r in self.engine.recommend_many(people, self.config.as_of, self.config.audience)])
         out: list[tuple] = []
         h = self.engine.ruleset_hash
-        for p in prepared:
+        for _, p in prepared:
             if isinstance(p, Person):
                 mine = next(recs)
+                self.notify(p.id, mine)
                 row = person_row(p.id, mine, h)
                 out.append((p.id, json.dumps(row) if serialize else row, tuple(r.intervention for r in mine)))
             else:
-                out.append((None, *p))
+                out.append((None, p.id, p.errors))
         return out
 
 
@@ -220,16 +172,9 @@ def person_row(pid: str, recs: Sequence[Recommendation], ruleset_hash: str) -> d
 _WORKER: dict[str, Any] = {}
 
 
-def _install_plugin_sources() -> None:
-    """Data sources from installed plugins (devrecs_register_sources) join the registry."""
-    from . import plugins
-    plugins.install_sources(plugins.plugin_manager())
-
-
 def _init_worker(config: _Config, serialize: bool) -> None:
     _WORKER["serialize"] = serialize
     try:
-        _install_plugin_sources()
         _WORKER["processor"] = Processor(config)
     except BaseException as exc:  # reported with the first chunk, not by a crashing pool
         _WORKER["error"] = f"{exc}"
@@ -241,7 +186,9 @@ def _work(records: list) -> tuple:
         return "error", _WORKER["error"]
     try:
         processor = _WORKER["processor"]
-        return "ok", processor.warnings(), processor.chunk(records, _WORKER["serialize"])
+        joins = processor.warnings()     # reads the joins before the first chunk
+        results = processor.chunk(records, _WORKER["serialize"])
+        return "ok", joins + processor.warnings(), results
     except DevrecsError as exc:
         return "error", str(exc)
 
@@ -499,7 +446,7 @@ class _Run:
         for label, (pid, row, extra) in zip(labels, results):
             self.stats.read += 1
             if pid is None:
-                self.reject(_reject(label, row, extra))
+                self.reject(reject(label, row, extra))
             elif self.accept(label, pid):
                 self.write(row, extra)
         self.progress.update(self.stats)
@@ -536,29 +483,28 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         raise DevrecsError("--workers must be 1 or more")
     if options.org and options.workers > 1:
         raise DevrecsError("--org needs the whole population in one process: leave out --workers")
-    if options.org and options.audience:
-        raise DevrecsError("--org and --audience cannot be combined: --org recommends as hr")
     if options.log and not options.audience:
         raise DevrecsError("--log needs --audience: the decision log records what one audience sees "
                            "(for example --audience hr)")
-    _install_plugin_sources()
-    mapping = load_mapping(options.mapping) if options.mapping else None
     _check_same_sqlite(options)
-    source = sources.open_source(options.source, options.source_name, table=options.table, query=options.query)
+    # the main process's engine: rule and plugin errors show before any work; its sources read SOURCE
+    engine = _engine(_Config(tuple(options.rules), options.cap, options.as_of, None, False, options.audience))
+    opened = engine.open(options.source, mapping=options.mapping, source=options.source_name,
+                         table=options.table, query=options.query)
+    mapping = opened.mapping
     with contextlib.ExitStack() as stack:
-        records = iter(source)
+        records = iter(opened.records.records)
         if hasattr(records, "close"):   # a generator holding a file or a database cursor
             stack.callback(records.close)
         first = next(records, None)   # reads the header (and a file's as_of) before anything runs
         head = [first] if first is not None else []
-        as_of = options.as_of or getattr(source, "as_of", None) or dt.date.today()
+        as_of = options.as_of or opened.as_of or dt.date.today()
         config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
-                         sources.is_tabular(source), options.audience, options.store)
+                         opened.tabular, options.audience, options.store)
         if mapping is not None and config.tabular:
             for label, raw in head:
                 if isinstance(raw, Mapping):
-                    mapping.check(raw, getattr(source, "label", options.source))
-        engine = _engine(config)   # in the main process too: rule errors show before any work
+                    mapping.check(raw, opened.label)
         processor = Processor(config, engine, mapping) if options.workers == 1 else None
         writer = open_writer(options.out, options.out_table, stdout)
         stack.callback(writer.close)
@@ -585,8 +531,8 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         elif processor is not None:
             run.handle((), processor.warnings(), ())
             for chunk in _chunks(stream, CHUNK):
-                run.handle([label for label, _ in chunk], (),
-                           processor.chunk([(str(label), raw) for label, raw in chunk]))
+                results = processor.chunk(chunk)
+                run.handle([label for label, _ in chunk], processor.warnings(), results)
         else:
             _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
         run.finish()
@@ -696,33 +642,37 @@ def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, se
 
 
 def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
-    """Person, team and organization recommendations; the population is held in memory."""
+    """Person, team and organization recommendations for the run's audience; the population
+    is held in memory."""
     engine = processor.engine
     for line in processor.warnings():
         run.warn(line)
 
     def people() -> Iterator[Person]:
-        for label, raw in stream:
-            run.stats.read += 1
-            p = processor.prepare(str(label), raw)
-            if isinstance(p, Person) and processor.store is not None:
-                (p,) = with_history([p], processor.store)
-            if not isinstance(p, Person):
-                run.reject(_reject(label, *p))
-            elif run.accept(label, p.id):
-                yield p
-            run.progress.update(run.stats)
+        for chunk in _chunks(stream, CHUNK):
+            for label, p in processor.prepared(chunk):
+                run.stats.read += 1
+                if isinstance(p, Reject):
+                    run.reject(p)
+                elif run.accept(label, p.id):
+                    yield p
+                run.progress.update(run.stats)
 
-    result = engine.recommend_organization(people())
+    result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience)
     h = engine.ruleset_hash
     for person, recs in result.people:
+        processor.notify(person.id, recs)
         run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():
+        processor.notify(manager, recs)
         run.write({"scope": "team", "subject": manager, "recommendations": [rec_json(r) for r in recs],
                    "ruleset_hash": h}, [r.intervention for r in recs])
+    processor.notify("organization", result.organization)
     run.write({"scope": "organization", "subject": "organization",
                "recommendations": [rec_json(r) for r in result.organization], "ruleset_hash": h},
               [r.intervention for r in result.organization])
+    for line in processor.warnings():
+        run.warn(line)
 
 
 __all__ = ["BatchOptions", "BatchStats", "Processor", "Reject", "open_writer", "run_batch"]

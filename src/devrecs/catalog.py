@@ -17,7 +17,9 @@ KINDS = ("career", "expertise", "learning", "skills", "relationship", "managemen
 SUBJECTS = ("person", "manager", "team", "organization")
 PURPOSES = ("opportunity", "remedial", "support", "organizational")
 AUDIENCES = tuple(a.value for a in Audience)
-FIELDS = ("id", "title", "description", "kind", "subject", "audiences", "seeds", "cooldown_months", "purpose")
+FIELDS = ("id", "title", "description", "kind", "subject", "audiences", "seeds", "cooldown_months", "purpose",
+          "who_acts", "first_step", "timeframe", "wording")
+ACTORS = ("employee", "manager", "hr")
 REQUIRED = ("id", "title", "description", "kind", "subject", "audiences")
 DEFAULT_COOLDOWN_MONTHS = 12
 
@@ -79,6 +81,16 @@ def entry_problems(entry: Any, file: str, loc: tuple[int, int]) -> list[Problem]
     audiences = entry.get("audiences", [])
     if not isinstance(audiences, list) or any(a not in AUDIENCES for a in audiences):
         bad(where("audiences"), "E112", f"'audiences' must be a list of {', '.join(AUDIENCES)}, got {audiences!r}")
+    actors = entry.get("who_acts", [])
+    if not isinstance(actors, list) or any(a not in ACTORS for a in actors):
+        bad(where("who_acts"), "E112", f"'who_acts' must be a list of {', '.join(ACTORS)}, got {actors!r}")
+    for key in ("first_step", "timeframe"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            bad(where(key), "E112", f"'{key}' must be text, got {entry[key]!r}")
+    wording = entry.get("wording", {})
+    if not isinstance(wording, Mapping) or any(
+            a not in AUDIENCES or not isinstance(t, str) or not t.strip() for a, t in wording.items()):
+        bad(where("wording"), "E112", f"'wording' must map audiences ({', '.join(AUDIENCES)}) to text")
     cooldown = entry.get("cooldown_months", DEFAULT_COOLDOWN_MONTHS)
     if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
         bad(where("cooldown_months"), "E112", f"'cooldown_months' must be a whole number >= 0, got {cooldown!r}")
@@ -96,6 +108,10 @@ def intervention_from(entry: Mapping[str, Any]) -> Intervention:
         seeds=tuple(str(s) for s in entry.get("seeds", ()) or ()),
         cooldown_months=entry.get("cooldown_months", DEFAULT_COOLDOWN_MONTHS),
         purpose=entry.get("purpose", "opportunity"),
+        who_acts=tuple(entry.get("who_acts", ()) or ()),
+        first_step=" ".join(str(entry.get("first_step", "")).split()),
+        timeframe=" ".join(str(entry.get("timeframe", "")).split()),
+        wording=tuple((str(a), " ".join(str(t).split())) for a, t in (entry.get("wording") or {}).items()),
     )
 
 

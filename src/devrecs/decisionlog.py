@@ -33,12 +33,23 @@ import json
 import os
 import uuid
 from collections import Counter
-from typing import Any, Iterable, Optional, Sequence, TextIO
+from typing import Any, Iterable, Optional, Protocol, Sequence, TextIO
 
 import attrs
 
 from .errors import DevrecsError
 from .model import Person, Recommendation
+
+
+class Recommender(Protocol):
+    """What logging and replay need of an engine (devrecs.app.Engine is one)."""
+
+    ruleset_hash: str
+    cap: Optional[int]
+    as_of: Optional[dt.date]
+
+    def recommend_for(self, person: Any, audience: str, as_of: Optional[dt.date] = None) -> list[Recommendation]:
+        ...
 
 PSEUDONYM_PREFIX = "hmac-sha256:"
 NOT_A_PERSON = ("organization",)      # subjects that are not people: never pseudonymised
@@ -149,7 +160,7 @@ class DecisionLog:
         self.close()
 
 
-def write_log(path: str, engine: Any, people: Iterable[Person], audience: str = "hr", *,
+def write_log(path: str, engine: Recommender, people: Iterable[Person], audience: str = "hr", *,
               as_of: Optional[dt.date] = None, run_id: Optional[str] = None,
               pseudonymiser: Optional[Pseudonymiser] = None) -> int:
     """Log each person's recommendations as ``audience`` may see them; the lines written."""
@@ -272,7 +283,7 @@ class Replay:
         return "\n".join(lines)
 
 
-def replay(log: str, entries: Sequence[dict], engine: Any, people: Iterable[Person], *,
+def replay(log: str, entries: Sequence[dict], engine: Recommender, people: Iterable[Person], *,
            pseudonymiser: Optional[Pseudonymiser] = None, store: Any = None) -> Replay:
     """What the logged people would get under ``engine``'s rules, against what was logged.
 

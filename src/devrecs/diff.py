@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
-from .engine import Engine
+from .app import Engine
 from .model import Recommendation, Rule
 from .rulefile.logic import same_tree
 
@@ -163,7 +163,7 @@ def diff(old: Engine, new: Engine, people: Iterable[Any], as_of: Optional[dt.dat
                 Change(person.id, r.intervention, r.subject, True, r.rules, r.priority))
             gaining.add(person.id)
         lost = sorted(b.keys() - a.keys())
-        removed = new.evaluate(person, as_of, prepared=True).resolution.removed if lost else ()
+        removed = new.evaluate(person, as_of).resolution.removed if lost else ()
         for key in lost:
             r = b[key]
             why = next((_why(x) for x in removed if (x.intervention, x.subject) == key), "")

@@ -1,4 +1,11 @@
-"""The Engine: load rule packs, compile them once to durable-rules, recommend.
+"""The rule engine: rules compiled once to durable-rules, evaluated for valid people.
+
+What this module holds: :class:`RuleEngine`, which matches valid Persons (and
+team and organization facts) against compiled rules and resolves what fired.
+It knows nothing of plugins, files, audiences, explanations or rendering: the
+application layer (app.py) loads rules and plugins, prepares people and calls
+it. It may import the model, the rule language, the catalog, facts, org and
+resolve; never plugins, intake, explain, audience, render or app.
 
 Only this module talks to durable-rules. It drives durable's C engine
 (``durable_rules_engine``) directly rather than through durable's Python
@@ -37,17 +44,16 @@ import attrs
 import durable_rules_engine
 
 from . import org
-from . import plugins as plugin_hooks
 from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
 from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .numeric import durable_json
-from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
-from .rulefile.conditions import All, Always, AnyOf, Compare, Not, holds, leaf_holds, leaves
+from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
+from .rulefile.walk import leaf_tests, literal_text
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -86,18 +92,9 @@ def _refuse_protected(rules: Sequence[Rule]) -> None:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
+def _leaf_tests(node: Any) -> list[tuple]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
-    if isinstance(node, All):
-        return [t for n in node.items for t in _leaf_tests(n, positive, certain and positive)]
-    if isinstance(node, AnyOf):
-        return [t for n in node.items for t in _leaf_tests(n, positive, certain and not positive)]
-    if isinstance(node, Not):
-        return _leaf_tests(node.item, not positive, certain)
-    if isinstance(node, Always):
-        return []
-    text = node.describe() if positive else f"not: {node.describe()}"
-    return [(node, text, positive, certain)]
+    return [(leaf, literal_text(leaf, positive), positive, certain) for leaf, positive, certain in leaf_tests(node)]
 
 
 @attrs.frozen
@@ -125,8 +122,9 @@ class Evaluation:
         return list(self.resolution.recommendations)
 
 
-class Engine:
-    """Rules compiled once; safe to share between threads.
+class RuleEngine:
+    """Rules compiled once; safe to share between threads. Takes valid Persons (a mapping is
+    validated first; plugins' facts are the application layer's business, app.py).
 
     ``cap`` limits the items a person gets for themself (None keeps all);
     ``as_of`` fixes the date that history and cooldowns are measured from
@@ -134,11 +132,7 @@ class Engine:
     """
 
     def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
-                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                 plugin_manager: Any = None, overrides: Sequence[Any] = ()):
-        self.plugins = plugin_manager          # pluggy manager (None: no plugins)
-        self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
-        self._enrich = plugin_manager is not None and plugin_hooks.has_enrichers(plugin_manager)
+                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.rules: tuple[Rule, ...] = tuple(rules)
         _refuse_protected(self.rules)
         self.catalog = catalog
@@ -173,7 +167,7 @@ class Engine:
         # people (None: a list value, never; "typed": an extra.* value, which comes in several kinds)
         self._evidence_plans = {rule.id: (tests, [t[0].path for t in tests], _reuse(tests))
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
-        paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
+        paths = dict.fromkeys(path for r in self.rules if r.scope == "person" for path in reads(r.when))
         self._read_values = values_reader(paths)
         self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
@@ -181,63 +175,10 @@ class Engine:
             compiled = self._register(compiled)
         self._compiled_text = json.dumps(compiled, sort_keys=True)
         self.ruleset_hash = self._hash()
-        # what from_paths/default were given, for reload(); None for rules built in memory
-        self.paths: Optional[list] = None
-        self._reload_args: Optional[dict] = None
-
-    # -- construction -----------------------------------------------------------
-
-    @classmethod
-    def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-                disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
-        """The built-in rule packs and catalog, with installed plugins (entry-point group
-        ``devrecs``, unless ``entry_points=False``) and the ``plugins`` given."""
-        pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
-        packs = load_packs(plugin_hooks.rule_paths(pm), plugin_hooks.interventions(pm))
-        engine = cls(packs.rules, packs.catalog, plugin_manager=pm, overrides=packs.overrides, **kwargs)
-        engine._reload_args = dict(paths=None, plugins=plugins, entry_points=entry_points, disabled=disabled,
-                                   **kwargs)
-        return engine
-
-    @classmethod
-    def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
-                   plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-                   disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
-        """Rule files and folders (None: the built-in packs and plugins' packs). The default
-        catalog and plugins' interventions are included (the default catalog unless
-        ``default_catalog=False``); catalog files among ``paths`` add to them."""
-        if not paths:
-            return cls.default(plugins=plugins, entry_points=entry_points, disabled=disabled, **kwargs)
-        pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
-        paths = list(paths)
-        packs = load_packs(resolve_paths(paths, default_catalog), plugin_hooks.interventions(pm))
-        engine = cls(packs.rules, packs.catalog, plugin_manager=pm, **kwargs)
-        engine.paths = paths
-        engine._reload_args = dict(paths=paths, default_catalog=default_catalog, plugins=plugins,
-                                   entry_points=entry_points, disabled=disabled, **kwargs)
-        return engine
-
-    def reload(self) -> "Engine":
-        """A new Engine built again from the same paths and options (the files as they are now).
-
-        This engine is not changed: requests running on it finish with its rules, and every
-        recommendation carries the ``ruleset_hash`` of the engine that made it. A rule-file
-        problem raises RuleFileError and leaves this engine usable."""
-        if self._reload_args is None:
-            raise DevrecsError("this engine was built from rules in memory, not with Engine.from_paths "
-                               "or Engine.default: build a new Engine instead")
-        return type(self).from_paths(**self._reload_args)
 
     def _person(self, raw: PersonLike) -> Person:
-        """A validated person, with plugins' facts added."""
-        person = person_from_dict(raw)
-        return plugin_hooks.enrich(self.plugins, person) if self._enrich else person
-
-    def notify(self, subject: str, recommendations: Sequence[Recommendation], audience: str) -> list[str]:
-        """Tell the plugins' sinks; returns one message per failing sink (the rest still run)."""
-        if self.plugins is None:
-            return []
-        return plugin_hooks.notify(self.plugins, subject, recommendations, audience)
+        """A validated person (a Person is taken as it is)."""
+        return raw if type(raw) is Person else person_from_dict(raw)
 
     def _too_complex(self, compiled: dict) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
@@ -292,9 +233,11 @@ class Engine:
         h = hashlib.sha256(json.dumps([compiled[n] for n in self._rulesets.values()], sort_keys=True).encode())
         for rule in self.rules:
             h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
-                                 list(rule.suppresses), rule.rationale, rule.source]).encode())
+                                 list(rule.suppresses), rule.rationale, rule.source]
+                                + ([list(rule.suppresses_kinds)] if rule.suppresses_kinds else [])).encode())
         for i in self.catalog:
-            h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]).encode())
+            h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]
+                                + ([i.kind] if any(r.suppresses_kinds for r in self.rules) else [])).encode())
         return h.hexdigest()[:16]
 
     # -- durable actions ----------------------------------------------------------
@@ -347,7 +290,8 @@ class Engine:
                 durable_rules_engine.delete_state(handle, sid)
         return matches
 
-    def _as_of(self, as_of: Optional[dt.date]) -> dt.date:
+    def day(self, as_of: Optional[dt.date] = None) -> dt.date:
+        """The date history and cooldowns are measured from: ``as_of``, else the engine's, else today."""
         return as_of or self.as_of or dt.date.today()
 
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
@@ -370,7 +314,7 @@ class Engine:
                 if made is not None:
                     return made
             made = tuple(Evidence(rule.id, leaf.path, test, value,
-                                  True if certain else leaf_holds(leaf, get) == positive)
+                                  True if certain else literal_holds(leaf, positive, get))
                          for (leaf, test, positive, certain), value in zip(tests, actual))
             if key is not None and len(cache) < EVIDENCE_CACHE_SIZE:
                 cache[key] = made
@@ -382,12 +326,10 @@ class Engine:
 
     # -- public API -------------------------------------------------------------
 
-    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None,
-                 prepared: bool = False) -> Evaluation:
-        """Match, resolve and keep the trace (fired rules, removed candidates).
-        ``prepared``: the person is a Person already enriched by plugins."""
-        p = person if prepared else self._person(person)
-        day = self._as_of(as_of)
+    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None) -> Evaluation:
+        """Match, resolve and keep the trace (fired rules, removed candidates)."""
+        p = self._person(person)
+        day = self.day(as_of)
         values = self._values(p, day)
         return self._evaluate(p, self._match([values])[0], day, values.get)
 
@@ -399,7 +341,7 @@ class Engine:
                        ) -> Iterator[tuple[Person, list[Recommendation]]]:
         """Yield (person, recommendations) in input order, ``chunk_size`` people per
         durable session; memory does not grow with the number of people."""
-        day = self._as_of(as_of)
+        day = self.day(as_of)
         it = iter(people)
         while True:
             chunk = [self._person(p) for p in itertools.islice(it, self.chunk_size)]
@@ -409,23 +351,6 @@ class Engine:
             for person, v, fired in zip(chunk, values, self._match(values)):
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
-    def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
-                as_of: Optional[dt.date] = None) -> "Any":
-        """Why (or why not) this person gets ``intervention`` (default: each item they get),
-        as ``audience`` may see it. See explain.py."""
-        from .explain import explain
-        return explain(self, person, intervention, audience, as_of)
-
-    def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
-                      ) -> list[Recommendation]:
-        """The recommendations as ``audience`` may see them (audience.py): computed from the
-        facts it may see, without interventions it may not see, hidden facts withheld."""
-        from .audience import check_audience, masked, redact
-        check_audience(audience)
-        view = masked(self._person(person), audience)
-        out = (redact(r, audience, self.catalog) for r in self.evaluate(view, as_of, prepared=True).recommendations)
-        return [r for r in out if r is not None]
-
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
                                open_leadership_positions: int = 0) -> "OrganizationResult":
         """Person, team (to each manager) and organization recommendations for a population.
@@ -433,7 +358,7 @@ class Engine:
         Team and organization facts are computed from the people (org.py);
         ``open_leadership_positions`` is the one organization fact people cannot tell.
         """
-        day = self._as_of(as_of)
+        day = self.day(as_of)
         collected = org.OrgFacts(day, open_leadership_positions)
 
         def counted() -> Iterator[PersonLike]:
@@ -458,14 +383,14 @@ class Engine:
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
         """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
         p = self._person(person)
-        day = self._as_of(as_of)
+        day = self.day(as_of)
         get = lambda path: fact_value(p, path, day)  # noqa: E731
         return [r.id for r in self.rules if r.scope == "person" and holds(r.when, get)]
 
     def durable_fired(self, people: Sequence[PersonLike], as_of: Optional[dt.date] = None) -> list[list[str]]:
         """Ids of the rules durable matched, per person, all in one session."""
         ps = [self._person(p) for p in people]
-        day = self._as_of(as_of)
+        day = self.day(as_of)
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
 
 
@@ -481,4 +406,4 @@ def _without_run(rule: Mapping[str, Any]) -> dict:
     return {k: v for k, v in rule.items() if k != "run"}
 
 
-__all__ = ["Engine", "Evaluation", "OrganizationResult"]
+__all__ = ["RuleEngine", "Evaluation", "OrganizationResult"]

@@ -23,13 +23,15 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
+from .engine import Evaluation, RuleEngine
 from .audience import NOT_AVAILABLE, WITHHELD, check_audience, hidden_facts, masked, redact, visible
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value, spec_for
 from .model import NINE_BOX, Person, Rule, plain
 from .people import person_from_dict, person_to_dict
 from .resolve import Removed
-from .rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, describe, leaf_holds
+from .rulefile.conditions import Compare, Contains, Items, describe, leaf_holds, leaf_truth
+from .rulefile.walk import NEGATED_OP, dnf, leaf_tests, literal_text
 
 MAX_ALTERNATIVES = 64       # ways of satisfying one rule considered for "what it would take"
 MAX_TRIES = 24              # candidate change sets checked through the engine
@@ -39,15 +41,26 @@ PROPOSALS_NOTE = "Recommendations are proposals for a person to review with the 
 
 @attrs.frozen
 class Check:
-    """One condition of a rule, as the audience may see it."""
+    """One condition of a rule, as the audience may see it. ``recorded`` is False
+    when the record does not hold the fact the condition needs (it is unknown)."""
 
     fact: str
     test: str
     actual: Any
     held: Optional[bool]
+    recorded: bool = True
+
+    @property
+    def text(self) -> str:
+        """The condition with the person's value: 'aspiration is not management: technical',
+        or 'aspiration: not recorded'."""
+        if not self.recorded:
+            return f"{self.fact}: not recorded"
+        return f"{self.test}: {show_value(self.actual)}"
 
     def to_dict(self) -> dict:
-        return {"fact": self.fact, "test": self.test, "actual": plain(self.actual), "held": self.held}
+        return {"fact": self.fact, "test": self.test, "actual": plain(self.actual), "held": self.held,
+                "recorded": self.recorded}
 
 
 @attrs.frozen
@@ -79,7 +92,12 @@ class Change:
         return {"fact": self.fact, "current": plain(self.current), "proposed": plain(self.proposed)}
 
     def describe(self) -> str:
-        return f"{self.fact}: {_show(self.current)} -> {_show(self.proposed)}"
+        return f"{self.fact}: {self.current_text} -> {show_value(self.proposed)}"
+
+    @property
+    def current_text(self) -> str:
+        """The value now, or "not recorded" for a fact the record does not hold."""
+        return "not recorded" if self.current is None else show_value(self.current)
 
 
 @attrs.frozen
@@ -95,13 +113,22 @@ class Item:
     what_it_would_take: tuple[Change, ...] = ()
     change_rule: str = ""
     blocked: str = ""    # when changes would make a rule hold but a later step removes it
+    # In the audience's own words (catalog and rule ``wording``): what it is, why, who acts, the
+    # first step and a typical timeframe. ``reason`` is set for a recommended item only.
+    description: str = ""
+    reason: tuple[str, ...] = ()
+    who_acts: tuple[str, ...] = ()
+    first_step: str = ""
+    timeframe: str = ""
 
     def to_dict(self) -> dict:
         return {"intervention": self.intervention, "title": self.title, "status": self.status,
                 "summary": self.summary, "why": [r.to_dict() for r in self.why],
                 "why_not": [r.to_dict() for r in self.why_not],
                 "what_it_would_take": [c.to_dict() for c in self.what_it_would_take],
-                "change_rule": self.change_rule, "blocked": self.blocked}
+                "change_rule": self.change_rule, "blocked": self.blocked,
+                "description": self.description, "reason": list(self.reason), "who_acts": list(self.who_acts),
+                "first_step": self.first_step, "timeframe": self.timeframe}
 
 
 @attrs.frozen
@@ -116,7 +143,7 @@ class Explanation:
                 "note": self.note}
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     value = plain(value)
     if value is None:
         return "unknown"
@@ -126,9 +153,9 @@ def _show(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
-            return "; ".join(", ".join(f"{k} {_show(v)}" for k, v in item.items()
+            return "; ".join(", ".join(f"{k} {show_value(v)}" for k, v in item.items()
                                        if v is not None and k != "days_ago") for item in value) or "none"
-        return "[" + ", ".join(_show(v) for v in value) + "]" if value else "none"
+        return "[" + ", ".join(show_value(v) for v in value) + "]" if value else "none"
     return str(value)
 
 
@@ -137,23 +164,14 @@ def _show(value: Any) -> str:
 
 def _checks(rule: Rule, get: Any, hidden: frozenset[str]) -> tuple[Check, ...]:
     out = []
-    for leaf, positive in _leaves_with_polarity(rule.when):
+    for leaf, positive, _ in leaf_tests(rule.when):
         if leaf.path in hidden or (leaf.path == "nine_box" and hidden & {"performance", "potential"}):
             out.append(Check(WITHHELD, WITHHELD, WITHHELD, None))
             continue
-        test = leaf.describe() if positive else f"not: {leaf.describe()}"
-        out.append(Check(leaf.path, test, get(leaf.path), leaf_holds(leaf, get) == positive))
+        value = leaf_truth(leaf, get)
+        out.append(Check(leaf.path, literal_text(leaf, positive), get(leaf.path), value is positive,
+                         value is not None))
     return tuple(out)
-
-
-def _leaves_with_polarity(node: Any, positive: bool = True) -> list[tuple[Any, bool]]:
-    if isinstance(node, (All, AnyOf)):
-        return [x for n in node.items for x in _leaves_with_polarity(n, positive)]
-    if isinstance(node, Not):
-        return _leaves_with_polarity(node.item, not positive)
-    if isinstance(node, Always):
-        return []
-    return [(node, positive)]
 
 
 def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
@@ -165,27 +183,6 @@ def _removed_text(r: Removed, rules: dict[str, Rule]) -> str:
     if r.step == "cap":
         return f"cut by the cap: {r.detail}"
     return "not given: the person has no manager on record"
-
-
-def _alternatives(node: Any, positive: bool = True) -> list[list[tuple[Any, bool]]]:
-    """The ways to make ``node`` hold: each a list of (leaf, must-hold) pairs."""
-    if isinstance(node, Not):
-        return _alternatives(node.item, not positive)
-    if isinstance(node, Always):
-        return [[]] if positive else []
-    if isinstance(node, (All, AnyOf)):
-        subs = [_alternatives(n, positive) for n in node.items]
-        if isinstance(node, All) == positive:          # every child must hold
-            out: list[list[tuple[Any, bool]]] = [[]]
-            for alts in subs:
-                out = [a + b for a in out for b in alts][:MAX_ALTERNATIVES]
-            return out
-        return [a for alts in subs for a in alts][:MAX_ALTERNATIVES]
-    return [[(node, positive)]]
-
-
-_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
-           "not_in": "in", "between": "outside", "exists": "exists"}
 
 
 def _value_for(op: str, value: Any, spec: Any, current: Any) -> Any:
@@ -264,7 +261,7 @@ def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) ->
     current = get(leaf.path)
     if isinstance(leaf, Compare):
         if leaf.path == "nine_box":
-            op = leaf.op if positive else _NEGATE[leaf.op]
+            op = leaf.op if positive else NEGATED_OP[leaf.op]
             cell = _value_for(op, leaf.value, spec, current)
             cells = {v: k for k, v in NINE_BOX.items()}
             if cell is None or {"performance", "potential"} & hidden:
@@ -273,7 +270,7 @@ def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) ->
             return [Change("performance", get("performance"), perf), Change("potential", get("potential"), pot)]
         if leaf.op == "exists":
             return None
-        op = leaf.op if positive else _NEGATE[leaf.op]
+        op = leaf.op if positive else NEGATED_OP[leaf.op]
         new = _value_for(op, leaf.value, spec, current)
         return None if new is None else [Change(leaf.path, current, new)]
     if isinstance(leaf, Contains):
@@ -309,16 +306,17 @@ def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
 # -- the explanation -----------------------------------------------------------------
 
 
-def explain(engine: Any, person: Any, intervention: Optional[str] = None, audience: str = "hr",
+def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None, audience: str = "hr",
             as_of: Optional[dt.date] = None) -> Explanation:
+    """Why (or why not) the prepared person ``real`` gets ``intervention`` (default: each item
+    they get), as ``audience`` may see it."""
     check_audience(audience)
-    real = engine._person(person)
     catalog = engine.catalog
     if intervention is not None and intervention not in catalog:
         raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
     day = as_of or engine.as_of or dt.date.today()
     view = masked(real, audience)
-    evaluation = engine.evaluate(view, day, prepared=True)
+    evaluation = engine.evaluate(view, day)
     hidden = hidden_facts(audience)
     if intervention is None:
         wanted = [r.intervention for r in evaluation.recommendations
@@ -329,7 +327,7 @@ def explain(engine: Any, person: Any, intervention: Optional[str] = None, audien
     return Explanation(real.id, audience, items)
 
 
-def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audience: str,
+def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention: str, audience: str,
           hidden: frozenset[str], day: dt.date) -> Item:
     catalog = engine.catalog
     if not visible(catalog, intervention, audience):
@@ -361,28 +359,31 @@ def _item(engine: Any, view: Person, evaluation: Any, intervention: str, audienc
         fired = rule.id in fired_ids
         step = next((_removed_text(r, rules) for r in removed if rule.id in r.rules), "")
         rc = RuleCheck(rule.id, rule.title, rule.rationale, rule.source, fired,
-                       WITHHELD if _touches(rule, hidden) else describe(rule.when),
+                       WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
+    plan = dict(description=entry.description_for(audience), who_acts=entry.who_acts,
+                first_step=entry.first_step, timeframe=entry.timeframe)
     if own:
         redacted = redact(own[0], audience, catalog)
         summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)
-        return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not))
+        return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
+                    reason=tuple(t for t in redacted.rationale if t), **plan)
     changes, rule_id, blocked = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
     if removed:
         status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules) for r in removed))
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
-                blocked)
+                blocked, **plan)
 
 
-def _touches(rule: Rule, hidden: frozenset[str]) -> bool:
-    paths = {leaf.path for leaf, _ in _leaves_with_polarity(rule.when)}
+def touches_hidden(rule: Rule, hidden: frozenset[str]) -> bool:
+    paths = {leaf.path for leaf, _, _ in leaf_tests(rule.when)}
     return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
 
 
-def what_it_would_take(engine: Any, view: Person, intervention: str, candidates: Sequence[Rule],
+def what_it_would_take(engine: RuleEngine, view: Person, intervention: str, candidates: Sequence[Rule],
                        hidden: frozenset[str], get: Any, day: dt.date) -> tuple[list[Change], str, str]:
     """The smallest verified set of fact changes that gets ``intervention`` recommended.
 
@@ -392,8 +393,8 @@ def what_it_would_take(engine: Any, view: Person, intervention: str, candidates:
     for rule in candidates:
         if not any(t.intervention == intervention and t.to == "person" for t in rule.recommend):
             continue
-        for alt in _alternatives(rule.when):
-            failing = [(leaf, pos) for leaf, pos in alt if leaf_holds(leaf, get) != pos]
+        for alt in dnf(rule.when, limit=MAX_ALTERNATIVES, cut=True) or []:
+            failing = [(leaf, pos) for leaf, pos in alt if leaf_truth(leaf, get) is not pos]
             if not failing:
                 continue
             changes: list[Change] = []
@@ -419,7 +420,7 @@ def what_it_would_take(engine: Any, view: Person, intervention: str, candidates:
             changed = apply_changes(view, changes)
         except Exception:   # a proposal the model refuses is no proposal
             continue
-        evaluation = engine.evaluate(changed, day, prepared=True)
+        evaluation = engine.evaluate(changed, day)
         if any(r.intervention == intervention and r.subject == view.id for r in evaluation.recommendations):
             return changes, rule_id, ""
         if not blocked:

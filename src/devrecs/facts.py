@@ -34,6 +34,10 @@ from .model import (
 # count as whole days ago, clamped to DAYS_LIMIT days either way.
 DAYS_PER_MONTH = 30.4375
 DAYS_LIMIT = 40000
+# Not a fact a rule names: how many days back from the run's date the person's
+# history is complete (DAYS_LIMIT: always was; None: not complete). History
+# tests read it to tell "no such entry" from "not recorded" (conditions.py).
+HISTORY_KNOWN_DAYS = "history_known_days"
 
 
 @attrs.frozen
@@ -104,6 +108,8 @@ PERSON_FACTS: dict[str, FactSpec] = {
     "pipeline.months_waiting": FactSpec("int", changeable=False),
     "manager_id": FactSpec("str", changeable=False),
     "history": FactSpec("items", item_fields=HISTORY_FIELDS, changeable=False),
+    "history_complete": FactSpec("bool", changeable=False,
+                                 doc="the source holds the whole development history (since history_since)"),
 }
 
 EXTRA_SPEC = FactSpec("any", doc="an organization's own fact")
@@ -169,6 +175,14 @@ def _read_history(person: Person, as_of: dt.date) -> list:
     return out
 
 
+def _read_history_known_days(person: Person, as_of: dt.date) -> Optional[int]:
+    if not person.history_complete:
+        return None
+    if person.history_since is None:
+        return DAYS_LIMIT
+    return max(-DAYS_LIMIT, min(DAYS_LIMIT, (as_of - person.history_since).days))
+
+
 def _read_interests(person: Person, as_of: dt.date) -> list:
     return [normal_word(i) for i in person.interests]
 
@@ -186,6 +200,7 @@ def _read_attribute(name: str):
 
 
 _LIST_READERS = {"gaps": _read_gaps, "history": _read_history, "interests": _read_interests}
+_DERIVED_READERS = {HISTORY_KNOWN_DAYS: _read_history_known_days}
 _readers: dict[str, Any] = {}
 
 
@@ -198,6 +213,8 @@ def fact_reader(path: str):
             read = _read_extra(path[len("extra."):])
         elif path in _LIST_READERS:
             read = _LIST_READERS[path]
+        elif path in _DERIVED_READERS:
+            read = _DERIVED_READERS[path]
         elif path.startswith("pipeline."):
             read = _read_pipeline(path[len("pipeline."):])
         else:
@@ -209,7 +226,8 @@ def fact_reader(path: str):
 def values_reader(paths: Sequence[str]):
     """A function ``(person, as_of) -> {path: value}`` for these paths, read as ``fact_value``
     reads them; the person's own attributes are taken in one step."""
-    own = [p for p in dict.fromkeys(paths) if "." not in p and p not in _LIST_READERS]
+    own = [p for p in dict.fromkeys(paths) if "." not in p and p not in _LIST_READERS
+           and p not in _DERIVED_READERS]
     rest = [(p, fact_reader(p)) for p in dict.fromkeys(paths) if p not in own]
     take = attrgetter(*own) if len(own) > 1 else (lambda person: tuple(getattr(person, p) for p in own))
 

@@ -15,13 +15,16 @@ and are never audited by group.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 import attrs
 
 from .facts import PROTECTED_ATTRIBUTES, normal_key
 from .model import Person
 from .rulefile.conditions import leaf_holds, leaves
+
+if TYPE_CHECKING:  # the application layer's Engine, for types only
+    from .app import Engine
 
 SMALL_GROUP = 5            # groups under this size are shown as "<5" and never flagged
 DEFAULT_MIN_GROUP = 30     # both groups need this many people before a ratio is flagged
@@ -147,7 +150,7 @@ def _fisher() -> Any:
     return fisher_exact
 
 
-def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
+def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
           rejected: int = 0) -> Audit:
     """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``."""
     persons: list[Person] = []
@@ -174,7 +177,7 @@ def audit(engine: Any, people: Iterable[Person], by: Sequence[str], min_group: i
     return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected)
 
 
-def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
+def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
              groups: list[str], min_group: int, fisher: Any) -> InterventionAudit:
     eligible = [r for r in rates if not r.small and r.group != UNKNOWN]
     comparisons = []
@@ -194,11 +197,11 @@ def _compare(engine: Any, intervention: Any, rates: tuple[GroupRate, ...], perso
     return InterventionAudit(intervention.id, intervention.purpose, rates, tuple(comparisons))
 
 
-def _drivers(engine: Any, intervention: str, group: str, reference: str, persons: list[Person],
+def _drivers(engine: "Engine", intervention: str, group: str, reference: str, persons: list[Person],
              groups: list[str], top: int = 3) -> tuple[str, ...]:
     """Which rules' conditions pass less often for ``group`` than for ``reference``."""
     from .facts import fact_value
-    day = engine._as_of(None)
+    day = engine.day()
     members = {g: [p for p, pg in zip(persons, groups) if pg == g] for g in (group, reference)}
     found = []
     for rule in engine.rules:
@@ -215,32 +218,6 @@ def _drivers(engine: Any, intervention: str, group: str, reference: str, persons
                                    f"{rate[group]:.0%} of {group} against {rate[reference]:.0%} of {reference}"))
     found.sort(key=lambda f: -f[0])
     return tuple(text for _, text in found[:top])
-
-
-def read_people(location: str, mapping: Optional[str] = None, source_name: Optional[str] = None,
-                **options: Any) -> tuple[list[Person], int]:
-    """The people of a source (through a mapping file, if given) and the number of records
-    rejected; ``devrecs batch`` reports the rejects themselves."""
-    from . import sources
-    from .errors import RecordError
-    from .mapping import identity, load_mapping
-    from .people import person_from_dict
-
-    data_map = load_mapping(mapping) if mapping else None
-    if data_map is not None:
-        data_map.load_joins()
-    source = sources.open_source(location, source_name, **options)
-    people, rejected = [], 0
-    for label, raw in source:
-        if isinstance(raw, sources.Unreadable):
-            rejected += 1
-            continue
-        try:
-            record = data_map.apply(label, raw) if data_map else identity(raw, sources.is_tabular(source))
-            people.append(person_from_dict(record, record=str(label)))
-        except RecordError:
-            rejected += 1
-    return people, rejected
 
 
 def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):

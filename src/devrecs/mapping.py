@@ -12,6 +12,7 @@ A mapping is YAML (documented with examples in docs/data.md)::
       months_in_role: {column: YearsInCurrentRole, scale: 12}
       interests: {column: Interests, split: ";"}
       pipeline.status: {value: none}      # a constant
+      history_complete: {value: true}     # this source holds the whole history (docs/data.md)
     extra:
       department: Department
     join:
@@ -104,9 +105,11 @@ def _empty(value: Any) -> bool:
 class _Ctx:
     """Where the mapping is, and the problems found while compiling it."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, registry: Optional[Mapping[str, Any]] = None):
         self.file = file
         self.problems: list[Problem] = []
+        # the data sources joins may name (the Engine's, with its plugins'; default the built-ins)
+        self.registry = sources.builtin_sources() if registry is None else registry
 
     def problem(self, loc: Loc, code: str, message: str) -> None:
         self.problems.append(Problem(self.file, loc.line, loc.col, code, message))
@@ -527,9 +530,10 @@ class _Join:
             location = str(base / location) if not Path(location).is_absolute() else location
         self.location = location
         self.source_name = node.get("source")
-        if self.source_name is not None and self.source_name not in sources.names():
+        self.registry = ctx.registry
+        if self.source_name is not None and self.source_name not in self.registry:
             ctx.problem(node.value_loc("source"), "M144", f"unknown source '{self.source_name}'"
-                        f"{did_you_mean(str(self.source_name), sources.names())}")
+                        f"{did_you_mean(str(self.source_name), self.registry)}")
         self.table, self.query = node.get("table"), node.get("query")
         self.into = into
         self.key = _Value(node["key"], node.value_loc("key"), ctx, "join.key") if "key" in node else None
@@ -556,7 +560,8 @@ class _Join:
     def load(self) -> None:
         """Read the joined source into an index: person id -> items, in source order."""
         try:
-            src = sources.open_source(self.location, self.source_name, table=self.table, query=self.query)
+            src = sources.open_source(self.location, self.source_name, self.registry, table=self.table,
+                                      query=self.query)
         except DevrecsError as exc:
             raise MappingError([Problem(self.file, self.loc.line, self.loc.col, "M146",
                                         f"join: {exc}")]) from None
@@ -603,8 +608,8 @@ def check_columns(columns: list[tuple[str, Loc]], record: Mapping[str, Any], fil
 class DataMapping:
     """A compiled mapping file. ``apply(label, raw)`` gives a person record (a dict)."""
 
-    def __init__(self, doc: Any, file: str, base: Path):
-        ctx = _Ctx(file)
+    def __init__(self, doc: Any, file: str, base: Path, registry: Optional[Mapping[str, Any]] = None):
+        ctx = _Ctx(file, registry)
         self.file = file
         self._checked = False
         if not isinstance(doc, LMap):
@@ -708,8 +713,9 @@ def _put(out: dict, path: str, value: Any) -> None:
         out.setdefault(parts[0], {})[parts[1]] = value
 
 
-def load_mapping(path: str | Path) -> DataMapping:
-    """Read and check a mapping file; MappingError lists every problem with file:line:col."""
+def load_mapping(path: str | Path, registry: Optional[Mapping[str, Any]] = None) -> DataMapping:
+    """Read and check a mapping file; MappingError lists every problem with file:line:col.
+    ``registry``: the data sources its joins may name (default: the built-ins)."""
     p = Path(path)
     label = str(path)
     try:
@@ -722,7 +728,7 @@ def load_mapping(path: str | Path) -> DataMapping:
         doc = load(text, label)
     except YamlError as exc:
         raise MappingError([exc.problem]) from None
-    return DataMapping(doc, label, p.parent)
+    return DataMapping(doc, label, p.parent, registry)
 
 
 def identity(raw: Mapping[str, Any], tabular: bool) -> dict:

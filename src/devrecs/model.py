@@ -133,6 +133,10 @@ class Person:
     pipeline: Optional[Pipeline] = None
     manager_id: Optional[str] = None
     history: tuple[HistoryEntry, ...] = ()
+    # whether ``history`` holds every development the person had (since
+    # ``history_since``, when given): only then does "no entry" mean none
+    history_complete: bool = False
+    history_since: Optional[dt.date] = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
@@ -156,6 +160,19 @@ class Intervention:
     seeds: tuple[str, ...] = ()
     cooldown_months: int = 12
     purpose: str = "opportunity"
+    # Who takes the first step (employee, manager, hr), what it is, and how long it usually takes.
+    who_acts: tuple[str, ...] = ()
+    first_step: str = ""
+    timeframe: str = ""
+    # The description in an audience's own words: (audience, text) pairs; others read ``description``.
+    wording: tuple[tuple[str, str], ...] = ()
+
+    def description_for(self, audience: str) -> str:
+        """The description as ``audience`` should read it (hr and executive: the full description)."""
+        for who, text in self.wording:
+            if who == audience:
+                return text
+        return self.description
 
 
 @attrs.frozen
@@ -182,6 +199,16 @@ class Rule:
     line: int = 0
     ruleset: str = ""
     scope: str = "person"    # person | team (subject: the manager) | organization
+    replaces: bool = False   # a plugin's rule that replaces the built-in rule with its id (packs.py)
+    # Kinds of intervention (catalog ``kind``) this rule takes off the person's own list
+    # while it holds, e.g. a focused plan for someone who struggles.
+    suppresses_kinds: tuple[str, ...] = ()
+    # The rationale in an audience's own words: (audience, text) pairs; see rationale_for.
+    wording: tuple[tuple[str, str], ...] = ()
+
+    def rationale_for(self, audience: str) -> str:
+        """The rationale as ``audience`` should read it (see ``audience_rationale``)."""
+        return audience_rationale(self.wording, (self.rationale,) if self.rationale else (), audience)[0]
 
 
 @attrs.frozen
@@ -212,6 +239,12 @@ class Recommendation:
     rationale: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     ruleset_hash: str = ""
+    # The rationales in each audience's own words, (audience, text) pairs of its rules (not in to_dict:
+    # audience.redact puts the audience's own in ``rationale`` and drops the rest).
+    wording: tuple[tuple[str, str], ...] = ()
+
+    def rationale_for(self, audience: str) -> tuple[str, ...]:
+        return audience_rationale(self.wording, self.rationale, audience)
 
     def to_dict(self) -> dict:
         return {
@@ -229,6 +262,25 @@ class Recommendation:
 
 for _cls in (Gap, HistoryEntry, Pipeline, Person, Intervention, Target, Rule, Evidence, Recommendation):
     attrs.resolve_types(_cls)
+
+
+# What an employee reads when a rule has no wording of its own: the full rationale may name facts
+# the employee is not quoted (domain.md: potential, flight risk, motive, pay ratio, engagement).
+EMPLOYEE_FALLBACK = ("This was suggested in your development review; your manager or HR will talk it "
+                     "through with you.")
+
+
+def audience_rationale(wording: tuple[tuple[str, str], ...], full: tuple[str, ...],
+                       audience: str) -> tuple[str, ...]:
+    """The rationale texts for an audience: its own wording where the rules give one (for the
+    employee and the manager only the leading rule's, to keep it short), else for the employee a
+    neutral sentence and for everyone else the full text."""
+    own = tuple(dict.fromkeys(text for who, text in wording if who == audience))
+    if own:
+        return own[:1] if audience in ("employee", "manager") else own
+    if audience == "employee":
+        return (EMPLOYEE_FALLBACK,)
+    return full or ("",)
 
 
 def plain(value: Any) -> Any:

@@ -6,7 +6,11 @@ are those of ``facts.TEAM_FACTS`` and ``facts.ORG_FACTS``; rules with
 
 Definitions (documented in docs/facts.md):
 - developing: history shows an intervention accepted or completed within
-  the last DEVELOPING_MONTHS months;
+  the last DEVELOPING_MONTHS months; "not developing" is known only for a
+  history complete over those months (``history_complete``, ``history_since``);
+- a share of people (e.g. ``share_ic_developing``) is unknown (None) when it
+  cannot be computed: no one to count, or someone whose answer is unknown,
+  so an organization rule on it does not fire instead of reading 0%;
 - graduate waiting: pipeline status graduate on the individual contributor
   track (no leadership seat yet);
 - stagnant leader: manager track, STAGNANT_MONTHS or more months in role,
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Iterable
+from typing import Iterable, Optional
 
 import attrs
 
@@ -32,9 +36,19 @@ HOTSPOT_REPORTS = 3
 SENIOR_IC_LEVEL = 4
 
 
-def is_developing(person: Person, as_of: dt.date) -> bool:
-    return any(h.outcome in (Outcome.ACCEPTED, Outcome.COMPLETED)
-               and months_between(h.date, as_of) <= DEVELOPING_MONTHS for h in person.history)
+def is_developing(person: Person, as_of: dt.date) -> Optional[bool]:
+    """True, False, or None when the history does not tell (not complete over the months)."""
+    if any(h.outcome in (Outcome.ACCEPTED, Outcome.COMPLETED)
+           and months_between(h.date, as_of) <= DEVELOPING_MONTHS for h in person.history):
+        return True
+    covered = person.history_complete and (
+        person.history_since is None or months_between(person.history_since, as_of) >= DEVELOPING_MONTHS)
+    return False if covered else None
+
+
+def _share(count: int, total: int, unknown: int) -> Optional[float]:
+    """count / total, or None when there is no one to count or some answers are unknown."""
+    return round(count / total, 4) if total and not unknown else None
 
 
 def is_waiting_graduate(person: Person) -> bool:
@@ -56,6 +70,7 @@ class _Team:
     high_potential_ics: int = 0
     graduates_waiting: int = 0
     ics_developing: int = 0
+    ics_developing_unknown: int = 0
 
 
 class OrgFacts:
@@ -82,7 +97,10 @@ class OrgFacts:
             c["high_potential_ics"] += person.potential == Rating.HIGH
             c["senior_ics"] += (person.level or 0) >= SENIOR_IC_LEVEL
             c["ics_technical"] += person.aspiration is not None and person.aspiration.value == "technical"
-            c["ics_developing"] += is_developing(person, self.as_of)
+            c["ics_aspiration_unknown"] += person.aspiration is None
+            developing = is_developing(person, self.as_of)
+            c["ics_developing"] += developing is True
+            c["ics_developing_unknown"] += developing is None
         waiting = is_waiting_graduate(person)
         if waiting:
             c["graduates_waiting"] += 1
@@ -96,7 +114,9 @@ class OrgFacts:
             if ic and person.track is not None:
                 t.ic_reports += 1
                 t.high_potential_ics += person.potential == Rating.HIGH
-                t.ics_developing += is_developing(person, self.as_of)
+                developing = is_developing(person, self.as_of)
+                t.ics_developing += developing is True
+                t.ics_developing_unknown += developing is None
 
     def team_facts(self) -> dict[str, dict]:
         """Facts per manager id (managers with at least one report), in id order."""
@@ -109,7 +129,7 @@ class OrgFacts:
                      "low_engagement_reports": t.low_engagement_reports,
                      "share_low_engagement": round(t.low_engagement_reports / t.reports, 4),
                      "high_potential_ics": t.high_potential_ics, "graduates_waiting": t.graduates_waiting,
-                     "share_ic_developing": round(t.ics_developing / t.ic_reports, 4) if t.ic_reports else None,
+                     "share_ic_developing": _share(t.ics_developing, t.ic_reports, t.ics_developing_unknown),
                      "manager_months_in_role": manager.months_in_role if manager else None,
                      "manager_engagement": manager.engagement.value if manager and manager.engagement else None}
             out[manager_id] = facts
@@ -121,8 +141,8 @@ class OrgFacts:
         return {
             "headcount": c["headcount"], "ics": c["ics"], "managers": c["managers"],
             "high_potential_ics": c["high_potential_ics"], "senior_ics": c["senior_ics"],
-            "share_ic_technical_aspiration": round(c["ics_technical"] / c["ics"], 4) if c["ics"] else None,
-            "share_ic_developing": round(c["ics_developing"] / c["ics"], 4) if c["ics"] else None,
+            "share_ic_technical_aspiration": _share(c["ics_technical"], c["ics"], c["ics_aspiration_unknown"]),
+            "share_ic_developing": _share(c["ics_developing"], c["ics"], c["ics_developing_unknown"]),
             "graduates_waiting": c["graduates_waiting"],
             "graduates_waiting_max_months": max(self.graduate_months, default=0),
             "open_leadership_positions": self.open_leadership_positions,

@@ -158,16 +158,27 @@ def _merge_rules(files: list[tuple[str, RuleFile]]) -> tuple[list[Rule], list[Ov
                 chosen[rule.id] = (owner, rule)
                 continue
             first_owner, first = chosen[rule.id]
-            if first_owner == BUILTIN_OWNER and owner not in ("", BUILTIN_OWNER):
+            if first_owner == BUILTIN_OWNER and owner not in ("", BUILTIN_OWNER) and rule.replaces:
                 chosen[rule.id] = (owner, rule)
                 overrides.append(Override(rule.id, owner, f"{first.file}:{first.line}"))
-            elif owner == BUILTIN_OWNER and first_owner not in ("", BUILTIN_OWNER):
+            elif owner == BUILTIN_OWNER and first_owner not in ("", BUILTIN_OWNER) and first.replaces:
                 overrides.append(Override(rule.id, first_owner, f"{rule.file}:{rule.line}"))
+            elif BUILTIN_OWNER in (owner, first_owner) and owner != first_owner:
+                plugin, mine = (owner, rule) if first_owner == BUILTIN_OWNER else (first_owner, first)
+                builtin = first if first_owner == BUILTIN_OWNER else rule
+                problems.append(Problem(mine.file, mine.line, 1, "E121",
+                                        f"rule '{rule.id}' of {_plugin_name(plugin)} has the id of a built-in rule "
+                                        f"({builtin.file}:{builtin.line}): add 'replaces: true' to replace it, "
+                                        f"or give it another id"))
             else:
                 who = f" (plugins {first_owner} and {owner})" if first_owner and owner and first_owner != owner else ""
                 problems.append(Problem(rule.file, rule.line, 1, "E121",
                                         f"duplicate rule id '{rule.id}' (first in {first.file}:{first.line}){who}"))
     return [rule for _, rule in chosen.values()], overrides, problems
+
+
+def _plugin_name(owner: str) -> str:
+    return f"plugin '{owner}'" if owner else "a rule file"
 
 
 def default_paths() -> list[Path]:

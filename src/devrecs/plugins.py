@@ -1,36 +1,57 @@
-"""The plugin manager: built-ins, entry points, and what each plugin added.
+"""Plugins: the pluggy manager and a small typed facade over its hooks.
 
-Load order (style.md): the hook specs, then installed plugins from the
-entry-point group ``devrecs`` (each load wrapped, so a broken plugin is
-named), then plugins the caller passes, then the built-ins (rule packs and
-catalog, output formats, data sources), then ``check_pending``. Plugins
-named in ``DEVRECS_DISABLE_PLUGINS`` (comma-separated) or ``disabled`` are
-skipped. Results never depend on pluggy's call order: callers here sort by
-plugin name, built-ins first.
+What this module holds: building the plugin manager (hook specs, installed
+plugins from the entry-point group ``devrecs``, plugins the caller passes, a
+local plugins folder, then the built-ins, then ``check_pending``) and
+:class:`Plugins`, the one way the rest of devrecs calls a hook. It imports
+only the model, the catalog's entry checks and the errors; the application
+layer (app.py) is its only user.
+
+Every hook is called through ``pm.hook.<name>(...)``, so pluggy's ordering
+(``tryfirst``/``trylast``), hookwrappers and tracing apply. Each
+implementation is guarded when it is registered: an exception it raises
+becomes one :class:`PluginError` naming the plugin and the hook, and the
+results of hooks whose owner matters (rule paths, interventions, sources,
+formats) are attributed to the plugin that returned them.
+
+Plugins named in ``DEVRECS_DISABLE_PLUGINS`` (comma-separated) or
+``disabled`` are skipped; a name that matches no plugin is an error with a
+did-you-mean. Two plugins registering one source or format name is an error
+naming both; so is a plugin's rule with a built-in rule's id unless the rule
+says ``replaces: true`` (packs.py).
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib.metadata
+import importlib.util
 import os
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import pluggy
 
 from . import hookspecs
 from .catalog import entry_problems, intervention_from
-from .errors import DevrecsError, RuleFileError
+from .errors import DevrecsError, RuleFileError, did_you_mean
 from .hookspecs import hookimpl
-from .model import Intervention, Person
-from .packs import BUILTIN_OWNER, default_rules_dir
-from .people import person_from_dict, person_to_dict
+from .model import Intervention, Person, Recommendation
 
 ENTRY_POINT_GROUP = "devrecs"
 DISABLE_ENV = "DEVRECS_DISABLE_PLUGINS"
+PLUGINS_DIR_ENV = "DEVRECS_PLUGINS_DIR"      # a folder of plugin modules (*.py), loaded as plugins
+BUILTIN_RULES = "devrecs.rules"              # the owner name of the built-in packs (packs.BUILTIN_OWNER)
+BUILTIN_FORMATS = "devrecs.formats"
+BUILTIN_SOURCES = "devrecs.sources"
 
 
 class PluginError(DevrecsError):
-    """A plugin failed to load, or raised in a hook whose result the engine needs."""
+    """A plugin failed to load, or one of its hooks raised or returned the wrong thing."""
+
+    def __init__(self, message: str, plugin: str = "", hook: str = "", detail: str = ""):
+        super().__init__(message)
+        self.plugin, self.hook, self.detail = plugin, hook, detail
 
 
 class BuiltinRules:
@@ -38,6 +59,7 @@ class BuiltinRules:
 
     @hookimpl(trylast=True)
     def devrecs_rule_paths(self) -> list:
+        from .packs import default_rules_dir
         return [default_rules_dir()]
 
 
@@ -61,8 +83,38 @@ class BuiltinSources:
         register_builtin_sources(register)
 
 
-BUILTINS: dict[str, Any] = {BUILTIN_OWNER: BuiltinRules(), "devrecs.formats": BuiltinFormats(),
-                            "devrecs.sources": BuiltinSources()}
+BUILTINS: dict[str, Any] = {BUILTIN_RULES: BuiltinRules(), BUILTIN_FORMATS: BuiltinFormats(),
+                            BUILTIN_SOURCES: BuiltinSources()}
+
+# the plugin whose hook implementation is running (set by the guard around every implementation)
+_CALLING: contextvars.ContextVar[str] = contextvars.ContextVar("devrecs_plugin_calling", default="")
+# (plugin name, result) of each implementation of the hook being called, for hooks whose owner matters
+_RESULTS: contextvars.ContextVar[Optional[list]] = contextvars.ContextVar("devrecs_plugin_results", default=None)
+
+
+def _guard(impl: Any, hook: str) -> None:
+    """Make ``impl`` raise PluginError naming its plugin and record its result with the owner."""
+    function = impl.function
+    plugin = impl.plugin_name
+
+    def guarded(*args: Any) -> Any:
+        token = _CALLING.set(plugin)
+        try:
+            result = function(*args)
+        except PluginError:
+            raise
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            raise PluginError(f"plugin '{plugin}' failed in {hook}: {detail}", plugin, hook, detail) from None
+        finally:
+            _CALLING.reset(token)
+        results = _RESULTS.get()
+        if results is not None:
+            results.append((plugin, result))
+        return result
+
+    guarded.__name__ = getattr(function, "__name__", hook)
+    impl.function = guarded
 
 
 def _disabled(extra: Optional[Iterable[str]]) -> set[str]:
@@ -70,35 +122,90 @@ def _disabled(extra: Optional[Iterable[str]]) -> set[str]:
     return names | set(extra or ())
 
 
+def _local_plugins(folder: str) -> list[tuple[str, Any]]:
+    """The modules ``*.py`` of a local plugins folder, imported as plugins named by file."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise PluginError(f"{PLUGINS_DIR_ENV}={folder}: no such folder")
+    found = []
+    for file in sorted(path.glob("*.py")):
+        name = f"local:{file.stem}"
+        spec = importlib.util.spec_from_file_location(f"devrecs_local_plugin_{file.stem}", file)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise PluginError(f"plugin '{name}' ({file}) failed to import: {type(exc).__name__}: {exc}") from None
+        found.append((name, module))
+    return found
+
+
 def plugin_manager(plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-                   disabled: Optional[Iterable[str]] = None) -> pluggy.PluginManager:
-    """A plugin manager with the built-ins, installed plugins (unless ``entry_points=False``)
-    and ``plugins`` (modules or objects; a (name, plugin) pair names one)."""
+                   disabled: Optional[Iterable[str]] = None,
+                   plugins_dir: Optional[str] = None) -> pluggy.PluginManager:
+    """A plugin manager with installed plugins (unless ``entry_points=False``), the modules of
+    ``plugins_dir`` (default: $DEVRECS_PLUGINS_DIR), ``plugins`` (modules or objects; a
+    (name, plugin) pair names one) and the built-ins."""
     pm = pluggy.PluginManager("devrecs")
     pm.add_hookspecs(hookspecs)
     off = _disabled(disabled)
+    candidates: list[tuple[str, Callable[[], Any]]] = []
+    installed = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
     if entry_points:
-        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in off or pm.has_plugin(ep.name):
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                raise PluginError(f"plugin '{ep.name}' ({ep.value}) failed to import: "
-                                  f"{type(exc).__name__}: {exc}") from None
-            pm.register(plugin, name=ep.name)
+        candidates.extend((ep.name, _loader(ep)) for ep in installed)
+    folder = plugins_dir if plugins_dir is not None else os.environ.get(PLUGINS_DIR_ENV)
+    if folder:
+        candidates.extend((name, (lambda m=module: m)) for name, module in _local_plugins(folder))
     for item in plugins or ():
         name, plugin = item if isinstance(item, tuple) else (_name_of(item), item)
-        if name not in off:
+        candidates.append((name, (lambda p=plugin: p)))
+    candidates.extend((name, (lambda p=plugin: p)) for name, plugin in BUILTINS.items())
+    known = list(dict.fromkeys([ep.name for ep in installed] + [name for name, _ in candidates]))
+    unknown = sorted(n for n in off if n not in known)
+    if unknown:
+        raise PluginError("; ".join(f"{DISABLE_ENV} names '{n}', which is no plugin{did_you_mean(n, known)}"
+                                    for n in unknown) + f" (plugins: {', '.join(known)})")
+    for name, load in candidates:
+        if name in off or pm.has_plugin(name):
+            continue
+        plugin = load()
+        try:
             pm.register(plugin, name=name)
-    for name, plugin in BUILTINS.items():
-        if name not in off:
-            pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin '{name}': {_validation(exc)}") from None
+        except ValueError as exc:      # the same object registered under two names
+            raise PluginError(f"plugin '{name}': {exc}") from None
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin '{exc.plugin}' has a hook devrecs does not know: {exc}") from None
+        raise PluginError(f"plugin '{pm.get_name(exc.plugin) or exc.plugin}' has a hook devrecs does not know: "
+                          f"{_validation(exc)}") from None
+    for caller in pm.hook.__dict__.values():
+        if isinstance(caller, pluggy.HookCaller):
+            for impl in caller.get_hookimpls():
+                if not (impl.hookwrapper or impl.wrapper):
+                    _guard(impl, caller.name)
     return pm
+
+
+def _validation(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's message in one line, with the hint a plugin author needs."""
+    text = " ".join(str(exc).split())
+    if "argument" in text:
+        text += " (a hook implementation may take only arguments its spec names; see docs/plugins.md)"
+    return text
+
+
+def _loader(ep: Any) -> Callable[[], Any]:
+    def load() -> Any:
+        try:
+            return ep.load()
+        except Exception as exc:
+            raise PluginError(f"plugin '{ep.name}' ({ep.value}) failed to import: "
+                              f"{type(exc).__name__}: {exc}") from None
+    return load
 
 
 def _name_of(plugin: Any) -> str:
@@ -109,119 +216,169 @@ def _order(name: str) -> tuple[int, str]:
     return (0 if name.startswith("devrecs.") else 1, name)
 
 
-def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """(plugin name, result) for every implementation of ``hook``; a plugin that raises
-    stops everything with an error naming the plugin and the hook."""
-    out = []
-    impls = getattr(pm.hook, hook).get_hookimpls()
-    for impl in sorted(impls, key=lambda i: _order(i.plugin_name)):
-        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+def _register_into(hook: str, kind: str, found: dict[str, tuple[str, Any]]) -> Callable[[str, Any], None]:
+    """A ``register(name, thing)`` for hooks that add named things; a name taken twice is an error."""
+    def register(name: str, thing: Any) -> None:
+        owner = _CALLING.get() or "?"
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin '{owner}' registered a {kind} with the name {name!r} in {hook}; "
+                              f"expected a non-empty string")
+        if name in found and found[name][0] != owner:
+            first, second = sorted((found[name][0], owner))
+            raise PluginError(f"the {kind} '{name}' is registered twice: by plugin '{first}' and by "
+                              f"plugin '{second}'; disable one ({DISABLE_ENV}) or rename it")
+        found[name] = (owner, thing)
+    return register
+
+
+class Plugins:
+    """The hooks of one plugin manager, typed. Registries are built here, per manager."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        self.pm = pm
+        self._sources: Optional[dict[str, tuple[str, Any]]] = None
+        self._formats: Optional[dict[str, tuple[str, Any]]] = None
+        self.enriches = bool(pm.hook.devrecs_enrich_person.get_hookimpls())
+
+    @classmethod
+    def load(cls, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
+             disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None) -> "Plugins":
+        return cls(plugin_manager(plugins, entry_points, disabled, plugins_dir))
+
+    def _owned(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """(plugin, result) of every implementation of ``hook``, called through pm.hook."""
+        token = _RESULTS.set([])
         try:
-            out.append((impl.plugin_name, impl.function(**args)))
-        except Exception as exc:
-            raise PluginError(f"plugin '{impl.plugin_name}' raised in {hook}: "
-                              f"{type(exc).__name__}: {exc}") from None
-    return out
+            getattr(self.pm.hook, hook)(**kwargs)
+            # results in a fixed order, whatever the order of registration: built-ins, then by name
+            return sorted(_RESULTS.get() or (), key=lambda owned: _order(owned[0]))
+        finally:
+            _RESULTS.reset(token)
 
+    def rule_paths(self) -> list[tuple[str, Any]]:
+        """(plugin, path) of every rule pack, the built-in packs included."""
+        out = []
+        for name, paths in self._owned("devrecs_rule_paths"):
+            if paths is None:
+                continue
+            if isinstance(paths, (str, Path)) or not isinstance(paths, Iterable):
+                raise PluginError(f"plugin '{name}' returned {type(paths).__name__} from devrecs_rule_paths; "
+                                  f"expected a list of paths (e.g. [Path(__file__).parent / 'rules'])")
+            for path in paths:
+                if not isinstance(path, (str, Path)):
+                    raise PluginError(f"plugin '{name}' returned a {type(path).__name__} among its rule paths; "
+                                      f"expected str or pathlib.Path")
+                out.append((name, path))
+        return out
 
-def rule_paths(pm: pluggy.PluginManager) -> list[tuple[str, Any]]:
-    return [(name, path) for name, paths in call_each(pm, "devrecs_rule_paths") for path in paths or ()]
+    def interventions(self) -> list[tuple[str, list[tuple[Intervention, str]]]]:
+        """Catalog entries from plugins, each checked, with the plugin as owner."""
+        out, problems = [], []
+        for name, entries in self._owned("devrecs_interventions"):
+            if entries is None:
+                continue
+            if isinstance(entries, (str, Mapping)) or not isinstance(entries, Iterable):
+                raise PluginError(f"plugin '{name}' returned {type(entries).__name__} from devrecs_interventions; "
+                                  f"expected a list of catalog entries (mappings)")
+            checked = []
+            for i, entry in enumerate(entries):
+                found = entry_problems(entry, f"plugin {name}", (i + 1, 1))
+                problems.extend(found)
+                if not found:
+                    checked.append((intervention_from(entry), f"plugin {name}:{i + 1}"))
+            out.append((f"plugin {name}", checked))
+        if problems:
+            raise RuleFileError(problems)
+        return out
 
+    def _named(self, hook: str, kind: str) -> dict[str, tuple[str, Any]]:
+        found: dict[str, tuple[str, Any]] = {}
+        getattr(self.pm.hook, hook)(register=_register_into(hook, kind, found))
+        return found
 
-def interventions(pm: pluggy.PluginManager) -> list[tuple[str, list[tuple[Intervention, str]]]]:
-    """Catalog entries from plugins, each checked, with the plugin as owner."""
-    out, problems = [], []
-    for name, entries in call_each(pm, "devrecs_interventions"):
-        checked = []
-        for i, entry in enumerate(entries or ()):
-            found = entry_problems(entry, f"plugin {name}", (i + 1, 1))
-            problems.extend(found)
-            if not found:
-                checked.append((intervention_from(entry), f"plugin {name}:{i + 1}"))
-        out.append((f"plugin {name}", checked))
-    if problems:
-        raise RuleFileError(problems)
-    return out
+    def sources(self) -> dict[str, Any]:
+        """Data source factories by name (built-ins and every plugin's), made once per manager."""
+        if self._sources is None:
+            self._sources = self._named("devrecs_register_sources", "data source")
+        return {name: factory for name, (_, factory) in self._sources.items()}
 
+    def formats(self) -> dict[str, Any]:
+        """Output formats by name; each renderer is checked to have ``render``."""
+        if self._formats is None:
+            found = self._named("devrecs_register_formats", "format")
+            for name, (owner, renderer) in found.items():
+                if not callable(getattr(renderer, "render", None)):
+                    raise PluginError(f"plugin '{owner}' registered the format '{name}' with a "
+                                      f"{type(renderer).__name__} that has no render(explanation) method")
+            self._formats = found
+        return {name: renderer for name, (_, renderer) in self._formats.items()}
 
-def formats(pm: pluggy.PluginManager) -> dict[str, Any]:
-    """Output formats by name; a plugin's format replaces a built-in one of the same name."""
-    found: dict[str, Any] = {}
-    call_each(pm, "devrecs_register_formats", register=lambda n, r: found.__setitem__(n, r))
-    return found
+    def format_owner(self, name: str) -> str:
+        self.formats()
+        return self._formats[name][0] if self._formats and name in self._formats else ""
 
+    def enrich(self, person: Person) -> tuple[dict[str, Any], list[Any]]:
+        """Facts the plugins add to ``person`` (for ``extra``) and history entries to append."""
+        added: dict[str, Any] = {}
+        history: list[Any] = []
+        for name, facts in self._owned("devrecs_enrich_person", person=person):
+            if not facts:
+                continue
+            if not isinstance(facts, Mapping):
+                raise PluginError(f"plugin '{name}' returned {type(facts).__name__} from devrecs_enrich_person; "
+                                  f"expected a mapping or None")
+            facts = dict(facts)
+            entries = facts.pop("history", None) or ()
+            if isinstance(entries, (str, Mapping)) or not isinstance(entries, Iterable):
+                raise PluginError(f"plugin '{name}' returned a {type(entries).__name__} as 'history' from "
+                                  f"devrecs_enrich_person; expected a list of history entries")
+            history.extend(entries)
+            added.update(facts)
+        return added, history
 
-def sources(pm: pluggy.PluginManager) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    call_each(pm, "devrecs_register_sources", register=lambda n, f: found.__setitem__(n, f))
-    return found
+    def notify(self, subject: str, recommendations: Sequence[Recommendation], audience: str) -> list[str]:
+        """Tell every sink; returns one message per sink that failed (the others still run)."""
+        failures = []
+        callers = self.pm.hook.devrecs_recommendations_made.get_hookimpls()
+        for impl in callers:
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            # each sink on its own (through pluggy's subset caller), so one failing sink stops no other
+            others = [p for p in self.pm.get_plugins() if p is not impl.plugin]
+            caller = self.pm.subset_hook_caller("devrecs_recommendations_made", remove_plugins=others)
+            try:
+                caller(subject=subject, recommendations=list(recommendations), audience=audience)
+            except PluginError as exc:
+                failures.append(f"plugin '{exc.plugin}' failed in {exc.hook} for {subject}: {exc.detail}"
+                                if exc.hook else f"{exc} (for {subject})")
+        return failures
 
+    @property
+    def has_sinks(self) -> bool:
+        return bool(self.pm.hook.devrecs_recommendations_made.get_hookimpls())
 
-def install_sources(pm: pluggy.PluginManager) -> None:
-    """Put every plugin's data sources (built-ins included) in the sources registry."""
-    from . import sources as registry
-    for name, factory in sources(pm).items():
-        registry.register(name, factory)
-
-
-def has_enrichers(pm: pluggy.PluginManager) -> bool:
-    return bool(pm.hook.devrecs_enrich_person.get_hookimpls())
-
-
-def enrich(pm: pluggy.PluginManager, person: Person) -> Person:
-    """The person with every plugin's facts merged into ``extra`` (and ``history`` appended)."""
-    added: dict[str, Any] = {}
-    history: list[Any] = []
-    for name, facts in call_each(pm, "devrecs_enrich_person", person=person):
-        if not facts:
-            continue
-        if not isinstance(facts, Mapping):
-            raise PluginError(f"plugin '{name}' returned {type(facts).__name__} from devrecs_enrich_person; "
-                              f"expected a mapping or None")
-        facts = dict(facts)
-        history.extend(facts.pop("history", None) or ())
-        added.update(facts)
-    if not added and not history:
-        return person
-    data = person_to_dict(person)
-    data["extra"] = dict(data.get("extra") or {}, **added)
-    data["history"] = list(data.get("history") or []) + list(history)
-    data.pop("nine_box", None)
-    return person_from_dict(data, record=f"person {person.id!r} (after plugins)")
-
-
-def notify(pm: pluggy.PluginManager, subject: str, recommendations: Sequence[Any], audience: str,
-           ) -> list[str]:
-    """Tell every sink; returns one message per sink that failed (the others still run)."""
-    failures = []
-    for impl in sorted(pm.hook.devrecs_recommendations_made.get_hookimpls(), key=lambda i: _order(i.plugin_name)):
-        kwargs = {"subject": subject, "recommendations": list(recommendations), "audience": audience}
-        try:
-            impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
-        except Exception as exc:
-            failures.append(f"plugin '{impl.plugin_name}' failed in devrecs_recommendations_made for "
-                            f"{subject}: {type(exc).__name__}: {exc}")
-    return failures
-
-
-def describe(pm: pluggy.PluginManager, overrides: Sequence[Any] = ()) -> list[dict]:
-    """What ``devrecs plugins`` shows: each plugin, its version, hooks and contributions."""
-    dists = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        dists[ep.name] = (dist.name, dist.version) if dist else ("", "")
-    out = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: _order(np[0])):
-        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
-        dist, version = dists.get(name, ("devrecs", _version()) if name.startswith("devrecs.") else ("", ""))
-        entry: dict[str, Any] = {"name": name, "distribution": dist, "version": version, "hooks": hooks}
-        if "devrecs_rule_paths" in hooks:
-            entry["rule_paths"] = [str(p) for p in getattr(plugin, "devrecs_rule_paths")() or ()]
-        if "devrecs_interventions" in hooks:
-            entry["interventions"] = [e.get("id") for e in getattr(plugin, "devrecs_interventions")() or ()]
-        entry["overrides"] = [{"rule": o.rule, "replaced": o.replaced} for o in overrides if o.plugin == name]
-        out.append(entry)
-    return out
+    def describe(self, overrides: Sequence[Any] = ()) -> list[dict]:
+        """What ``devrecs plugins`` shows: each plugin, its version, hooks and contributions."""
+        dists = {}
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(ep, "dist", None)
+            dists[ep.name] = (dist.name, dist.version) if dist else ("", "")
+        paths: dict[str, list[str]] = {}
+        for name, path in self.rule_paths():
+            paths.setdefault(name, []).append(str(path))
+        interventions = {owner[len("plugin "):]: [i.id for i, _ in entries] for owner, entries in self.interventions()}
+        out = []
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda np: _order(np[0])):
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or ())
+            dist, version = dists.get(name, ("devrecs", _version()) if name.startswith("devrecs.") else ("", ""))
+            entry: dict[str, Any] = {"name": name, "distribution": dist, "version": version, "hooks": hooks}
+            if "devrecs_rule_paths" in hooks:
+                entry["rule_paths"] = paths.get(name, [])
+            if "devrecs_interventions" in hooks:
+                entry["interventions"] = interventions.get(name, [])
+            entry["overrides"] = [{"rule": o.rule, "replaced": o.replaced} for o in overrides if o.plugin == name]
+            out.append(entry)
+        return out
 
 
 def _version() -> str:
@@ -231,5 +388,4 @@ def _version() -> str:
         return ""
 
 
-__all__ = ["PluginError", "call_each", "describe", "enrich", "formats", "has_enrichers", "install_sources",
-           "interventions", "notify", "plugin_manager", "rule_paths", "sources"]
+__all__ = ["BUILTINS", "PluginError", "Plugins", "plugin_manager"]

@@ -131,7 +131,7 @@ class YamlRuleTest(pytest.Item):
 @pytest.fixture(scope="session")
 def devrecs_engine(request: Any) -> Any:
     """An Engine on the ``devrecs_rules`` ini option's rules, else the built-in packs."""
-    from .engine import Engine
+    from .app import Engine
     rules = _ini_rules(request.config)
     return Engine.from_paths(rules) if rules else Engine.default()
 

@@ -32,14 +32,17 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections import Counter
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import attrs
 
-from .explain import PROPOSALS_NOTE, _touches
+from .explain import PROPOSALS_NOTE, touches_hidden
 from .audience import hidden_facts
 from .model import NINE_BOX, Person, Track
 from .org import HOTSPOT_REPORTS, is_developing, is_waiting_graduate
+
+if TYPE_CHECKING:  # the application layer's Engine, for types only
+    from .app import Engine
 
 SMALL_CELL = 5
 BENCHMARK = 0.22          # seed 001: 22% of 700+ organizations had formal development programmes for ICs
@@ -333,7 +336,7 @@ class Section:
 class ReportContext:
     """What a section is built from (also what an extra section receives)."""
 
-    engine: Any
+    engine: "Engine"
     people: tuple[Person, ...]
     result: Any                 # engine.OrganizationResult
     audience: str
@@ -371,11 +374,14 @@ def _kpis(ctx: ReportContext) -> str:
     c = ctx.cells
     proposals = sum(len(recs) for _, recs in ctx.result.people)
     ics = f["ics"]
-    developing = sum(1 for p in ctx.people if p.track == Track.INDIVIDUAL_CONTRIBUTOR and is_developing(p, ctx.as_of))
+    developing = sum(1 for p in ctx.people
+                     if p.track == Track.INDIVIDUAL_CONTRIBUTOR and is_developing(p, ctx.as_of) is True)
+    known = f["share_ic_developing"] is not None     # None: some IC's history is not complete
     tiles = [
         (c.count(f["headcount"]), "people"),
         (c.count(ics), "individual contributors"),
-        (f"{developing / ics:.0%}" if ics and not c.hidden(developing) and not c.hidden(ics) else "\u2013",
+        (f"{developing / ics:.0%}" if known and ics and not c.hidden(developing) and not c.hidden(ics)
+         else "\u2013",
          "of ICs developing (22% reference)"),
         (f"{c.count(f['graduates_waiting'])} / {ctx.open_positions}", "graduates waiting / open seats"),
         (c.count(f["flight_risk_hotspots"]), f"managers with {HOTSPOT_REPORTS}+ high-flight-risk reports"),
@@ -392,7 +398,7 @@ def coverage_section(ctx: ReportContext) -> Section:
     for p in ctx.people:
         if p.track != Track.INDIVIDUAL_CONTRIBUTOR:
             continue
-        dev = is_developing(p, ctx.as_of)
+        dev = int(is_developing(p, ctx.as_of) is True)    # an incomplete history counts as not known to be
         total[0] += dev
         total[1] += 1
         dept = p.extra.get("department") if isinstance(p.extra.get("department"), str) else None
@@ -657,7 +663,7 @@ def acceptance_section(ctx: ReportContext) -> Section:
     if ctx.executive:
         hidden = hidden_facts("executive")
         allowed = {r.id for r in ctx.engine.rules
-                   if not _touches(r, hidden) and all(ctx.visible(t.intervention) for t in r.recommend)}
+                   if not touches_hidden(r, hidden) and all(ctx.visible(t.intervention) for t in r.recommend)}
         rule_tallies = {k: t for k, t in ctx.rates.rules.items() if k in allowed}
     else:
         rule_tallies = dict(ctx.rates.rules)
@@ -778,7 +784,7 @@ footer p{margin:4px 0}
 """
 
 
-def build_report(engine: Any, people: Iterable[Any], *, audience: str = "hr", store: Any = None,
+def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr", store: Any = None,
                  open_positions: int = 0, as_of: Optional[dt.date] = None, title: str = "",
                  extra_sections: Sequence[Callable[[ReportContext], Optional[Section]]] = ()) -> str:
     """The report as one HTML document (a str). ``people``: Persons or mappings (merge the
@@ -788,7 +794,7 @@ def build_report(engine: Any, people: Iterable[Any], *, audience: str = "hr", st
     if audience not in REPORT_AUDIENCES:
         raise DevrecsError(f"the report is written for {' or '.join(REPORT_AUDIENCES)}, not '{audience}'")
     day = as_of or engine.as_of or dt.date.today()
-    persons = tuple(engine._person(p) for p in people)
+    persons = tuple(engine.prepare(p) for p in people)
     result = engine.recommend_organization(persons, day, open_leadership_positions=open_positions)
     ctx = ReportContext(engine, persons, result, audience, Cells(audience == "executive"), day,
                         store.rates() if store is not None else None, getattr(store, "label", ""),

@@ -4,7 +4,9 @@ Steps, in order (each removal is recorded so explanations can say why):
 1. every target of every fired rule becomes a candidate; two rules naming
    the same intervention for the same subject give one candidate;
 2. ``suppresses``: an intervention named by a fired rule's ``suppresses``
-   is removed;
+   is removed; so is any of the person's own candidates whose catalog
+   ``kind`` is in a fired rule's ``suppresses_kinds`` (a focused plan),
+   unless that rule recommends it itself;
 3. cooldown: an intervention whose history shows it accepted, completed or
    declined within the catalog's ``cooldown_months`` is removed;
 4. order: priority (highest first), then intervention id, so the order is
@@ -62,6 +64,7 @@ class _RuleInfo(NamedTuple):
     id: str
     rank: tuple             # the order of rules: (-priority, id)
     only: Optional[str]     # the key of its one target when that is for the person (most rules)
+    kinds: tuple[str, ...]  # suppresses_kinds
 
 
 # Rules are frozen and an engine passes the same Rule objects for every person, so each
@@ -78,7 +81,8 @@ def _info(rule: Rule) -> _RuleInfo:
     keys = tuple((t.intervention, True) if t.to == "manager" else t.intervention for t in rule.recommend)
     to_manager = any(type(k) is tuple for k in keys)
     info = _RuleInfo(-rule.priority, rule, keys, tuple(rule.suppresses), to_manager, rule.id,
-                     (-rule.priority, rule.id), keys[0] if len(keys) == 1 and not to_manager else None)
+                     (-rule.priority, rule.id), keys[0] if len(keys) == 1 and not to_manager else None,
+                     tuple(rule.suppresses_kinds))
     if len(_RULE_INFO) >= _RULE_INFO_MAX:
         _RULE_INFO.clear()
     _RULE_INFO[id(rule)] = info
@@ -134,6 +138,7 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
     removed: list[tuple] = []            # the fields of each Removed, in order
     candidates: dict = {}                # key (see _RuleInfo.keys) -> [info, ...]
     suppressed_by: Optional[dict[str, tuple]] = None     # intervention -> rank of the suppressing rule
+    kinds_by: Optional[dict[str, list]] = None           # kind -> [info of each rule suppressing it]
 
     # 1. candidates; 2. (first half) the highest-ranked rule suppressing each intervention
     for rule in fired:
@@ -168,6 +173,11 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
                 current = suppressed_by.get(intervention)
                 if current is None or rank < current:
                     suppressed_by[intervention] = rank
+        if info.kinds:
+            if kinds_by is None:
+                kinds_by = {}
+            for kind in info.kinds:
+                kinds_by.setdefault(kind, []).append(info)
 
     # the interventions in the person's history (most people have little or none)
     history = person.history
@@ -194,6 +204,11 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
             removed.append((key, pid, _rule_ids(infos), "suppressed", suppressed_by[key][1]))
             continue
         item = get(key)
+        if kinds_by is not None and item.kind in kinds_by:
+            focus = [i for i in kinds_by[item.kind] if key not in i.keys]
+            if focus:
+                removed.append((key, pid, _rule_ids(infos), "suppressed", min(focus, key=_by_rank).id))
+                continue
         if in_history is not None and key in in_history:
             months = item.cooldown_months
             latest = _cooldown_entry(person, key, months, as_of)
@@ -228,11 +243,13 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
             rule = info.rule
             rationale = rule.rationale
             out.append(Recommendation(intervention, item.title, subject, pid, (info.id,), rule.priority,
-                                      (rationale,) if rationale else (), tuple(evidence(rule)), ruleset_hash))
+                                      (rationale,) if rationale else (), tuple(evidence(rule)), ruleset_hash,
+                                      rule.wording))
         else:
             rules = [i.rule for i in infos]
             out.append(Recommendation(intervention, item.title, subject, pid, _rule_ids(infos),
                                       rules[0].priority,
                                       tuple(dict.fromkeys([r.rationale for r in rules if r.rationale])),
-                                      tuple([e for r in rules for e in evidence(r)]), ruleset_hash))
+                                      tuple([e for r in rules for e in evidence(r)]), ruleset_hash,
+                                      tuple([w for r in rules for w in r.wording])))
     return Resolution(tuple(out), tuple(removed))

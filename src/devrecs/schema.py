@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .catalog import AUDIENCES, FIELDS as CATALOG_FIELDS, KINDS, PURPOSES, SUBJECTS
+from .catalog import ACTORS, AUDIENCES, FIELDS as CATALOG_FIELDS, KINDS, PURPOSES, SUBJECTS
 from .facts import SCOPES, SKILLS, FactSpec
 from .rulefile.parse import DEFAULT_PRIORITY, HEADER_KEYS, PRIORITY_RANGE, RULE_KEYS, TARGETS
 
@@ -72,8 +72,11 @@ def _fact_test(spec: FactSpec, path: str) -> dict:
     doc = spec.doc or path
     if spec.kind == "strlist":
         words = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]}
-        return {"type": "object", "required": ["contains"], "additionalProperties": False, "description": doc,
-                "properties": {"contains": dict(words, description="includes this word, or one of these words")}}
+        return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                "description": doc,
+                "properties": {"contains": dict(words, description="includes this word, or one of these words"),
+                               "topic": dict(words, description="includes a word of this topic of the file's "
+                                                                "vocabulary, or of one of these topics")}}
     if spec.kind == "items":
         fields = {}
         for name, fspec in (spec.item_fields or {}).items():
@@ -103,8 +106,14 @@ def _condition_defs(scope: str) -> dict[str, Any]:
     props: dict[str, Any] = {
         "all": {"type": "array", "minItems": 1, "items": {"$ref": ref}, "description": "every condition holds"},
         "any": {"type": "array", "minItems": 1, "items": {"$ref": ref}, "description": "at least one holds"},
-        "not": {"$ref": ref, "description": "the condition does not hold"},
+        "not": {"$ref": ref, "description": "the condition is false (unknown stays unknown)"},
     }
+    names = [p for p, spec in facts.items() if spec.kind not in ("items", "strlist")]
+    fact_name = {"anyOf": [{"enum": names}, {"type": "string", "pattern": r"^extra\.\S"}]} if scope == "person" \
+        else {"enum": names}
+    for key, doc in (("exists", "the record holds these facts"), ("missing", "the record does not hold these facts")):
+        props[key] = {"anyOf": [fact_name, {"type": "array", "minItems": 1, "items": fact_name}],
+                      "description": doc}
     for path, spec in facts.items():
         props[path] = _fact_test(spec, path)
     mapping: dict[str, Any] = {"type": "object", "minProperties": 1, "properties": props,
@@ -144,8 +153,16 @@ def rule_file_schema() -> dict:
             "priority": {"type": "integer", "minimum": PRIORITY_RANGE[0], "maximum": PRIORITY_RANGE[1],
                          "default": DEFAULT_PRIORITY, "description": "0 to 100, higher first"},
             "suppresses": dict(id_list, description="interventions to hold back when this rule applies"),
-            "rationale": {"type": "string", "description": "why, in words a manager or employee can read"},
+            "suppresses_kinds": {"type": "array", "minItems": 1, "items": {"enum": list(KINDS)},
+                                 "description": "kinds of intervention to take off the person's own list "
+                                                "while this rule applies (a focused plan)"},
+            "rationale": {"type": "string", "description": "why, in full (hr reads it)"},
+            "wording": {"type": "object", "additionalProperties": False,
+                        "properties": {a: {"type": "string", "minLength": 1} for a in AUDIENCES},
+                        "description": "the rationale in each audience's own words (employee: 'you')"},
             "source": {"type": "string", "description": "where the rule comes from"},
+            "replaces": {"type": "boolean",
+                         "description": "a plugin's rule that replaces the built-in rule with its id"},
         },
         "allOf": [
             {"if": {"required": ["scope"], "properties": {"scope": {"const": "team"}}},
@@ -163,6 +180,9 @@ def rule_file_schema() -> dict:
             "ruleset": {"type": "string", "minLength": 1, "description": "the name of this rule pack"},
             "version": {"type": ["string", "number"], "description": "your own version number or text"},
             "description": {"type": "string", "description": "what the pack is for"},
+            "vocabulary": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                           "description": "interest topics and the free-text words that mean them "
+                                          "(tested with 'interests: {topic: ...}')"},
             "rules": {"type": "array", "items": {"$ref": "#/definitions/rule"}},
         },
     }
@@ -176,6 +196,13 @@ def rule_file_schema() -> dict:
             "audiences": {"type": "array", "items": {"enum": list(AUDIENCES)}},
             "seeds": {"type": "array", "items": {"type": "string"}},
             "cooldown_months": {"type": "integer", "minimum": 0}, "purpose": {"enum": list(PURPOSES)},
+            "who_acts": {"type": "array", "items": {"enum": list(ACTORS)},
+                         "description": "who takes the first step: employee, manager, hr"},
+            "first_step": {"type": "string", "minLength": 1, "description": "the first thing to do"},
+            "timeframe": {"type": "string", "minLength": 1, "description": "how long it usually takes"},
+            "wording": {"type": "object", "additionalProperties": False,
+                        "properties": {a: {"type": "string", "minLength": 1} for a in AUDIENCES},
+                        "description": "the description in each audience's own words"},
         },
     }
     assert set(entry["properties"]) == set(CATALOG_FIELDS)

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Optional, Sequence
 import attrs
 
 from .audience import AUDIENCES, masked
-from .engine import Engine
+from .app import Engine
 from .errors import DevrecsError, Problem, RecordError, RuleFileError, did_you_mean
 from .facts import fact_value
 from .model import Person, Recommendation, Rule
@@ -551,7 +551,7 @@ class Runner:
                 return key, self.engine
             base = self.engine
             if (key, cap) not in self._engines:
-                self._engines[(key, cap)] = Engine(base.rules, base.catalog, cap=cap)
+                self._engines[(key, cap)] = base.with_cap(cap)
             return key, self._engines[(key, cap)]
         paths = self.rule_paths(tf)
         key = tuple(str(p.resolve()) for p in paths) if paths else ("<built-in packs>",)
@@ -638,9 +638,9 @@ class Runner:
 
     def _run_person(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
         raw = test.person
-        person = engine._person(raw)
+        person = engine.prepare(raw)
         view = masked(person, test.audience) if test.audience else person
-        evaluation = engine.evaluate(view, day, prepared=True)
+        evaluation = engine.evaluate(view, day)
         fired = {r.id for r in evaluation.fired}
         get = lambda path: fact_value(evaluation.person, path, day)  # noqa: E731
         for rule in engine.rules:
@@ -685,7 +685,7 @@ class Runner:
         for rule in engine.rules:
             by_scope.setdefault(rule.scope, []).append(rule)
         for person, _ in result.people:
-            evaluation = engine.evaluate(person, day, prepared=True)
+            evaluation = engine.evaluate(person, day)
             ids = {r.id for r in evaluation.fired}
             fired |= ids
             get = lambda path, p=evaluation.person: fact_value(p, path, day)  # noqa: E731
@@ -790,7 +790,7 @@ def engine_with(*plugins: Any, **kwargs: Any) -> Any:
         engine = engine_with(devrecs_myorg)
         assert "my-intervention" in engine.catalog
     """
-    from .engine import Engine
+    from .app import Engine
     return Engine.default(plugins=list(plugins), entry_points=False, **kwargs)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 import attrs
 
-from . import plugins as plugin_hooks
+from .plugins import Plugins
 from .catalog import read_catalog_doc
 from .errors import DevrecsError, Problem, RuleFileError
 from .model import Intervention
@@ -61,10 +61,10 @@ class Checked:
         return {"files": self.files, "rules": self.rules, "problems": [p.to_dict() for p in self.problems]}
 
 
-def _rule_paths(paths: Optional[Sequence[PathLike]], pm: Any) -> list[Any]:
+def _rule_paths(paths: Optional[Sequence[PathLike]], hooks: Plugins) -> list[Any]:
     if paths:
         return list(resolve_paths(list(paths)))
-    return plugin_hooks.rule_paths(pm)        # the built-in packs, and installed plugins' packs
+    return hooks.rule_paths()        # the built-in packs, and installed plugins' packs
 
 
 def _files(path: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> list[Path]:
@@ -133,21 +133,21 @@ def catalog_entries(paths: Sequence[PathLike]) -> list[CatalogEntry]:
 
 def check(paths: Optional[Sequence[PathLike]] = None, *, compile_rules: bool = True) -> Checked:
     """Read and check the rule packs under ``paths`` (None: the built-in and plugins' packs)."""
-    pm = plugin_hooks.plugin_manager()
-    rule_paths = _rule_paths(paths, pm)
+    hooks = Plugins.load()
+    rule_paths = _rule_paths(paths, hooks)
     given = [p for p in ((x[1] if isinstance(x, tuple) else x) for x in rule_paths)]
     if paths:
         given = [Path(p) for p in paths]          # not the default catalog added for them
     entries = tuple(catalog_entries(given))
     labels = tuple(pack_files(given))
     try:
-        packs = load_packs(rule_paths, plugin_hooks.interventions(pm))
+        packs = load_packs(rule_paths, hooks.interventions())
     except RuleFileError as exc:
         return Checked(None, tuple(exc.problems), entries, labels)
     if compile_rules:
-        from .engine import Engine
+        from .engine import RuleEngine
         try:
-            Engine(packs.rules, packs.catalog)
+            RuleEngine(packs.rules, packs.catalog)
         except RuleFileError as exc:
             return Checked(None, tuple(exc.problems), entries, labels)
     return Checked(packs, (), entries, labels)

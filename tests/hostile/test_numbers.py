@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
-from devrecs.engine import Engine
+from devrecs import Engine
 from devrecs.errors import RecordError, RuleFileError
 from devrecs.model import Intervention, Rule, Target
 from devrecs.people import person_from_dict
@@ -56,7 +56,7 @@ def test_a_float_python_writes_with_an_exponent_is_read_exactly_by_durable(value
 FIRST_FACT = """
 import datetime as dt
 from devrecs.catalog import Catalog
-from devrecs.engine import Engine
+from devrecs import Engine
 from devrecs.model import Intervention, Rule, Target
 from devrecs.people import person_from_dict
 from devrecs.rulefile.conditions import Compare

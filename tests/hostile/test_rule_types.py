@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
-from devrecs.engine import Engine
+from devrecs import Engine
 from devrecs.errors import RuleFileError
 from devrecs.model import Intervention
 from devrecs.rulefile.parse import parse_text

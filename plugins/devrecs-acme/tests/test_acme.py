@@ -15,8 +15,19 @@ ENGINEER = {"id": "e1", "track": "individual_contributor", "aspiration": "techni
 
 
 @pytest.fixture()
-def engine():
+def engine(monkeypatch):
+    monkeypatch.setenv(devrecs_acme.ENV, "on")
     return Engine.default(plugins=[devrecs_acme], entry_points=False)
+
+
+def test_without_the_switch_the_pack_changes_nothing(monkeypatch):
+    # Installed but not switched on: the same rules, the same recommendations as no plugin at all.
+    monkeypatch.delenv(devrecs_acme.ENV, raising=False)
+    off = Engine.default(plugins=[devrecs_acme], entry_points=False)
+    plain = Engine.default(entry_points=False)
+    assert [r.id for r in off.rules] == [r.id for r in plain.rules] and off.overrides == ()
+    for person in (ENGINEER, dict(ENGINEER, months_in_role=1)):
+        assert ids(off.recommend(person)) == ids(plain.recommend(person))
 
 
 def ids(recs):
@@ -46,6 +57,7 @@ def test_installed_with_pip_it_loads_from_its_entry_point(monkeypatch):
     if "acme" not in names:
         pytest.skip("devrecs-acme is not installed (pip install ./plugins/devrecs-acme)")
     monkeypatch.delenv("DEVRECS_DISABLE_PLUGINS", raising=False)
+    monkeypatch.setenv(devrecs_acme.ENV, "on")
     engine = Engine.default()
     assert "acme-guild-membership" in engine.catalog
     result = CliRunner().invoke(cli, ["plugins", "--format", "json"])
@@ -56,3 +68,16 @@ def test_installed_with_pip_it_loads_from_its_entry_point(monkeypatch):
     assert acme["overrides"][0]["rule"] == "learning-time-for-everyone"
     monkeypatch.setenv("DEVRECS_DISABLE_PLUGINS", "acme")
     assert "acme-guild-membership" not in Engine.default().catalog
+
+
+def test_the_main_job_is_the_same_with_the_example_plugins_installed(monkeypatch):
+    # README's test command installs both example plugins next to devrecs; the main job
+    # (`devrecs recommend --sample`) must give exactly what a clean install gives.
+    monkeypatch.delenv(devrecs_acme.ENV, raising=False)
+    monkeypatch.delenv("DEVRECS_LMS_CSV", raising=False)
+    monkeypatch.delenv("DEVRECS_DISABLE_PLUGINS", raising=False)
+    installed = CliRunner().invoke(cli, ["recommend", "--sample", "--format", "json"])
+    monkeypatch.setenv("DEVRECS_DISABLE_PLUGINS", "acme,lms")
+    clean = CliRunner().invoke(cli, ["recommend", "--sample", "--format", "json"])
+    assert installed.exit_code == 0 and clean.exit_code == 0
+    assert json.loads(installed.output) == json.loads(clean.output)

@@ -59,9 +59,8 @@ def test_lms_facts_are_testable_by_rules(export, tmp_path):
 
 
 def test_the_lms_source_yields_people_with_history(export):
-    from devrecs import plugins
-    pm = plugins.plugin_manager([devrecs_lms], entry_points=False)
-    source = plugins.sources(pm)["lms"](str(export))
+    engine = Engine.default(plugins=[devrecs_lms], entry_points=False)
+    source = engine.sources()["lms"](str(export))
     records = list(source)
     assert [raw["id"] for _, raw in records] == ["p1", "p2"]
     assert len(records[0][1]["history"]) == 2 and records[0][0].endswith("person 1")

@@ -20,8 +20,12 @@ evaluator over every kind of condition, so a quirk left unhandled shows up there
   of value (text, number, true/false) and a test only reads the key of
   its own kind;
 - a comparison on a missing key is false, and ``not`` does not exist
-  inside an expression, so negations are pushed down to the leaves with
-  "missing" made explicit (``$nex``);
+  inside an expression. The condition is compiled from its negation normal
+  form (walk.nnf): each literal matches only when its fact is recorded and
+  its test is true, or for a negated literal false (the opposite test), so an
+  unknown fact matches neither way, as in the Python evaluator's three-valued
+  logic; "every item fails" of a history test also requires the history
+  to be complete far enough back (``history_known_days``);
 - durable reads an exponent only after a '.', compares whole numbers with
   fractions as doubles and cannot read NaN or infinities: numbers reach it
   through ``numeric.durable_json``, and a rule whose constant durable could
@@ -42,27 +46,23 @@ import attrs
 from ..facts import FactSpec, spec_for
 from ..model import Rule
 from ..errors import Problem, RuleFileError
-from ..facts import DAYS_LIMIT
+from ..facts import DAYS_LIMIT, HISTORY_KNOWN_DAYS
 from ..numeric import MONTHS_LIMIT, number_problem
 from .conditions import (
-    All,
-    Always,
-    AnyOf,
     Compare,
     Contains,
     Items,
     ItemTest,
-    Node,
-    Not,
     complement,
     days_ranges,
     kind_of,
     leaves,
+    window_oldest,
 )
+from .walk import NEGATED_OP, And, Form, Lit, nnf
 
 FALSE = {"$nex": {"t": 1}}   # never true: every posted fact carries t
 MISSING, UNKNOWN = 0, 1      # item text codes; known text starts at 2
-_NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in", "not_in": "in"}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 _KIND_SUFFIX = {"str": "s", "num": "n", "bool": "b"}
 
@@ -197,6 +197,20 @@ class ItemCodec:
             per_field.append(allowed)
         return _merge(self._product(per_field, 0))
 
+    def false_ranges(self, tests: tuple[ItemTest, ...]) -> list[tuple[int, int]]:
+        """The item numbers for which some test is false (its field present), as merged ranges."""
+        out = []
+        for t in tests:
+            per_field = []
+            for f in self.fields:
+                if f.name != t.field:
+                    per_field.append([(0, f.size - 1)])
+                    continue
+                present = (0 if f.how == "days" else 1, f.size - 1)
+                per_field.append(complement(_merge(f.allowed(t)), *present) if present[0] <= present[1] else [])
+            out.extend(self._product(per_field, 0))
+        return _merge(out)
+
     def _product(self, per_field: list, i: int) -> list[tuple[int, int]]:
         if i == len(self.fields):
             return [(0, 0)]
@@ -280,36 +294,41 @@ class FactLayout:
 
 
 class _Compiler:
+    """durable expressions for the literals of a condition's negation normal form
+    (walk.nnf). A literal matches only when its fact is recorded and its test is
+    true (or, negated, false), so durable, like the Python evaluator, never
+    reads an unknown fact as true or false."""
+
     def __init__(self, layout: FactLayout, facts: dict[str, FactSpec]):
         self.layout = layout
         self.facts = facts
 
-    # -- negation normal form --------------------------------------------------
-
-    def expr(self, node: Node, positive: bool = True) -> Optional[dict]:
-        """durable expression for node (or its negation); None means 'always true'."""
-        if isinstance(node, Always):
-            return None if positive else {"$nex": {"t": 1}}
-        if isinstance(node, Not):
-            return self.expr(node.item, not positive)
-        if isinstance(node, (All, AnyOf)):
-            conj = isinstance(node, All) == positive
-            parts = [self.expr(n, positive) for n in node.items]
-            if conj:
-                parts = [p for p in parts if p is not None]
-                if not parts:
-                    return None
-                return parts[0] if len(parts) == 1 else {"$and": parts}
-            if any(p is None for p in parts):
+    def expr(self, form: Form) -> Optional[dict]:
+        """durable expression for a normal form; None means 'always true'."""
+        if form is True:
+            return None
+        if form is False:
+            return dict(FALSE)
+        if isinstance(form, Lit):
+            return self.literal(form.leaf, form.positive)
+        parts = [self.expr(f) for f in form.items]
+        if isinstance(form, And):
+            parts = [p for p in parts if p is not None]
+            if not parts:
                 return None
-            return parts[0] if len(parts) == 1 else {"$or": parts}
-        if isinstance(node, Compare):
-            return self.compare(node, positive)
-        if isinstance(node, Items):
-            return self.items(node, positive)
-        if isinstance(node, Contains):
-            return self.contains(node, positive)
-        raise TypeError(f"unknown node {node!r}")
+            return parts[0] if len(parts) == 1 else {"$and": parts}
+        if any(p is None for p in parts):
+            return None
+        return parts[0] if len(parts) == 1 else {"$or": parts}
+
+    def literal(self, leaf: Any, positive: bool) -> Optional[dict]:
+        if isinstance(leaf, Compare):
+            return self.compare(leaf, positive)
+        if isinstance(leaf, Items):
+            return self.items(leaf, positive)
+        if isinstance(leaf, Contains):
+            return self.contains(leaf, positive)
+        raise TypeError(f"unknown node {leaf!r}")
 
     # -- leaves ------------------------------------------------------------------
 
@@ -327,17 +346,15 @@ class _Compiler:
             return {"$ex": {key: 1}} if want else {"$nex": {key: 1}}
         kind = kind_of(c.value[0] if isinstance(c.value, tuple) else c.value)
         key = self.layout.extra_key(c.path, kind) if extra else self.layout.key(c.path)
-        test = self._test(key, c.op, c.value, c.order)
         if positive:
-            return test
-        # not(test) = the fact is missing (or of another kind), or the opposite test holds
-        return {"$or": [{"$nex": {key: 1}}, self._test(key, *self._opposite(c.op, c.value, c.order))]}
-
-    @staticmethod
-    def _opposite(op: str, value: Any, order: tuple[str, ...]) -> tuple[str, Any, tuple[str, ...]]:
-        if op == "between":
-            return "outside", value, order
-        return _NEGATE[op], value, order
+            return self._test(key, c.op, c.value, c.order)
+        # false: the fact is recorded and the opposite test holds; an organization's own
+        # fact recorded as another kind of value fails every test of this kind
+        opposite = self._test(key, NEGATED_OP[c.op], c.value, c.order)
+        if not extra:
+            return opposite
+        others = [{"$ex": {self.layout.extra_key(c.path, k): 1}} for k in _KIND_SUFFIX if k != kind]
+        return {"$or": [opposite, *others]}
 
     def _test(self, key: str, op: str, value: Any, order: tuple[str, ...], item: bool = False) -> dict:
         ref = f"$i.{key}" if item else key
@@ -372,29 +389,34 @@ class _Compiler:
             return {"$or": [{"$lt": {ref: value[0]}}, {"$gt": {ref: value[1]}}]}
         raise ValueError(f"unknown operator {op}")
 
-    def items(self, node: Items, positive: bool) -> dict:
+    def items(self, node: Items, positive: bool) -> Optional[dict]:
         codec = self.layout.item_codec(node, self.facts)
-        ranges = codec.ranges(node.where)
-        if len(ranges) > MAX_RANGES:
-            raise TooComplex(f"its test on {node.path} needs {len(ranges)} value ranges "
-                             f"(at most {MAX_RANGES}): use fewer or broader item tests")
-        any_wanted = (node.quant == "any") == positive
+        passing = codec.ranges(node.where)
+        not_failing = complement(codec.false_ranges(node.where), 0, codec.size - 1)
+        for ranges in (passing, not_failing):
+            if len(ranges) > MAX_RANGES:
+                raise TooComplex(f"its test on {node.path} needs {len(ranges)} value ranges "
+                                 f"(at most {MAX_RANGES}): use fewer or broader item tests")
         key = codec.key
-        if any_wanted:
-            if not ranges:
+        if (node.quant == "any") == positive:       # some item passes
+            if not passing:
                 return dict(FALSE)
-            if ranges == [(0, codec.size - 1)]:
+            if passing == [(0, codec.size - 1)]:
                 return {"$ex": {key: 1}}
-            alts = [{"$iany": {key: _ranges_expr(part)}} for part in _chunks(ranges)]
+            alts = [{"$iany": {key: _ranges_expr(part)}} for part in _chunks(passing)]
             return alts[0] if len(alts) == 1 else {"$or": alts}
-        # no item passes: the list is absent, or no item lies in any chunk of the ranges
-        if not ranges:
-            return None
+        # every item fails: the list is absent, or no item lies in any chunk of the
+        # numbers of items that do not fail; for history, only as far back as it is complete
         parts = []
-        for part in _chunks(ranges):
+        for part in _chunks(not_failing):
             rest = complement(part, 0, codec.size - 1)
             parts.append({"$nex": {key: 1}} if not rest else
                          {"$or": [{"$nex": {key: 1}}, {"$iall": {key: _ranges_expr(rest)}}]})
+        oldest = window_oldest(node.where)
+        if node.path == "history" and oldest is not None:
+            parts.insert(0, {"$gte": {self.layout.key(HISTORY_KNOWN_DAYS): oldest}})
+        if not parts:
+            return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
     def contains(self, node: Contains, positive: bool) -> dict:
@@ -410,7 +432,7 @@ class _Compiler:
 def rule_expressions(rule: Rule, layout: FactLayout, facts: dict[str, FactSpec], mark: int = 1) -> list[dict]:
     """The durable expressions of one rule, one per top-level alternative (so each
     stays small), each guarded so that only facts of the rule's kind (``t == mark``) match."""
-    body = _Compiler(layout, facts).expr(rule.when)
+    body = _Compiler(layout, facts).expr(nnf(rule.when))
     if body is None:
         return [{"t": mark}]
     alts = _alternatives(body)

@@ -1,18 +1,31 @@
 """The condition tree of a rule, and its Python evaluator.
 
 The tree is the single truth of a rule: ``compile.py`` turns it into
-durable-rules JSON, and ``holds`` evaluates it in Python for
-explanations. A property test keeps the two in agreement.
+durable-rules JSON, and ``truth`` / ``holds`` evaluate it in Python for
+explanations. A property test keeps the two in agreement. Walks of the
+tree (polarity, normal forms, the negation table) live in ``walk.py``.
 
-Semantics, the same in both:
-- a comparison on a fact that is missing (None) is false, except
-  ``exists: false``;
+Semantics, the same in both (docs/rules.md has the truth table):
+- a condition is true, false or unknown (``None`` here): a test of a fact
+  the record does not hold (None) is unknown, never false; only
+  ``exists`` / ``missing`` are always known;
+- ``not`` turns true into false and false into true, and leaves unknown
+  unknown; ``all`` is false when any part is false, else unknown when any
+  part is unknown; ``any`` is true when any part is true, else unknown when
+  any part is unknown (Kleene's three-valued logic). A rule holds only when
+  its condition is true;
+- a list test (``gaps``, ``history``) looks at each item the same way: an
+  item passes when every test on it is true and fails when one is false
+  (on a field the item has); ``any`` is true when an item passes, false when
+  every item fails, else unknown; ``none`` is its negation. An empty list
+  has no item; but for ``history`` "no entry" is known only as far back as
+  the record's history is complete (``history_complete``, ``history_since``),
+  otherwise a history test that finds no entry is unknown;
 - a comparison between values of different kinds (text, number, true/false)
   is false: ``extra.grade: {gt: 3}`` is false when grade is "B";
 - ordered scales (low < medium < high, early < mid < senior,
   none < informal < pip) compare by their order;
-- ``between: [a, b]`` includes both ends;
-- ``not`` is plain boolean negation of what it wraps.
+- ``between: [a, b]`` includes both ends.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 
 import attrs
 
-from ..facts import DAYS_LIMIT, DAYS_PER_MONTH
+from ..facts import DAYS_LIMIT, DAYS_PER_MONTH, HISTORY_KNOWN_DAYS
 
 ORDER_OPS = ("lt", "le", "gt", "ge")
 COMPARE_OPS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "between", "exists")
@@ -33,10 +46,11 @@ _SYMBOL = {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of"
 _SCALE = {"lt": "is below {}", "le": "is {} or lower", "gt": "is above {}", "ge": "is {} or higher"}
 
 
-def _phrase(name: str, op: str, value: Any, order: tuple[str, ...]) -> str:
+def phrase(name: str, op: str, value: Any, order: tuple[str, ...]) -> str:
     """'performance is medium or higher', 'level is at least 3', 'track is one of [...]'."""
-    if op == "between":
-        return f"{name} is between {_show(value[0])} and {_show(value[1])}"
+    if op in ("between", "outside"):
+        word = "is" if op == "between" else "is not"
+        return f"{name} {word} between {_show(value[0])} and {_show(value[1])}"
     if order and op in _SCALE:
         return f"{name} " + _SCALE[op].format(_show(value))
     return f"{name} {_SYMBOL[op]} {_show(value)}"
@@ -69,8 +83,8 @@ class Compare:
 
     def describe(self) -> str:
         if self.op == "exists":
-            return f"{self.path} is {'known' if self.value else 'unknown'}"
-        return _phrase(self.path, self.op, self.value, self.order)
+            return f"{self.path} is {'recorded' if self.value else 'not recorded'}"
+        return phrase(self.path, self.op, self.value, self.order)
 
 
 @attrs.frozen
@@ -85,7 +99,7 @@ class ItemTest:
     def describe(self) -> str:
         if self.field == "months_ago" and self.op == "le":
             return f"within the last {_show(self.value)} months"
-        return _phrase(self.field, self.op, self.value, self.order)
+        return phrase(self.field, self.op, self.value, self.order)
 
 
 @attrs.frozen
@@ -157,12 +171,13 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def compare_values(actual: Any, op: str, expected: Any, order: tuple[str, ...] = ()) -> bool:
-    """One comparison with the semantics described at the top of this module."""
+def compare_values(actual: Any, op: str, expected: Any, order: tuple[str, ...] = ()) -> Optional[bool]:
+    """One comparison with the semantics described at the top of this module:
+    True, False, or None (unknown) when ``actual`` is None (``exists`` is always known)."""
     if op == "exists":
         return (actual is not None) == bool(expected)
     if actual is None:
-        return False
+        return None
     kind = kind_of(actual)
     if op in ("in", "not_in"):
         same = [v for v in expected if kind_of(v) == kind]
@@ -190,8 +205,6 @@ def compare_values(actual: Any, op: str, expected: Any, order: tuple[str, ...] =
     else:
         return False
     return {"lt": a < e, "le": a <= e, "gt": a > e, "ge": a >= e}[op]
-
-
 
 
 def days_ranges(op: str, months: Any) -> list[tuple[int, int]]:
@@ -239,37 +252,118 @@ def complement(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[in
     return out
 
 
-def item_test_holds(t: "ItemTest", item: dict) -> bool:
+def item_test_truth(t: "ItemTest", item: dict) -> Optional[bool]:
+    """One test of one list item: unknown when the item lacks the field."""
     if t.field == "months_ago":
         days = item.get("days_ago")
-        return days is not None and any(a <= days <= b for a, b in days_ranges(t.op, t.value))
+        if days is None:
+            return None
+        return any(a <= days <= b for a, b in days_ranges(t.op, t.value))
     return compare_values(item.get(t.field), t.op, t.value, t.order)
 
 
-def leaf_holds(leaf: Leaf, get: Callable[[str], Any]) -> bool:
+def item_truth(where: tuple["ItemTest", ...], item: dict) -> Optional[bool]:
+    """Whether an item passes every test of ``where`` (Kleene "and")."""
+    result: Optional[bool] = True
+    for t in where:
+        r = item_test_truth(t, item)
+        if r is False:
+            return False
+        if r is None:
+            result = None
+    return result
+
+
+def window_oldest(where: tuple["ItemTest", ...]) -> Optional[int]:
+    """How many days back an entry passing the date tests of ``where`` can lie
+    (DAYS_LIMIT without a date test); None when no date passes them."""
+    allowed = [(-DAYS_LIMIT, DAYS_LIMIT)]
+    for t in where:
+        if t.field == "months_ago":
+            allowed = [(max(a, c), min(b, d)) for a, b in allowed for c, d in days_ranges(t.op, t.value)
+                       if max(a, c) <= min(b, d)]
+    return max((b for _, b in allowed), default=None)
+
+
+def history_covers(where: tuple["ItemTest", ...], known_days: Any) -> bool:
+    """Whether a history complete ``known_days`` days back (None: not complete) holds
+    every entry that could pass ``where``: only then is "no such entry" known."""
+    oldest = window_oldest(where)
+    return oldest is None or (known_days is not None and oldest <= known_days)
+
+
+def items_truth(leaf: "Items", items: Any, known_days: Any = DAYS_LIMIT) -> Optional[bool]:
+    """``any``: true when an item passes, false when every item fails (and, for history, the
+    history is complete as far back as the tests reach), else unknown; ``none`` the negation."""
+    found: Optional[bool] = False
+    for item in items or ():
+        r = item_truth(leaf.where, item)
+        if r is True:
+            found = True
+            break
+        if r is None:
+            found = None
+    if found is False and leaf.path == "history" and not history_covers(leaf.where, known_days):
+        found = None
+    if leaf.quant == "any" or found is None:
+        return found
+    return not found
+
+
+def leaf_truth(leaf: Leaf, get: Callable[[str], Any]) -> Optional[bool]:
+    """True, False or None (unknown) for one leaf test; ``get(path)`` as for ``truth``."""
     if isinstance(leaf, Compare):
         return compare_values(get(leaf.path), leaf.op, leaf.value, leaf.order)
     if isinstance(leaf, Items):
-        items = get(leaf.path) or []
-        found = any(all(item_test_holds(t, item) for t in leaf.where) for item in items)
-        return found if leaf.quant == "any" else not found
+        known = get(HISTORY_KNOWN_DAYS) if leaf.path == "history" else DAYS_LIMIT
+        return items_truth(leaf, get(leaf.path), known)
     if isinstance(leaf, Contains):
         have = get(leaf.path) or []
         return any(v in have for v in leaf.values)
     raise TypeError(f"not a leaf: {leaf!r}")
 
 
-def holds(node: Node, get: Callable[[str], Any]) -> bool:
-    """Evaluate the tree; ``get(path)`` returns a fact's value (see facts.fact_value)."""
+def leaf_holds(leaf: Leaf, get: Callable[[str], Any]) -> bool:
+    """The leaf test is true (not false, not unknown)."""
+    return leaf_truth(leaf, get) is True
+
+
+def literal_holds(leaf: Leaf, positive: bool, get: Callable[[str], Any]) -> bool:
+    """The leaf is true (``positive``) or false (not ``positive``); unknown is neither."""
+    return leaf_truth(leaf, get) is positive
+
+
+def truth(node: Node, get: Callable[[str], Any]) -> Optional[bool]:
+    """Evaluate the tree in three values; ``get(path)`` returns a fact's value (see facts.fact_value)."""
     if isinstance(node, All):
-        return all(holds(n, get) for n in node.items)
+        result: Optional[bool] = True
+        for n in node.items:
+            r = truth(n, get)
+            if r is False:
+                return False
+            if r is None:
+                result = None
+        return result
     if isinstance(node, AnyOf):
-        return any(holds(n, get) for n in node.items)
+        result = False
+        for n in node.items:
+            r = truth(n, get)
+            if r is True:
+                return True
+            if r is None:
+                result = None
+        return result
     if isinstance(node, Not):
-        return not holds(node.item, get)
+        r = truth(node.item, get)
+        return None if r is None else not r
     if isinstance(node, Always):
         return True
-    return leaf_holds(node, get)
+    return leaf_truth(node, get)
+
+
+def holds(node: Node, get: Callable[[str], Any]) -> bool:
+    """The condition is true: the rule holds (false and unknown do not)."""
+    return truth(node, get) is True
 
 
 def leaves(node: Node) -> Iterator[Leaf]:
@@ -285,8 +379,15 @@ def leaves(node: Node) -> Iterator[Leaf]:
         yield node
 
 
-def paths(node: Node) -> set[str]:
-    return {leaf.path for leaf in leaves(node)}
+def reads(node: Node) -> list[str]:
+    """The fact paths the tree reads, in reading order (a history test also reads
+    how far back the history is complete)."""
+    out: dict[str, None] = {}
+    for leaf in leaves(node):
+        out[leaf.path] = None
+        if isinstance(leaf, Items) and leaf.path == "history":
+            out[HISTORY_KNOWN_DAYS] = None
+    return list(out)
 
 
 def describe(node: Node) -> str:
@@ -305,17 +406,3 @@ def describe(node: Node) -> str:
 def _paren(node: Node) -> str:
     text = describe(node)
     return f"({text})" if isinstance(node, (All, AnyOf)) and len(node.items) > 1 else text
-
-
-def negation_polarity(node: Node, target: Leaf, positive: bool = True) -> Optional[bool]:
-    """True when ``target`` sits under an even number of ``not``s in ``node``."""
-    if node is target:
-        return positive
-    if isinstance(node, (All, AnyOf)):
-        for n in node.items:
-            found = negation_polarity(n, target, positive)
-            if found is not None:
-                return found
-    elif isinstance(node, Not):
-        return negation_polarity(node.item, target, not positive)
-    return None

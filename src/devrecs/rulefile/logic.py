@@ -5,9 +5,10 @@ alternatives) and by rule-test coverage (the alternatives of ``any``).
 
 The method is sound and simple:
 
-- a condition is put in disjunctive normal form: a list of *terms*, each a
-  conjunction of *literals* (a leaf test, or its negation). Past
-  ``MAX_TERMS`` terms the analysis gives up and claims nothing;
+- a condition is put in disjunctive normal form (walk.dnf): a list of
+  *terms*, each a conjunction of *literals* (a leaf test wanted true, false
+  or unknown: conditions are three-valued). Past ``MAX_TERMS`` terms the
+  analysis gives up and claims nothing;
 - a term is satisfiable when each of its *variables* can be given a value
   that makes all of its literals on that variable hold. A variable is one
   fact path, except that ``nine_box``, ``performance`` and ``potential``
@@ -16,12 +17,14 @@ The method is sound and simple:
 - values are tried from a finite set of *representatives*: every value of
   an enum, the constants the literals name with points between and beyond
   them for numbers, a text no rule names, and "unknown" (None). Each
-  literal is evaluated with the Python evaluator (``conditions.leaf_holds``),
+  literal is evaluated with the Python evaluator (``conditions.leaf_truth``),
   the same semantics explanations use, and the representatives cover every
   case it distinguishes;
 - variables are treated as independent (they are, apart from the 9-box
   cell), so a term called unsatisfiable really is; ``implies(a, b)`` is
-  "``a and not b`` is unsatisfiable", so it too is never claimed wrongly.
+  "``a`` true and ``b`` not true (false or unknown) is unsatisfiable", so it
+  too is never claimed wrongly; list tests wanted unknown are taken as
+  satisfiable (nothing is claimed about them).
 """
 
 from __future__ import annotations
@@ -34,40 +37,13 @@ import attrs
 
 from ..facts import DAYS_LIMIT, PERSON_FACTS, FactSpec, spec_for
 from ..model import NINE_BOX
-from .conditions import All, Always, AnyOf, Compare, Contains, Items, Node, Not, days_ranges, item_test_holds, leaf_holds
+from .conditions import (All, Always, AnyOf, Compare, Contains, Items, Node, Not, days_ranges, item_truth,
+                         leaf_truth, window_oldest)
+from .walk import MAX_TERMS, NOT_TRUE, Literal, Term, dnf  # noqa: F401  (MAX_TERMS: part of this module's contract)
 
-MAX_TERMS = 512
 OTHER_TEXT = "\x00a text no rule names"
 _RATINGS = ("low", "medium", "high", None)
 _NINE_BOX_PATHS = ("nine_box", "performance", "potential")
-
-Literal = tuple[Any, bool]          # (leaf, must hold)
-Term = tuple[Literal, ...]
-
-
-# -- normal form --------------------------------------------------------------------
-
-
-def dnf(node: Node, positive: bool = True) -> Optional[list[Term]]:
-    """``node`` (or its negation) as a list of conjunctions of literals; None past MAX_TERMS."""
-    if isinstance(node, Always):
-        return [()] if positive else []
-    if isinstance(node, Not):
-        return dnf(node.item, not positive)
-    if isinstance(node, (All, AnyOf)):
-        parts = [dnf(n, positive) for n in node.items]
-        if any(p is None for p in parts):
-            return None
-        if isinstance(node, All) == positive:           # every part must hold
-            terms: list[Term] = [()]
-            for p in parts:
-                terms = [a + b for a in terms for b in p]
-                if len(terms) > MAX_TERMS:
-                    return None
-            return terms
-        out = [t for p in parts for t in p]
-        return out if len(out) <= MAX_TERMS else None
-    return [((node, positive),)]
 
 
 # -- satisfiability of one term ---------------------------------------------------------
@@ -131,12 +107,12 @@ def _scalar_ok(path: str, literals: Sequence[Literal], facts: dict[str, FactSpec
         for perf, pot in itertools.product(_RATINGS, _RATINGS):
             values = {"performance": perf, "potential": pot,
                       "nine_box": NINE_BOX.get((perf, pot)) if perf and pot else None}
-            if all(leaf_holds(leaf, values.get) == pos for leaf, pos in literals):
+            if all(leaf_truth(leaf, values.get) is pos for leaf, pos in literals):
                 return True
         return False
     consts = _constants(leaf.value for leaf, _ in literals if leaf.op != "exists")
     for value in [None] + _reps(spec_for(path, facts), consts):
-        if all(leaf_holds(leaf, lambda _p, v=value: v) == pos for leaf, pos in literals):
+        if all(leaf_truth(leaf, lambda _p, v=value: v) is pos for leaf, pos in literals):
             return True
     return False
 
@@ -150,15 +126,25 @@ def _day_reps(tests: Iterable[Any]) -> list[int]:
 
 
 def _items_ok(path: str, literals: Sequence[Literal], facts: dict[str, FactSpec]) -> bool:
-    required = [leaf.where for leaf, pos in literals if (leaf.quant == "any") == pos]
-    forbidden = [leaf.where for leaf, pos in literals if (leaf.quant == "any") != pos]
-    if not required:
-        return True                  # an empty list breaks every "no item" rule
+    """Whether the list tests can have their wanted values together. A test wanted unknown
+    needs no item passing it and an item it is unknown for, unless (history) the history
+    can be incomplete where it looks: all are necessary, so False is sound."""
+    required = [leaf.where for leaf, pos in literals if pos is not None and (leaf.quant == "any") == pos]
+    forbidden = [leaf.where for leaf, pos in literals if pos is not None and (leaf.quant == "any") != pos]
+    unknown = [leaf.where for leaf, pos in literals if pos is None]
+    undecided = unknown
+    if path == "history":            # complete just as far back as the tests wanted false need
+        reach = [d for d in map(window_oldest, forbidden) if d is not None]
+        known = max(reach) if reach else None
+        undecided = [u for u in unknown if known is not None and not (window_oldest(u) or -DAYS_LIMIT) > known]
+    if not required and not undecided:
+        return True                  # an empty (complete) list breaks every "no item" rule
     spec = spec_for(path, facts)
-    fields = sorted({t.field for where in required + forbidden for t in where})
+    tests_of = required + forbidden + unknown
+    fields = sorted({t.field for where in tests_of for t in where})
     choices = []
     for name in fields:
-        tests = [t for where in required + forbidden for t in where if t.field == name]
+        tests = [t for where in tests_of for t in where if t.field == name]
         if name == "months_ago":
             choices.append([("days_ago", d) for d in _day_reps(tests)])
             continue
@@ -166,14 +152,17 @@ def _items_ok(path: str, literals: Sequence[Literal], facts: dict[str, FactSpec]
         choices.append([(name, v) for v in [None] + _reps(fspec, _constants(t.value for t in tests))])
     items = [dict(combo) for combo in itertools.product(*choices)]
 
-    def passes(where: Sequence[Any], item: dict) -> bool:
-        return all(item_test_holds(t, item) for t in where)
+    def allowed(item: dict) -> bool:
+        return (all(item_truth(ban, item) is False for ban in forbidden)
+                and all(item_truth(u, item) is not True for u in unknown))
 
-    return all(any(passes(need, item) and not any(passes(ban, item) for ban in forbidden) for item in items)
-               for need in required)
+    return (all(any(item_truth(need, item) is True and allowed(item) for item in items) for need in required)
+            and all(any(item_truth(u, item) is None and allowed(item) for item in items) for u in undecided))
 
 
 def _contains_ok(literals: Sequence[Literal]) -> bool:
+    if any(pos is None for _, pos in literals):
+        return False                 # an interests test is never unknown
     banned = {v for leaf, pos in literals if not pos for v in leaf.values}
     return all(set(leaf.values) - banned for leaf, pos in literals if pos)
 
@@ -196,6 +185,12 @@ def _group_ok(var: tuple[str, str], literals: Sequence[Literal], facts: dict[str
 
 def conflict(term: Term, facts: dict[str, FactSpec] = PERSON_FACTS) -> Optional[list[Literal]]:
     """The literals of ``term`` that cannot all hold (those on one variable), or None when it can hold."""
+    truth: dict[Any, Literal] = {}
+    for literal in term:     # one leaf has one truth value per person: true, false or unknown
+        leaf, positive = literal
+        seen = truth.setdefault(leaf, literal)
+        if seen[1] != positive:
+            return [seen, literal]
     for var, literals in _groups(term, facts).items():
         if not _group_ok(var, literals, facts):
             return _smallest(var, literals, facts)
@@ -237,8 +232,10 @@ def never_holds(node: Node, facts: dict[str, FactSpec] = PERSON_FACTS) -> Option
 
 def implies(a: Node, b: Node, facts: dict[str, FactSpec] = PERSON_FACTS) -> bool:
     """True only when ``b`` holds whenever ``a`` holds (proven); False when not, or unknown."""
-    terms = dnf(All((a, Not(b))))
-    return terms is not None and not any(satisfiable(t, facts) for t in terms)
+    ways_a, ways_not_b = dnf(a), dnf(b, NOT_TRUE)
+    if ways_a is None or ways_not_b is None or len(ways_a) * len(ways_not_b) > MAX_TERMS:
+        return False
+    return not any(satisfiable(x + y, facts) for x in ways_a for y in ways_not_b)
 
 
 def can_hold_together(a: Node, b: Node, facts: dict[str, FactSpec] = PERSON_FACTS) -> bool:
@@ -249,6 +246,8 @@ def can_hold_together(a: Node, b: Node, facts: dict[str, FactSpec] = PERSON_FACT
 
 def describe_literal(literal: Literal) -> str:
     leaf, positive = literal
+    if positive is None:
+        return f"{leaf.path} not recorded"
     if isinstance(leaf, Items):
         exists = (leaf.quant == "any") == positive
         noun = {"gaps": "gap", "history": "history entry"}.get(leaf.path, "item")

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
+from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
 from ..numeric import MONTHS_LIMIT, number_problem
 from ..text import text_problem
@@ -62,8 +63,10 @@ from .conditions import (
 )
 from .located import LMap, LSeq, Loc, loc_of
 
-HEADER_KEYS = ("ruleset", "version", "description", "rules")
-RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "rationale", "source")
+HEADER_KEYS = ("ruleset", "version", "description", "vocabulary", "rules")
+RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "suppresses_kinds",
+             "rationale", "wording", "source", "replaces")
+WORDING_AUDIENCES = ("employee", "manager", "hr", "executive")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
 DEFAULT_PRIORITY = 50
@@ -91,6 +94,7 @@ class _Reader:
         self.facts = facts
         self.scoped = facts is PERSON_FACTS   # the default vocabulary: each rule's scope picks its own
         self.problems: list[Problem] = []
+        self.vocabulary: dict[str, tuple[str, ...]] = {}    # interest topic -> its words, normalized
 
     def problem(self, loc: Loc, code: str, message: str) -> None:
         self.problems.append(Problem(self.file, loc[0], loc[1], code, message))
@@ -113,6 +117,8 @@ class _Reader:
             self.problem(doc.value_loc("version"), "E104", "'version' must be text or a number")
             version = ""
         version = str(version)
+        if "vocabulary" in doc:
+            self.read_vocabulary(doc["vocabulary"], doc.value_loc("vocabulary"))
         raw_rules = doc.get("rules")
         if not isinstance(raw_rules, LSeq):
             self.problem(doc.value_loc("rules") if "rules" in doc else doc.loc, "E102",
@@ -142,6 +148,22 @@ class _Reader:
                 self.problem(loc, "E100", f"{text_problem(node)}")
         self.problems[before:] = sorted(self.problems[before:], key=lambda p: (p.line, p.col))
         return len(self.problems) == before
+
+    def read_vocabulary(self, value: Any, loc: Loc) -> None:
+        """``vocabulary``: interest topics, each with the free-text words (and synonyms) that mean it."""
+        if not isinstance(value, LMap):
+            self.problem(loc, "E104", "'vocabulary' must map a topic to a list of words, "
+                                      "e.g. 'new-technology: [machine learning, rust, cloud]'")
+            return
+        for topic, words in value.items():
+            words = [words] if isinstance(words, str) else words
+            if not isinstance(words, list) or not words or any(not isinstance(w, str) or not w.strip()
+                                                               for w in words):
+                self.problem(value.value_loc(topic), "E112", f"the words of topic '{topic}' must be a "
+                                                             f"non-empty list of text")
+                continue
+            normal = [normal_word(str(topic))] + [normal_word(w) for w in words]
+            self.vocabulary[normal_word(str(topic))] = tuple(dict.fromkeys(normal))
 
     def _unknown_keys(self, m: LMap, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
@@ -185,6 +207,14 @@ class _Reader:
                          f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
+        replaces = raw.get("replaces", False)
+        if not isinstance(replaces, bool):
+            self.problem(raw.value_loc("replaces"), "E104",
+                         f"'replaces' is true (this rule replaces the built-in rule with its id) or false, "
+                         f"got {replaces!r}")
+            replaces = False
+        suppresses_kinds = self.kind_list(raw)
+        wording = self.wording(raw)
         texts = {}
         for key in ("rationale", "source"):
             value = raw.get(key, "")
@@ -196,7 +226,51 @@ class _Reader:
             return None
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
-                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope)
+                    source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope,
+                    suppresses_kinds=suppresses_kinds, wording=wording, replaces=replaces)
+
+    def kind_list(self, raw: LMap) -> tuple[str, ...]:
+        """``suppresses_kinds``: catalog kinds this rule takes off the person's own list."""
+        if "suppresses_kinds" not in raw:
+            return ()
+        value = raw["suppresses_kinds"]
+        loc = raw.value_loc("suppresses_kinds")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.problem(loc, "E104", "'suppresses_kinds' must be a list of intervention kinds "
+                                      f"({', '.join(KINDS)})")
+            return ()
+        out = []
+        for i, kind in enumerate(value):
+            where = value.item_loc(i) if isinstance(value, LSeq) else loc
+            if kind not in KINDS:
+                self.problem(where, "E112", f"unknown intervention kind {kind!r}{did_you_mean(str(kind), KINDS)}; "
+                                            f"expected one of {', '.join(KINDS)}")
+            else:
+                out.append(kind)
+        return tuple(out)
+
+    def wording(self, raw: LMap) -> tuple[tuple[str, str], ...]:
+        """``wording``: the rationale in each audience's own words, {employee: ..., manager: ...}."""
+        if "wording" not in raw:
+            return ()
+        value = raw["wording"]
+        if not isinstance(value, LMap):
+            self.problem(raw.value_loc("wording"), "E104",
+                         "'wording' must be a mapping of audience to text, e.g. {employee: ..., manager: ...}")
+            return ()
+        out = []
+        for who, text in value.items():
+            if who not in WORDING_AUDIENCES:
+                self.problem(value.key_loc(who), "E103", f"unknown audience '{who}' in 'wording'"
+                                                         f"{did_you_mean(str(who), WORDING_AUDIENCES)}; expected "
+                                                         f"one of {', '.join(WORDING_AUDIENCES)}")
+            elif not isinstance(text, str) or not text.strip():
+                self.problem(value.value_loc(who), "E104", f"the {who} wording must be text")
+            else:
+                out.append((str(who), " ".join(text.split())))
+        return tuple(out)
 
     def check_intervention(self, value: Any, loc: Loc) -> bool:
         if not isinstance(value, str):
@@ -260,7 +334,7 @@ class _Reader:
             return All(tuple(self.condition(v, value.item_loc(i)) for i, v in enumerate(value)), tuple(loc))
         if not isinstance(value, LMap) or not value:
             self.problem(loc, "E104", "a condition must be a mapping such as 'performance: high' "
-                                      "or 'all: [...]', 'any: [...]', 'not: ...'")
+                                      "or 'all: [...]', 'any: [...]', 'not: ...', 'missing: <fact>'")
             return Always(tuple(loc))
         parts: list[Node] = []
         for key, sub in value.items():
@@ -274,16 +348,45 @@ class _Reader:
                 parts.append(All(items, tuple(kloc)) if key == "all" else AnyOf(items, tuple(kloc)))
             elif key == "not":
                 parts.append(Not(self.condition(sub, vloc), tuple(kloc)))
+            elif key in ("exists", "missing"):
+                parts.extend(self.presence_tests(str(key), sub, kloc, vloc))
             else:
                 parts.extend(self.fact_test(str(key), sub, kloc, vloc))
         if len(parts) == 1:
             return parts[0]
         return All(tuple(parts), tuple(loc))
 
+    def presence_tests(self, key: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        """``exists: <fact>`` / ``missing: <fact>`` (or a list of facts): whether the record
+        holds the fact. Always true or false, never unknown."""
+        names = list(value) if isinstance(value, LSeq) else [value]
+        locs = [value.item_loc(i) for i in range(len(value))] if isinstance(value, LSeq) else [vloc]
+        if not names or any(not isinstance(n, str) for n in names):
+            self.problem(vloc, "E104", f"'{key}' takes a fact name or a list of them, e.g. '{key}: aspiration'")
+            return []
+        out: list[Node] = []
+        for name, loc in zip(names, locs):
+            spec = spec_for(name, self.facts)
+            if spec is None:
+                known = list(self.facts) + ["extra.<name>"]
+                self.problem(loc, "E110", f"unknown fact '{name}'{did_you_mean(name, known)}")
+                continue
+            if spec.kind in ("items", "strlist"):
+                test = "{any: {}}" if spec.kind == "items" else "{contains: ...}"
+                self.problem(loc, "E111", f"'{key}' tests one fact, not a list: write '{name}: {test}' "
+                                          f"for a list that has items")
+                continue
+            if name.startswith("extra.") and normal_key(name[len("extra."):]) in PROTECTED_ATTRIBUTES:
+                self.problem(loc, "E140", f"'{name}' is a protected attribute: it may be audited "
+                                          f"('devrecs audit --by {name[len('extra.'):]}') but no rule may test it")
+                continue
+            out.append(Compare(name, "exists", key == "exists", (), tuple(kloc)))
+        return out
+
     def fact_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
         spec = spec_for(path, self.facts)
         if spec is None:
-            known = [p for p in self.facts] + ["all", "any", "not", "extra.<name>"]
+            known = [p for p in self.facts] + ["all", "any", "not", "exists", "missing", "extra.<name>"]
             self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
             return []
         protected = path.startswith("extra.") and normal_key(path[len("extra."):]) in PROTECTED_ATTRIBUTES
@@ -451,8 +554,11 @@ class _Reader:
                 self.problem(loc, "E112", f"unknown skill '{v}'{did_you_mean(v, SKILLS)}")
 
     def contains_test(self, path: str, value: Any, kloc: Loc, vloc: Loc) -> list[Node]:
+        if isinstance(value, LMap) and list(value) == ["topic"]:
+            return self.topic_test(path, value, kloc)
         if not isinstance(value, LMap) or list(value) != ["contains"]:
-            self.problem(vloc, "E104", f"{path} takes 'contains: <text>' or 'contains: [<text>, ...]'")
+            self.problem(vloc, "E104", f"{path} takes 'contains: <text>', 'contains: [<text>, ...]' "
+                                       f"or 'topic: <a topic of the file's vocabulary>'")
             return []
         wanted = value["contains"]
         wanted = list(wanted) if isinstance(wanted, list) else [wanted]
@@ -460,6 +566,22 @@ class _Reader:
             self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
         return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
+
+    def topic_test(self, path: str, value: LMap, kloc: Loc) -> list[Node]:
+        """``topic: <name>``: the interests include any word of the topic (its vocabulary entry)."""
+        topics = value["topic"]
+        topics = list(topics) if isinstance(topics, list) else [topics]
+        words: list[str] = []
+        for topic in topics:
+            name = normal_word(str(topic))
+            if name not in self.vocabulary:
+                self.problem(value.value_loc("topic"), "E112",
+                             f"unknown interest topic {topic!r}{did_you_mean(name, self.vocabulary)}; a file "
+                             f"declares its topics under 'vocabulary:'"
+                             + (f" (this one has {', '.join(self.vocabulary)})" if self.vocabulary else ""))
+                return []
+            words.extend(self.vocabulary[name])
+        return [Contains(path, tuple(dict.fromkeys(words)), tuple(kloc))]
 
 
 def parse_text(text: str, file: str, interventions: Iterable[str],

@@ -7,7 +7,8 @@ of what the record holds, or an :class:`Unreadable` when the record itself
 could not be read (bad bytes, a truncated line). Sources never hold more
 than one record at a time, so memory does not grow with the number of rows.
 
-Sources are found by name in a plain registry, ``name -> factory``. A
+Sources are found by name in a registry, ``name -> factory``, built per
+Engine from the built-ins and the plugins (``devrecs_register_sources``). A
 factory is called as ``factory(location, **options)`` (``options``: ``table``
 and ``query`` for SQL) and returns an iterable of ``(label, raw)``; it may
 also have:
@@ -26,7 +27,7 @@ a plugin registers its own source the same way.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from ..errors import DevrecsError, did_you_mean
 
@@ -67,24 +68,12 @@ class Unreadable:
 
 Factory = Callable[..., Any]
 
-_REGISTRY: dict[str, Factory] = {}
 
-
-def register(name: str, factory: Factory) -> None:
-    """Register (or replace) the source ``name``."""
-    _REGISTRY[name] = factory
-
-
-def names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def get(name: str) -> Factory:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise SourceError(f"unknown source '{name}'{did_you_mean(name, _REGISTRY)}; "
-                          f"known: {', '.join(names())}") from None
+def builtin_sources() -> dict[str, Factory]:
+    """The built-in sources by name (each Engine adds its plugins' to its own copy)."""
+    found: dict[str, Factory] = {}
+    register_builtin_sources(found.__setitem__)
+    return found
 
 
 def is_database_url(location: str) -> bool:
@@ -93,29 +82,36 @@ def is_database_url(location: str) -> bool:
     return bool(sep) and head.replace("+", "").replace("_", "").isalnum()
 
 
-def name_for(location: str) -> str:
-    """The source that reads ``location``: ``sql`` for a database URL, else by file extension."""
+def name_for(location: str, registry: Optional[Mapping[str, Factory]] = None) -> str:
+    """The source of ``registry`` (default: the built-ins) that reads ``location``: ``sql`` for a
+    database URL, else by file extension."""
+    registry = builtin_sources() if registry is None else registry
     if is_database_url(location):
         return "sql"
     lower = location.lower()
     best = ""
     found = None
-    for name, factory in _REGISTRY.items():
+    for name, factory in registry.items():
         for ext in getattr(factory, "extensions", ()):
             if lower.endswith(ext.lower()) and len(ext) > len(best):
                 best, found = ext, name
     if found is None:
         ext = os.path.splitext(location)[1] or "(none)"
         raise SourceError(f"{location}: no source reads files ending '{ext}'; "
-                          f"name one with --source ({', '.join(names())})")
+                          f"name one with --source ({', '.join(sorted(registry))})")
     return found
 
 
-def open_source(location: str, name: Optional[str] = None, **options: Any) -> Any:
-    """The records of ``location`` through the source ``name`` (default: chosen by
-    :func:`name_for`). Options that are None are left out."""
-    factory = get(name) if name else get(name_for(location))
-    return factory(location, **{k: v for k, v in options.items() if v is not None})
+def open_source(location: str, name: Optional[str] = None, registry: Optional[Mapping[str, Factory]] = None,
+                **options: Any) -> Any:
+    """The records of ``location`` through the source ``name`` of ``registry`` (default: the
+    built-ins; the source chosen by :func:`name_for`). Options that are None are left out."""
+    registry = builtin_sources() if registry is None else registry
+    name = name or name_for(location, registry)
+    if name not in registry:
+        raise SourceError(f"unknown source '{name}'{did_you_mean(name, registry)}; "
+                          f"known: {', '.join(sorted(registry))}")
+    return registry[name](location, **{k: v for k, v in options.items() if v is not None})
 
 
 def is_tabular(source: Any) -> bool:
@@ -133,8 +129,6 @@ def register_builtin_sources(register: Callable[[str, Factory], None]) -> None:
     register("sql", SqlSource)
 
 
-register_builtin_sources(register)
-
-__all__ = ["RecordLabel", "SourceError", "Unreadable", "get", "is_database_url", "is_tabular", "name_for",
-           "names", "open_source", "register", "register_builtin_sources"]
+__all__ = ["RecordLabel", "SourceError", "Unreadable", "builtin_sources", "is_database_url", "is_tabular",
+           "name_for", "open_source", "register_builtin_sources"]
 

@@ -1,7 +1,7 @@
 """The rule-authoring commands: validate, lint, test, schema and diff (docs/authoring.md).
 
 Each is a few lines over its library module (validate.py, lint.py,
-testing.py, schema.py, diff.py); cli.py adds them to the ``devrecs`` group.
+testing.py, schema.py, diff.py), imported when the command runs.
 
 Exit codes: 0 clean; 1 problems found (validate), error findings (lint),
 failed tests or coverage under ``--min-coverage`` (test), changes with
@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 import click
 
-from .errors import DevrecsError
+from ..errors import DevrecsError
+from .options import location, open_people, parse_date, source_options
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="text for people, json for programs.")
@@ -37,7 +38,7 @@ class _Fail(click.ClickException):
 def validate(paths: tuple[str, ...], fmt: str) -> None:
     """Check rule files, catalogs and decision tables (default: the built-in packs): every problem of
     every file, one per line as file:line:col: CODE message. Exit 1 when there is any problem."""
-    from .validate import check
+    from ..validate import check
     try:
         checked = check(list(paths) or None)
     except DevrecsError as exc:
@@ -59,7 +60,7 @@ def lint(paths: tuple[str, ...], fmt: str) -> None:
     """Find rules that are valid but probably wrong (default: the built-in packs): duplicates, rules
     covered by others, contradictions, rules always suppressed, unreachable interventions, suppression
     cycles, missing rationale or source. Exit 1 when a finding is an error (or a file has problems)."""
-    from .lint import ERROR, lint as run_lint
+    from ..lint import ERROR, lint as run_lint
     try:
         report = run_lint(list(paths) or None)
     except DevrecsError as exc:
@@ -90,7 +91,7 @@ def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optio
     """Run rule tests: PATHS are test files, or folders searched for test_*.yaml (default: the tests of
     the built-in packs). Prints failures with the expected and actual recommendations and the
     explanation, then rule coverage. Exit 1 on a failure or coverage below --min-coverage."""
-    from .testing import RuleTestError, run_tests
+    from ..testing import RuleTestError, run_tests
     try:
         report = run_tests(list(paths) or None, list(rules) or None)
     except RuleTestError as exc:
@@ -124,15 +125,16 @@ def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optio
 def schema(kind: str) -> None:
     """Print the JSON Schema of rule files (or rule-test files) for editor completion. Save it and
     add '# yaml-language-server: $schema=<the file>' at the top of your YAML files."""
-    from .schema import schema_json
+    from ..schema import schema_json
     click.echo(schema_json(kind))
 
 
 @click.command()
 @click.argument("old")
 @click.argument("new")
-@click.argument("people_file", required=False, type=click.Path())
+@click.argument("people_file", required=False)
 @click.option("--sample", is_flag=True, help="Use the built-in sample organization as the population.")
+@source_options
 @click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
               help="Examples shown per intervention and direction.")
 @click.option("--cap", type=click.IntRange(min=0), default=5, show_default=True,
@@ -140,22 +142,16 @@ def schema(kind: str) -> None:
 @click.option("--as-of", "as_of", help="Run date YYYY-MM-DD (default: the file's as_of, else today).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anyone's recommendations change.")
 @format_option
-def diff(old: str, new: str, people_file: Optional[str], sample: bool, examples: int, cap: int,
+def diff(old: str, new: str, people_file: Optional[str], sample: bool, mapping: Optional[str],
+         source_name: Optional[str], table: Optional[str], query: Optional[str], examples: int, cap: int,
          as_of: Optional[str], exit_code: bool, fmt: str) -> None:
     """Who gains and who loses which intervention when the rules OLD become NEW, over the people in
     PEOPLE_FILE (or --sample). OLD and NEW are rule files or folders (several: separate them with
     commas); 'builtin' stands for the built-in packs."""
-    from .diff import diff as run_diff
-    from .engine import Engine
-    from .peoplefile import read_people_file, sample_file
-    if sample == bool(people_file):
-        raise click.UsageError("give a PEOPLE_FILE or --sample (one of them)")
-    day = None
-    if as_of is not None:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise click.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD", param_hint="--as-of") from None
+    from ..diff import diff as run_diff
+    from ..app import Engine
+    where = location(people_file, sample)
+    day = parse_date(as_of)
 
     def engine(spec: str) -> Engine:
         parts = [p for p in spec.split(",") if p]
@@ -164,9 +160,10 @@ def diff(old: str, new: str, people_file: Optional[str], sample: bool, examples:
         return Engine.from_paths(parts, cap=cap)
 
     try:
-        source = sample_file() if sample else read_people_file(people_file)
-        people = list(source.people())
-        result = run_diff(engine(old), engine(new), people, day or source.as_of or dt.date.today(),
+        before = engine(old)
+        opened = open_people(before, where, mapping, source_name, table, query)
+        people = opened.all()
+        result = run_diff(before, engine(new), people, day or opened.as_of or dt.date.today(),
                           old_label=old, new_label=new, examples=examples)
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
@@ -175,6 +172,4 @@ def diff(old: str, new: str, people_file: Optional[str], sample: bool, examples:
         sys.exit(1)
 
 
-COMMANDS = (validate, lint, test_cmd, schema, diff)
-
-__all__ = ["COMMANDS"]
+__all__ = ["diff", "lint", "schema", "test_cmd", "validate"]

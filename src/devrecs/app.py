@@ -1,0 +1,458 @@
+"""The application layer: the one place where rules, plugins, people and outputs meet.
+
+What this module holds: :class:`Engine`, what a program or a command holds.
+It loads rule packs with their plugins, opens people from any source (a
+plugin's too) through an optional mapping, prepares each person exactly once
+(validated, history from the store, plugins' facts), runs a population for
+an audience (people, and optionally teams and the organization) and tells
+the sinks, the store and the decision log what that audience was shown, and
+explains. Every command (cli/) calls it; nothing below it imports it.
+
+The matching itself is :class:`devrecs.engine.RuleEngine` (``engine.core``),
+which takes valid Persons and knows nothing of plugins or audiences.
+
+A mapping given to :meth:`Engine.prepare`, :meth:`Engine.recommend` and the
+like is a raw record: it is validated and enriched by plugins. A
+:class:`Person` is taken as prepared (people from :meth:`Engine.people` and
+:meth:`Engine.prepare` are), so no person is enriched twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+
+import attrs
+
+from . import intake
+from .audience import check_audience, masked, redact
+from .catalog import Catalog
+from .engine import DEFAULT_CHUNK_SIZE, Evaluation, OrganizationResult, RuleEngine
+from .errors import DevrecsError, RecordError
+from .model import Person, Recommendation, Rule
+from .packs import PathLike, load_packs, resolve_paths
+from .people import person_from_dict, person_to_dict
+from .plugins import PluginError, Plugins
+from .resolve import DEFAULT_CAP
+
+PersonLike = Union[Person, Mapping[str, Any]]
+Result = tuple[Person, list[Recommendation]]
+
+
+class Engine:
+    """Rules compiled once, with the plugins they were loaded with; safe to share between threads.
+
+    ``Engine(rules, catalog)`` has no plugins; :meth:`default` and :meth:`from_paths` load the
+    built-in packs or rule files with the installed plugins. ``cap`` limits the items a person
+    gets for themself (None keeps all); ``as_of`` fixes the date history and cooldowns are
+    measured from (default: today, at each call).
+    """
+
+    def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
+                 as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 plugins: Optional[Plugins] = None, overrides: Sequence[Any] = ()):
+        self.core = RuleEngine(rules, catalog, cap=cap, as_of=as_of, chunk_size=chunk_size)
+        self.plugins = plugins
+        self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
+        self.paths: Optional[list] = None      # the rule paths given to from_paths
+        self._reload: Optional[Callable[[], "Engine"]] = None
+        self._sources: Optional[dict[str, Any]] = None
+
+    # -- construction -----------------------------------------------------------
+
+    @classmethod
+    def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
+                disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
+                **kwargs: Any) -> "Engine":
+        """The built-in rule packs and catalog, with installed plugins (entry-point group
+        ``devrecs``, unless ``entry_points=False``), a local plugins folder (``plugins_dir``,
+        default $DEVRECS_PLUGINS_DIR) and the ``plugins`` given."""
+        return cls.from_paths(None, plugins=plugins, entry_points=entry_points, disabled=disabled,
+                              plugins_dir=plugins_dir, **kwargs)
+
+    @classmethod
+    def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
+                   plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
+                   disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
+                   **kwargs: Any) -> "Engine":
+        """Rule files and folders (None or empty: the built-in packs and the plugins' packs). The
+        default catalog and plugins' interventions are included (the default catalog unless
+        ``default_catalog=False``); catalog files among ``paths`` add to them."""
+        given = list(paths) if paths else None
+        hooks = Plugins.load(plugins, entry_points, disabled, plugins_dir)
+        if given:
+            packs = load_packs(resolve_paths(given, default_catalog), hooks.interventions())
+        else:
+            packs = load_packs(hooks.rule_paths(), hooks.interventions())
+        engine = cls(packs.rules, packs.catalog, plugins=hooks, overrides=packs.overrides, **kwargs)
+        engine.paths = given
+
+        def reload() -> "Engine":
+            return cls.from_paths(given, default_catalog=default_catalog, plugins=plugins,
+                                  entry_points=entry_points, disabled=disabled, plugins_dir=plugins_dir, **kwargs)
+        engine._reload = reload
+        return engine
+
+    def reload(self) -> "Engine":
+        """A new Engine built again from the same paths and options (the files as they are now).
+
+        This engine is not changed: requests running on it finish with its rules, and every
+        recommendation carries the ``ruleset_hash`` of the engine that made it. A rule-file
+        problem raises RuleFileError and leaves this engine usable."""
+        if self._reload is None:
+            raise DevrecsError("this engine was built from rules in memory, not with Engine.from_paths "
+                               "or Engine.default: build a new Engine instead")
+        return self._reload()
+
+    def with_cap(self, cap: Optional[int]) -> "Engine":
+        """The same rules and plugins with another cap (compiled anew)."""
+        other = type(self)(self.rules, self.catalog, cap=cap, as_of=self.as_of, chunk_size=self.core.chunk_size,
+                           plugins=self.plugins, overrides=self.overrides)
+        other.paths, other._reload = self.paths, self._reload
+        return other
+
+    # -- what it holds ------------------------------------------------------------
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self.core.rules
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.core.catalog
+
+    @property
+    def cap(self) -> Optional[int]:
+        return self.core.cap
+
+    @property
+    def as_of(self) -> Optional[dt.date]:
+        return self.core.as_of
+
+    @property
+    def chunk_size(self) -> int:
+        return self.core.chunk_size
+
+    @property
+    def ruleset_hash(self) -> str:
+        return self.core.ruleset_hash
+
+    @property
+    def ruleset_name(self) -> str:
+        return self.core.ruleset_name
+
+    @property
+    def compiled(self) -> dict:
+        """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
+        return self.core.compiled
+
+    def day(self, as_of: Optional[dt.date] = None) -> dt.date:
+        return self.core.day(as_of)
+
+    # -- plugins' registries ---------------------------------------------------------
+
+    def sources(self) -> dict[str, Any]:
+        """Data sources by name: the built-ins and every plugin's (this engine's own registry)."""
+        if self._sources is None:
+            if self.plugins is None:
+                from .sources import builtin_sources
+                self._sources = builtin_sources()
+            else:
+                self._sources = self.plugins.sources()
+        return dict(self._sources)
+
+    def formats(self) -> dict[str, Any]:
+        """Explanation renderers by name: text, json, markdown and every plugin's."""
+        if self.plugins is None:
+            from .render import JsonRenderer, MarkdownRenderer, TextRenderer
+            return {"text": TextRenderer(), "json": JsonRenderer(), "markdown": MarkdownRenderer()}
+        return self.plugins.formats()
+
+    def render(self, explanation: Any, fmt: str) -> str:
+        """The explanation in the format ``fmt``; a plugin renderer's fault names the plugin."""
+        from .errors import UnknownIdError, did_you_mean
+        renderers = self.formats()
+        if fmt not in renderers:
+            raise UnknownIdError(f"unknown format '{fmt}'{did_you_mean(fmt, renderers)}; "
+                                 f"expected one of {', '.join(sorted(renderers))}")
+        try:
+            text = renderers[fmt].render(explanation)
+        except DevrecsError:
+            raise
+        except Exception as exc:
+            owner = self.plugins.format_owner(fmt) if self.plugins else ""
+            raise PluginError(f"plugin '{owner or '?'}' failed to render the format '{fmt}': "
+                              f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(text, str):
+            owner = self.plugins.format_owner(fmt) if self.plugins else ""
+            raise PluginError(f"plugin '{owner or '?'}': the format '{fmt}' returned {type(text).__name__} "
+                              f"from render(); expected str")
+        return text
+
+    def notify(self, subject: str, recommendations: Sequence[Recommendation], audience: str) -> list[str]:
+        """Tell the plugins' sinks; returns one message per failing sink (the rest still run)."""
+        if self.plugins is None:
+            return []
+        return self.plugins.notify(subject, recommendations, audience)
+
+    # -- people -------------------------------------------------------------------------
+
+    def prepare(self, raw: PersonLike, record: Optional[str] = None) -> Person:
+        """A raw record (a mapping) validated, with plugins' facts added; a Person is taken as
+        prepared."""
+        if type(raw) is Person:
+            return raw
+        return self._enrich(person_from_dict(raw, record=record))
+
+    def _enrich(self, person: Person) -> Person:
+        if self.plugins is None or not self.plugins.enriches:
+            return person
+        added, history = self.plugins.enrich(person)
+        if not added and not history:
+            return person
+        data = person_to_dict(person)
+        data["extra"] = dict(data.get("extra") or {}, **added)
+        data["history"] = list(data.get("history") or []) + list(history)
+        data.pop("nine_box", None)
+        return person_from_dict(data, record=f"person {person.id!r} (after plugins)")
+
+    def open(self, location: str, *, mapping: Optional[str] = None, source: Optional[str] = None,
+             table: Optional[str] = None, query: Optional[str] = None) -> "People":
+        """The people of ``location`` (a file, a database URL, or ``sample`` for the built-in
+        sample) read by ``source`` (this engine's registry; default by extension) through the
+        mapping file ``mapping``. Configuration errors raise here; bad records are rejects."""
+        registry = self.sources()
+        records = intake.open_records(location, registry, source=source, table=table, query=query)
+        return People(self, records, intake.read_mapping(mapping, registry))
+
+    def people(self, records: Iterable[tuple[Any, Any]], *, mapping: Any = None, tabular: bool = False,
+               store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
+        """(label, prepared Person or Reject) for each raw record, in order: mapped, validated,
+        history joined from ``store``, plugins' facts added, each exactly once."""
+        reader = intake.Reader(mapping, tabular)
+        it = iter(records)
+        while True:
+            chunk = list(itertools.islice(it, self.core.chunk_size))
+            if not chunk:
+                return
+            read = [(label, reader.read(label, raw)) for label, raw in chunk]
+            if store is not None:
+                from .store import with_history
+                merged = iter(with_history([p for _, p in read if isinstance(p, Person)], store))
+                read = [(label, next(merged) if isinstance(p, Person) else p) for label, p in read]
+            for label, p in read:
+                if isinstance(p, Person):
+                    try:
+                        p = self._enrich(p)
+                    except RecordError as exc:
+                        p = intake.reject(label, p.id, tuple(intake.split_message(m) for m in exc.messages))
+                yield label, p
+
+    # -- evaluating -----------------------------------------------------------------------
+
+    def evaluate(self, person: PersonLike, as_of: Optional[dt.date] = None) -> Evaluation:
+        """Match, resolve and keep the trace (fired rules, removed candidates)."""
+        return self.core.evaluate(self.prepare(person), as_of)
+
+    def recommend(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[Recommendation]:
+        """The recommendations for one person (a Person or a mapping of facts)."""
+        return self.evaluate(person, as_of).recommendations
+
+    def recommend_many(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
+                       audience: Optional[str] = None) -> Iterator[Result]:
+        """Yield (person, recommendations) in input order, ``chunk_size`` people per durable
+        session; memory does not grow with the number of people. With ``audience``, each list
+        is what that audience may see (see :meth:`recommend_for`)."""
+        prepared = (self.prepare(p) for p in people)
+        if audience is None:
+            yield from self.core.recommend_many(prepared, as_of)
+            return
+        check_audience(audience)
+        catalog = self.catalog
+        for person, recs in self.core.recommend_many((masked(p, audience) for p in prepared), as_of):
+            yield person, _redacted(recs, audience, catalog)
+
+    def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
+                      ) -> list[Recommendation]:
+        """The recommendations as ``audience`` may see them (audience.py): computed from the
+        facts it may see, without interventions it may not see, hidden facts withheld."""
+        check_audience(audience)
+        view = masked(self.prepare(person), audience)
+        return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
+
+    def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
+                               open_leadership_positions: int = 0, audience: Optional[str] = None,
+                               ) -> OrganizationResult:
+        """Person, team (to each manager) and organization recommendations for a population.
+
+        Team and organization facts are computed from the people (org.py), as ``audience``
+        may see them when given; ``open_leadership_positions`` is the one organization fact
+        people cannot tell."""
+        prepared: Iterable[Person] = (self.prepare(p) for p in people)
+        if audience is None:
+            return self.core.recommend_organization(prepared, as_of, open_leadership_positions)
+        check_audience(audience)
+        result = self.core.recommend_organization((masked(p, audience) for p in prepared), as_of,
+                                                  open_leadership_positions)
+        catalog = self.catalog
+        return attrs.evolve(result,
+                            people=[(p, _redacted(recs, audience, catalog)) for p, recs in result.people],
+                            teams={m: _redacted(recs, audience, catalog) for m, recs in result.teams.items()},
+                            organization=_redacted(result.organization, audience, catalog))
+
+    def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
+                as_of: Optional[dt.date] = None) -> Any:
+        """Why (or why not) this person gets ``intervention`` (default: each item they get), as
+        ``audience`` may see it (explain.py)."""
+        from .explain import explain
+        return explain(self.core, self.prepare(person), intervention, audience, as_of)
+
+    def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
+        """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
+        return self.core.python_fired(self.prepare(person), as_of)
+
+    def durable_fired(self, people: Sequence[PersonLike], as_of: Optional[dt.date] = None) -> list[list[str]]:
+        """Ids of the rules durable matched, per person, all in one session."""
+        return self.core.durable_fired([self.prepare(p) for p in people], as_of)
+
+    # -- a population run ------------------------------------------------------------------
+
+    def run(self, people: Iterable[Person], *, audience: Optional[str] = None, org: bool = False,
+            open_positions: int = 0, as_of: Optional[dt.date] = None, outputs: Optional["Outputs"] = None,
+            ) -> "Run":
+        """Recommend for prepared ``people`` as ``audience`` sees them (None: everything, as hr),
+        with ``org`` also for teams and the organization; every result goes to ``outputs``
+        (sinks, store, decision log) as that audience was shown it."""
+        if audience is not None:
+            check_audience(audience)
+        day = self.day(as_of)
+        if org:
+            result = self.recommend_organization(people, day, open_positions, audience)
+            run = Run(result.people, list(result.teams.items()) + [("organization", result.organization)], result)
+        else:
+            run = Run(list(self.recommend_many(people, day, audience)), [], None)
+        if outputs is not None:
+            for person, recs in run.people:
+                outputs.person(person, recs)
+            for subject, recs in run.groups:
+                outputs.group(subject, recs)
+        return run
+
+
+def _redacted(recs: Sequence[Recommendation], audience: str, catalog: Catalog) -> list[Recommendation]:
+    out = (redact(r, audience, catalog) for r in recs)
+    return [r for r in out if r is not None]
+
+
+@attrs.frozen
+class Run:
+    """What a population run gave: (person, recs) in input order, team and organization
+    results as (subject, recs), and the organization result with its facts (with ``org``)."""
+
+    people: list
+    groups: list
+    organization: Optional[OrganizationResult]
+
+
+class People:
+    """An opened source of people with its mapping: iterate for (label, Person or Reject)."""
+
+    def __init__(self, engine: Engine, records: intake.Records, mapping: Any):
+        self.engine = engine
+        self.records = records
+        self.mapping = mapping
+        self.label = records.label
+        self.tabular = records.tabular
+
+    @property
+    def as_of(self) -> Optional[dt.date]:
+        """The date the data carries (a file's ``as_of``), known once reading has begun."""
+        return self.records.as_of
+
+    def warnings(self) -> list[str]:
+        return self.mapping.load_joins() if self.mapping is not None else []
+
+    def read(self, store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
+        """(label, prepared Person or Reject) for every record, streamed."""
+        return self.engine.people(intake.check_columns(self.mapping, self.records), mapping=self.mapping,
+                                  tabular=self.tabular, store=store)
+
+    def all(self, store: Any = None) -> list[Person]:
+        """Every person, or one DevrecsError listing every bad record and duplicate id."""
+        return intake.strict(self.read(store))
+
+
+class Outputs:
+    """Where a run's results go, as its audience was shown them: the plugins' sinks, the
+    store (a recorded run) and the decision log. Close it (or use ``with``) to finish."""
+
+    def __init__(self, engine: Engine, audience: Optional[str], *, store: Any = None, log: Any = None,
+                 label: str = "", as_of: Optional[dt.date] = None, sinks: bool = True,
+                 warn: Optional[Callable[[str], None]] = None):
+        self.engine = engine
+        self.audience = audience or "hr"
+        self.sinks = sinks and engine.plugins is not None and engine.plugins.has_sinks
+        self.warn = warn or (lambda line: None)
+        self.recorder = None
+        self.log = None
+        self.people = 0
+        self.proposals = 0
+        day = engine.day(as_of)
+        if store is not None:
+            self.recorder = store.start_run(engine.ruleset_hash, as_of=day, audience=self.audience, label=label)
+        if log is not None:
+            from .decisionlog import DecisionLog
+            path, pseudonymiser = log
+            self.log = DecisionLog(path, ruleset_hash=engine.ruleset_hash, audience=self.audience, as_of=day,
+                                   run_id=self.recorder.run_id if self.recorder is not None else None,
+                                   pseudonymiser=pseudonymiser, cap=engine.cap)
+
+    @property
+    def run_id(self) -> Optional[str]:
+        return self.recorder.run_id if self.recorder is not None else None
+
+    def _sink(self, subject: str, recs: Sequence[Recommendation]) -> None:
+        if self.sinks:
+            for failure in self.engine.notify(subject, recs, self.audience):
+                self.warn(f"warning: {failure}")
+
+    def person(self, person: Person, recs: Sequence[Recommendation]) -> None:
+        self.people += 1
+        self.proposals += len(recs)
+        self._sink(person.id, recs)
+        if self.recorder is not None:
+            self.recorder.add(recs, person.id)
+        if self.log is not None:
+            self.log.write(person.id, recs)
+
+    def group(self, subject: str, recs: Sequence[Recommendation]) -> None:
+        self.proposals += len(recs)
+        self._sink(subject, recs)
+        if self.recorder is not None:
+            self.recorder.add(recs, subject)
+
+    def row(self, row: Mapping[str, Any]) -> None:
+        """A batch output row made elsewhere (a worker): recorded and logged, not sunk."""
+        recs = row["recommendations"]
+        self.proposals += len(recs)
+        if self.recorder is not None:
+            self.recorder.add_row(row)
+        if self.log is not None and row.get("person") is not None:
+            self.people += 1
+            self.log.write(row["person"], recs)
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["Engine", "Outputs", "People", "Run"]

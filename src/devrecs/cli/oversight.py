@@ -1,0 +1,172 @@
+"""Commands of history and oversight: record, replay, report and audit (docs/oversight.md).
+
+Each parses its options and calls the library; the library is imported inside
+the command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Optional
+
+import click
+
+from .options import (DEFAULT_CAP, as_of_option, engine, location, open_people, open_store, parse_date,
+                      pseudonymiser, rules_option, sample_option, source_options, store_option)
+
+
+@click.command()
+@click.argument("person")
+@click.argument("intervention")
+@click.option("--outcome", required=True, type=click.Choice(["accepted", "declined", "completed"]),
+              help="What the person did with the proposal.")
+@click.option("--by", "by", required=True, help="Who decided or recorded it (a person id).")
+@click.option("--note", default="", help="A short note (no health or other sensitive details).")
+@click.option("--date", "date", help="When it was decided, YYYY-MM-DD (default: now).")
+@rules_option
+@store_option
+def record(person: str, intervention: str, outcome: str, by: str, note: str, date: Optional[str],
+           rules: tuple[str, ...], store_url: Optional[str]) -> None:
+    """Record what PERSON did with a proposed INTERVENTION: accepted, declined or completed.
+
+    Recorded outcomes join the person's history in later runs (--store): the intervention goes
+    into cooldown, and accepted or completed ones count as development.
+    """
+    from ..errors import UnknownIdError, did_you_mean
+    when = parse_date(date, "--date")
+    store = open_store(store_url)
+    if store is None:
+        raise click.UsageError("give --store URL (a SQLite file or a database URL) or set DEVRECS_STORE")
+    catalog = engine(rules, DEFAULT_CAP, None).catalog
+    if intervention not in catalog:
+        raise UnknownIdError(f"unknown intervention '{intervention}'{did_you_mean(intervention, catalog.ids)}")
+    rec = store.record_outcome(person, intervention, outcome, by=by, when=when, note=note)
+    answers = (f"answers run {rec.run_id} (rules {', '.join(rec.rules)})" if rec.run_id else
+               "no earlier proposal of it is on record")
+    click.echo(f"recorded: {person} {intervention} {outcome} on {rec.when:%Y-%m-%d} by {by}; {answers}")
+
+
+@click.command()
+@click.argument("log", type=click.Path(dir_okay=False))
+@rules_option
+@click.option("--people", "people_file", help="The people the log is about (matched by id, or by "
+              "pseudonym with the same key): any source recommend reads.")
+@sample_option
+@source_options
+@click.option("--run", "run_id", help="Replay this run (default: each person's latest line).")
+@click.option("--pseudonymise-key-env", "key_env", metavar="VAR",
+              help="The environment variable holding the key the log was pseudonymised with.")
+@click.option("--cap", type=click.IntRange(min=0), default=None, help="Default: the cap the log was made with.")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample: bool, mapping: Optional[str],
+           source_name: Optional[str], table: Optional[str], query: Optional[str], run_id: Optional[str],
+           key_env: Optional[str], cap: Optional[int], store_url: Optional[str], fmt: str) -> None:
+    """What would change for the people in decision LOG under new rules (--rules; default the
+    built-in packs): interventions each person would gain or lose, and counts.
+
+    The log holds no facts: give the people with --people SOURCE or --sample. With --store,
+    outcomes recorded by the time of the logged run join their history, as they did then.
+    """
+    from ..decisionlog import read_log, replay as replay_log, select
+    where = location(people_file, sample, "--people SOURCE")
+    keys = pseudonymiser(key_env, None, needed=False)
+    entries = select(read_log(log), run_id)
+    caps = {e.get("cap", DEFAULT_CAP) for e in entries}
+    eng = engine(rules, cap if cap is not None else (caps.pop() if len(caps) == 1 else DEFAULT_CAP), None)
+    opened = open_people(eng, where, mapping, source_name, table, query)
+    result = replay_log(log, entries, eng, opened.all(), pseudonymiser=keys, store=open_store(store_url))
+    if result.missing:
+        click.echo(f"warning: {len(result.missing)} logged people are not in {opened.label}: "
+                   f"{', '.join(result.missing[:5])}{' ...' if len(result.missing) > 5 else ''}", err=True)
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.text())
+
+
+@click.command()
+@click.argument("people_file", required=False)
+@sample_option
+@source_options
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False),
+              help="Write the report to this HTML file (one self-contained file).")
+@click.option("--audience", type=click.Choice(["hr", "executive"]), default="hr", show_default=True,
+              help="executive: aggregates only, small counts shown as <5, no names or ids.")
+@rules_option
+@as_of_option
+@click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Open leadership positions (people data cannot tell them).")
+@click.option("--title", default="", help="The report's title (default: 'Development report').")
+@store_option
+@click.option("--audit-by", "audit_by", default="",
+              help="Add a fairness audit section grouped by these extra attributes (e.g. gender,age).")
+def report(people_file: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
+           table: Optional[str], query: Optional[str], html_path: str, audience: str, rules: tuple[str, ...],
+           as_of: Optional[str], open_positions: int, title: str, store_url: Optional[str],
+           audit_by: str) -> None:
+    """Write an organization report with charts to an HTML file: development coverage of
+    individual contributors, the 9-box by track, the leadership pipeline, flight-risk
+    hotspots, the intervention mix, and acceptance rates from the store (--store)."""
+    from ..errors import DevrecsError
+    from ..fairness import report_section
+    from ..report import build_report
+    where = location(people_file, sample)
+    day = parse_date(as_of)
+    eng = engine(rules, DEFAULT_CAP, day)
+    store = open_store(store_url)
+    opened = open_people(eng, where, mapping, source_name, table, query)
+    people = opened.all(store)
+    day = day or opened.as_of
+    attributes = [a.strip() for a in audit_by.split(",") if a.strip()]
+    extra = [report_section(attributes)] if attributes else []
+    page = build_report(eng, people, audience=audience, store=store, open_positions=open_positions,
+                        extra_sections=extra, as_of=day,
+                        title=title or ("Development report: the built-in sample organization"
+                                        if sample else f"Development report: {opened.label}"))
+    try:
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as exc:
+        raise DevrecsError(f"--html {html_path}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {html_path} ({len(page.encode()) // 1024} KB): {audience} view of {len(people)} people, "
+               f"as of {(day or dt.date.today()).isoformat()}")
+
+
+@click.command()
+@click.argument("source", required=False)
+@sample_option
+@source_options
+@rules_option
+@click.option("--by", "by", required=True, help="Protected attributes to group by, comma-separated (e.g. gender,age).")
+@click.option("--min-group", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Both groups need this many people before a ratio is flagged.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@as_of_option
+def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
+          table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: str, min_group: int,
+          fmt: str, as_of: Optional[str]) -> None:
+    """Who gets which development, by group: shares, four-fifths ratios and exact tests.
+
+    Aggregates only: groups under 5 people are shown as <5 and never flagged. Records that
+    cannot be read are counted as rejected (devrecs batch lists them).
+    """
+    from .. import fairness
+    from ..intake import Reject
+    where = location(source, sample, "SOURCE")
+    attributes = [a.strip() for a in by.split(",") if a.strip()]
+    day = parse_date(as_of)
+    eng = engine(rules, DEFAULT_CAP, day)
+    opened = open_people(eng, where, mapping, source_name, table, query)
+    opened.warnings()
+    people, rejected = [], 0
+    for _, item in opened.read():
+        if isinstance(item, Reject):
+            rejected += 1
+        else:
+            people.append(item)
+    if day is None and opened.as_of is not None:
+        eng = engine(rules, DEFAULT_CAP, opened.as_of)   # the data's date (known once read)
+    result = fairness.audit(eng, people, attributes, min_group=min_group, rejected=rejected)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(fairness.render_markdown(result) if fmt == "markdown" else fairness.render_text(result))
