@@ -140,7 +140,10 @@ def _scalar(text: str, kind: str) -> Any:
         return low == "true"
     if kind in ("int", "float", "any"):
         if _INT.fullmatch(t):
-            return int(t)
+            try:
+                return int(t)
+            except ValueError:              # past Python's 4300 digits: left as text, refused as such
+                return t
         if _FLOAT.fullmatch(t):
             return float(t)
     return t

@@ -48,6 +48,7 @@ from .catalog import Catalog
 from .errors import DevrecsError, Problem, RuleFileError
 from .facts import SCOPE_MARKS, SCOPES, fact_value, protected_name, values_reader
 from .model import Evidence, Person, Recommendation, Rule
+from .numeric import durable_json
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, plan, resolve
 from .rulefile.compile import compile_rules, fact_builder
@@ -78,7 +79,6 @@ _MATCHED_PID = re.compile(r'\{"m":\{"pid":(\d+)')
 # takes the fact", 2 as "seen before" and 3 as "no state to act on": none of them can happen
 # here (a catch-all rule, distinct pids, a fresh session), and each would lose matches.
 _ASSERTED = 0
-_COMPACT = (",", ":")     # JSON without spaces: less for durable to read and to copy into each match
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
@@ -192,7 +192,7 @@ class RuleEngine:
             action = self._actions_by_rule[i]
             mine = {k: _without_run(v) for body in compiled.values() for k, v in body.items() if v["run"] == action}
             try:
-                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
+                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", durable_json(mine))
             except Exception:
                 problems.append(Problem(rule.file or "<rules>", rule.line, 1, "E130",
                                         f"rule '{rule.id}' is too complex for the matching engine "
@@ -210,7 +210,7 @@ class RuleEngine:
         for _ in range(3):
             try:
                 self._handles = {name: durable_rules_engine.create_ruleset(
-                    name, json.dumps({k: _without_run(v) for k, v in body.items()}))
+                    name, durable_json({k: _without_run(v) for k, v in body.items()}))
                     for name, body in compiled.items()}
             except Exception as exc:
                 problems = self._too_complex(compiled)
@@ -276,7 +276,7 @@ class RuleEngine:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts, separators=_COMPACT))
+            code, state = durable_rules_engine.assert_facts(handle, durable_json(facts))
             try:
                 if code != _ASSERTED:
                     raise DevrecsError(f"durable-rules did not take the facts of a session (code {code})")

@@ -18,7 +18,10 @@ A rule file::
         source: seed 000
 
 See docs/rules.md for the whole language. All problems of all files are
-collected; nothing in a file is executed.
+collected; nothing in a file is executed. A value of the wrong type at any
+key is a located problem, never an exception; numbers must be ones the
+matching engine compares exactly (numeric.py: finite, whole numbers within
++/- 2**53), and text must be valid Unicode (no lone surrogate).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import attrs
 
 from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
+from ..numeric import MONTHS_LIMIT, number_problem
+from ..text import text_problem
 from ..facts import (
     PERSON_FACTS,
     SCOPES,
@@ -96,6 +101,8 @@ class _Reader:
     # -- header and rules ---------------------------------------------------
 
     def read(self, doc: Any) -> Optional[RuleFile]:
+        if not self.valid_text(doc):    # nothing else is read: messages would quote that text
+            return None
         if not isinstance(doc, LMap):
             self.problem(loc_of(doc), "E104", "a rule file must be a mapping with 'ruleset' and 'rules'")
             return None
@@ -104,7 +111,11 @@ class _Reader:
         if not isinstance(name, str) or not name.strip():
             self.problem(doc.loc, "E102", "missing 'ruleset': the name of this rule pack")
             name = ""
-        version = str(doc.get("version", ""))
+        version = doc.get("version", "")
+        if isinstance(version, (LMap, LSeq)) or number_problem(version) is not None:
+            self.problem(doc.value_loc("version"), "E104", "'version' must be text or a number")
+            version = ""
+        version = str(version)
         if "vocabulary" in doc:
             self.read_vocabulary(doc["vocabulary"], doc.value_loc("vocabulary"))
         raw_rules = doc.get("rules")
@@ -118,6 +129,24 @@ class _Reader:
             if rule is not None:
                 rules.append(rule)
         return RuleFile(self.file, name, version, tuple(rules))
+
+    def valid_text(self, doc: Any) -> bool:
+        """Report each key or text value with a lone surrogate (E100); True when there is none."""
+        before = len(self.problems)
+        stack = [(doc, loc_of(doc))]
+        while stack:
+            node, loc = stack.pop()
+            if isinstance(node, LMap):
+                for key, value in node.items():
+                    if isinstance(key, str) and text_problem(key):
+                        self.problem(node.key_loc(key), "E100", f"a key: {text_problem(key)}")
+                    stack.append((value, node.value_loc(key)))
+            elif isinstance(node, LSeq):
+                stack.extend((item, node.item_loc(i)) for i, item in enumerate(node))
+            elif isinstance(node, str) and text_problem(node):
+                self.problem(loc, "E100", f"{text_problem(node)}")
+        self.problems[before:] = sorted(self.problems[before:], key=lambda p: (p.line, p.col))
+        return len(self.problems) == before
 
     def read_vocabulary(self, value: Any, loc: Loc) -> None:
         """``vocabulary``: interest topics, each with the free-text words (and synonyms) that mean it."""
@@ -157,7 +186,7 @@ class _Reader:
             self.problem(raw.loc, "E102", f"rule '{rule_id}' has no 'title'")
             title = str(rule_id)
         scope = raw.get("scope", "person")
-        if scope not in SCOPES:
+        if not isinstance(scope, str) or scope not in SCOPES:
             self.problem(raw.value_loc("scope"), "E104", f"'scope' must be one of {', '.join(SCOPES)}, "
                                                          f"got {scope!r}{did_you_mean(str(scope), SCOPES)}")
             scope = "person"
@@ -271,7 +300,7 @@ class _Reader:
             if isinstance(item, LMap):
                 self._unknown_keys(item, ("intervention", "to"))
                 to = item.get("to", "person")
-                if to not in TARGETS:
+                if not isinstance(to, str) or to not in TARGETS:
                     self.problem(item.value_loc("to"), "E122",
                                  f"'to' must be one of {', '.join(TARGETS)}{did_you_mean(str(to), TARGETS)}")
                     continue
@@ -435,9 +464,15 @@ class _Reader:
                                            f"{', '.join(spec.values)}{did_you_mean(str(v), spec.values)}")
                 return None
             return v
+        if kind == "num" and number_problem(v) is not None:
+            self.problem(vloc, "E112", f"{path}: {number_problem(v)}")
+            return None
         if spec.kind in ("int", "float"):
             if kind != "num":
                 self.problem(vloc, "E112", f"{path} is a number, got {v!r}")
+                return None
+            if path == "history.months_ago" and abs(v) > MONTHS_LIMIT:
+                self.problem(vloc, "E112", f"{path} takes a number of months within +/- {MONTHS_LIMIT}, got {v!r}")
                 return None
             return v
         if spec.kind == "bool":
@@ -484,8 +519,9 @@ class _Reader:
         for field, test in where.items():
             floc, tloc = where.key_loc(field), where.value_loc(field)
             if field == "within_months" and path == "history":
-                if kind_of(test) != "num" or test < 0:
-                    self.problem(tloc, "E112", f"'within_months' takes a number of months, got {test!r}")
+                if kind_of(test) != "num" or number_problem(test) is not None or not 0 <= test <= MONTHS_LIMIT:
+                    self.problem(tloc, "E112", f"'within_months' takes a number of months from 0 to "
+                                               f"{MONTHS_LIMIT}, got {test!r}")
                     continue
                 tests.append(ItemTest("months_ago", "le", test))
                 continue
