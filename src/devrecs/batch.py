@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
 import attrs
 
 from . import sources
+from .sources import shape
 from .engine import Engine
 from .decisionlog import DecisionLog
 from .errors import DevrecsError, RecordError
@@ -155,12 +156,20 @@ class Processor:
             return None, ((raw.field, raw.reason),)
         if not isinstance(raw, Mapping):
             return None, (("", f"expected a mapping of facts, got {type(raw).__name__}"),)
+        wrong = shape.problem(raw)   # too deep, or a key twice: before anything walks it
+        if wrong is not None:
+            return self._pid(raw), (wrong,)
         try:
             record = self.mapping.apply(label, raw) if self.mapping else identity(raw, self.config.tabular)
             return person_from_dict(record, record=label)
         except RecordError as exc:
-            pid = self._source_id(raw)
-            return (None if pid in (None, "") else str(pid)), tuple(_split(m) for m in exc.messages)
+            return self._pid(raw), tuple(_split(m) for m in exc.messages)
+        except Exception as exc:   # whatever else goes wrong with one record rejects that record alone
+            return self._pid(raw), (("", f"this record could not be processed ({type(exc).__name__})"),)
+
+    def _pid(self, raw: Mapping[str, Any]) -> Optional[str]:
+        pid = self._source_id(raw)
+        return None if pid in (None, "") or isinstance(pid, (dict, list)) else str(pid)
 
     def _source_id(self, raw: Mapping[str, Any]) -> Any:
         try:
@@ -172,6 +181,16 @@ class Processor:
         if self.config.audience:
             return [self.engine.recommend_for(p, self.config.audience) for p in people]
         return [recs for _, recs in self.engine.recommend_many(people)]
+
+    def _alone(self, person: Person) -> tuple:
+        """``(recommendations, None)``, or ``(None, ((field, reason),))`` when the engine fails
+        on this person alone."""
+        try:
+            return self.recommend([person])[0], None
+        except DevrecsError as exc:
+            return None, (("", f"the matching engine refused this record: {exc}"),)
+        except Exception as exc:
+            return None, (("", f"the matching engine failed on this record ({type(exc).__name__})"),)
 
     def warnings(self) -> list[str]:
         """Once: the joined rows that were skipped (reading the joins now)."""
@@ -189,12 +208,19 @@ class Processor:
             merged = iter(with_history([p for p in prepared if isinstance(p, Person)], self.store))
             prepared = [next(merged) if isinstance(p, Person) else p for p in prepared]
         people = [p for p in prepared if isinstance(p, Person)]
-        recs = iter(self.recommend(people))
+        try:
+            found: Optional[list] = self.recommend(people)
+        except Exception:   # a person the engine cannot take: each alone, so only that one is rejected
+            found = None
+        recs = iter(found or ())
         out: list[tuple] = []
         h = self.engine.ruleset_hash
         for p in prepared:
             if isinstance(p, Person):
-                mine = next(recs)
+                mine, why = (next(recs), None) if found is not None else self._alone(p)
+                if why is not None:
+                    out.append((None, p.id, why))
+                    continue
                 row = person_row(p.id, mine, h)
                 out.append((p.id, json.dumps(row) if serialize else row, tuple(r.intervention for r in mine)))
             else:

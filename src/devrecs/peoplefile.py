@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import attrs
-import yaml
 
 from .errors import DevrecsError, RecordError
 from .model import Person
 from .people import person_from_dict
+from .rulefile import located
+from .sources import shape
 
 
 @attrs.frozen
@@ -31,6 +32,10 @@ class PeopleFile:
         """Every person; raises RecordError listing every bad record."""
         good, bad = [], []
         for name, raw in self.records:
+            wrong = shape.problem(raw)
+            if wrong is not None:
+                bad.append(RecordError(name, [f"field '{wrong[0]}': {wrong[1]}"]))
+                continue
             try:
                 good.append(person_from_dict(raw, record=name))
             except RecordError as exc:
@@ -69,20 +74,20 @@ def parse_people_text(text: str, label: str, jsonl: bool = False) -> PeopleFile:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(shape.loads(line))
             except json.JSONDecodeError as exc:
                 raise DevrecsError(f"{label}:{n}: not valid JSON ({exc.msg})") from None
+            except shape.TooDeep as exc:
+                raise DevrecsError(f"{label}:{n}: cannot be read: {exc}") from None
         doc: Any = records
     else:
         try:
-            doc = yaml.safe_load(text)  # JSON is YAML too
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-            raise DevrecsError(f"{label}{where}: not valid YAML or JSON ({getattr(exc, 'problem', exc)})") from None
-        except ValueError as exc:  # e.g. an unquoted date that does not exist: 2025-13-01
-            raise DevrecsError(f"{label}: a value YAML reads as a date is not a real date ({exc}); "
-                               f"write dates as YYYY-MM-DD") from None
+            doc = located.load(text, label, located=False)  # JSON is YAML too; bounded, no duplicate keys
+        except located.YamlError as exc:
+            p = exc.problem
+            what = "not valid YAML or JSON (" + p.message.removeprefix("YAML syntax: ") + ")" \
+                if p.message.startswith("YAML syntax") else p.message
+            raise DevrecsError(f"{label}:{p.line}:{p.col}: {what}") from None
     as_of = None
     if isinstance(doc, dict):
         if "as_of" in doc:
