@@ -241,25 +241,78 @@ class Engine:
 
     def _too_complex(self, compiled: dict) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        problems = []
-        for i, rule in enumerate(self.rules):
-            action = self._actions_by_rule[i]
-            mine = {k: _without_run(v) for body in compiled.values() for k, v in body.items() if v["run"] == action}
-            try:
-                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
-            except Exception:
-                problems.append(Problem(rule.file or "<rules>", rule.line, 1, "E130",
-                                        f"rule '{rule.id}' is too complex for the matching engine "
-                                        f"(durable-rules allows about 30 tests in one nested "
-                                        f"expression): split it into several rules"))
-        return problems
+        by_action: dict[str, dict] = {}
+        for body in compiled.values():
+            for k, v in body.items():
+                by_action.setdefault(v["run"], {})[k] = _without_run(v)
+        return [Problem(rule.file or "<rules>", rule.line, 1, "E130",
+                        f"rule '{rule.id}' is too complex for the matching engine "
+                        f"(durable-rules allows about 30 tests in one nested "
+                        f"expression): split it into several rules")
+                for i, rule in enumerate(self.rules)
+                if _refused(by_action[self._actions_by_rule[i]]) is not None]
+
+    def _over_limit(self, compiled: dict) -> Optional[Problem]:
+        """The rule at which durable's fixed limits stop a ruleset, found by bisection (a
+        limit once passed stays passed as rules are added, so the first refused prefix
+        ends at that rule); None when every ruleset is taken on its own."""
+        for body in compiled.values():
+            keys = [k for k in body if k != "seen"]
+
+            def refused(n: int) -> Optional[int]:
+                return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
+
+            code = refused(len(keys))
+            if code is None:
+                continue
+            ok, bad = 0, len(keys)          # keys[:ok] are taken, keys[:bad] refused with `code`
+            if refused(0) is not None:
+                return None
+            while bad - ok > 1:
+                mid = (ok + bad) // 2
+                found = refused(mid)
+                if found is None:
+                    ok = mid
+                else:
+                    bad, code = mid, found
+            return self._limit_problem(keys[bad - 1], code)
+        return None
+
+    def _limit_problem(self, key: str, code: Optional[int]) -> Problem:
+        """The problem of the rule whose compiled ``key`` passes durable's limit ``code``
+        (None: the number of rules in one ruleset)."""
+        index = self._rule_of[key]
+        rule = self.rules[index]
+        where = (rule.file or "<rules>", rule.line or 1, 1)
+        mine = {k: _without_run(v) for body in self._compiled_bodies for k, v in body.items()
+                if v["run"] == self._actions_by_rule[index]}
+        if code is not None and _refused(mine) is not None:
+            return Problem(*where, "E130", f"rule '{rule.id}' is too complex for the matching engine "
+                                           f"(durable-rules allows about 30 tests in one nested expression): "
+                                           f"split it into several rules")
+        if code is None:
+            why = (f"durable-rules takes at most {MAX_DURABLE_RULES - 1:,} rules of one scope, counting each "
+                   f"branch of an 'any' at the top of 'when' as one rule, and this rule passes it")
+        else:
+            why = _LIMITS.get(code, f"durable-rules refused it (error code {code})")
+        return Problem(*where, "E131", f"rule '{rule.id}' is one rule too many for the matching engine: {why}; "
+                                       f"the rules before it load. Use fewer rules, or rules that share "
+                                       f"fewer conditions")
 
     def _register(self, compiled: dict) -> dict:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
-        A rule durable refuses is named (E130). durable has also been seen to refuse, now and
+        A rule durable refuses is named: too complex on its own (E130), or the one at which
+        the ruleset passes one of durable's fixed limits (E131, found by bisection in a few
+        tries, whatever the number of rules). durable has also been seen to refuse, now and
         then, a ruleset it takes under another name: then the same rules are tried under fresh
         names, twice at most."""
+        self._compiled_bodies = list(compiled.values())
+        problem = next((self._limit_problem(keys[MAX_DURABLE_RULES - 1], None)
+                        for keys in ([k for k in body if k != "seen"] for body in compiled.values())
+                        if len(keys) >= MAX_DURABLE_RULES), None)
+        if problem is not None:
+            raise RuleFileError([problem])
         last: Optional[BaseException] = None
         for _ in range(3):
             try:
@@ -267,9 +320,10 @@ class Engine:
                     name, json.dumps({k: _without_run(v) for k, v in body.items()}))
                     for name, body in compiled.items()}
             except Exception as exc:
-                problems = self._too_complex(compiled)
-                if problems:
-                    raise RuleFileError(problems) from exc
+                problem = self._over_limit(compiled)
+                if problem is not None:
+                    problems = [problem] if problem.code == "E131" else self._too_complex(compiled)
+                    raise RuleFileError(problems or [problem]) from exc
                 last = exc
                 fresh = f"devrecs_{next(_engine_ids)}"
                 rename = {old: fresh + old[len(self.ruleset_name):] for old in compiled}
@@ -474,6 +528,30 @@ def _reuse(tests: Sequence[tuple]) -> Optional[str]:
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None
     return "typed" if any(leaf.path.startswith("extra.") for leaf, _, _, _ in tests) else "plain"
+
+
+# durable-rules' fixed limits (rete.c): rules (actions) in one ruleset, the catch-all "seen" among them
+MAX_DURABLE_RULES = 4096
+_LIMITS = {
+    106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
+          "512 different thresholds of one fact, each the first test of a rule)"),
+    107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
+    108: ("durable-rules allows at most 16 rules (each branch of an 'any' at the top of 'when' counts as "
+          "one) whose conditions are the same tests, and this is the 17th"),
+}
+_ERROR_CODE = re.compile(r"error code: (\d+)")
+
+
+def _refused(body: Mapping[str, Any]) -> Optional[int]:
+    """durable's error code when it refuses ``body`` (a ruleset of rules without ``run``), else
+    None; the ruleset is deleted again either way."""
+    try:
+        handle = durable_rules_engine.create_ruleset(f"devrecs_probe_{next(_engine_ids)}", json.dumps(body))
+    except Exception as exc:
+        found = _ERROR_CODE.search(str(exc))
+        return int(found.group(1)) if found else -1
+    durable_rules_engine.delete_ruleset(handle)
+    return None
 
 
 def _without_run(rule: Mapping[str, Any]) -> dict:

@@ -111,6 +111,9 @@ MAX_DEPTH = 100
 # Values that aliases may add to one document (or one record of a stream), counted expanded.
 MAX_ALIAS_VALUES = 100_000
 
+# libyaml's parser when PyYAML was built with it (several times faster), else PyYAML's own
+EventLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _MERGE = "tag:yaml.org,2002:merge"
 _OPEN = object()          # an anchor whose value is still being read
@@ -291,13 +294,15 @@ def _syntax_error(exc: yaml.YAMLError, file: str) -> YamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = _mark_loc(mark) if mark else (1, 1)
     problem = getattr(exc, "problem", None) or exc
+    if problem == "exceeded maximum nesting depth":      # libyaml's own bound, past ours
+        return YamlError(Problem(file, line, col, "E100", f"mappings and lists nest deeper than {MAX_DEPTH} levels"))
     return YamlError(Problem(file, line, col, "E100", f"YAML syntax: {problem}"))
 
 
 def load(text: str, file: str, located: bool = True) -> Any:
     """Parse one YAML document (None when empty); raise YamlError with file:line:col on bad
     syntax, a tag, a duplicate key, or a bound passed."""
-    loader = yaml.SafeLoader(text)
+    loader = EventLoader(text)
     reader = Reader(file, located)
     try:
         loader.get_event()                       # stream start

@@ -29,7 +29,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-from ..rulefile.located import Reader, YamlError
+from ..rulefile.located import EventLoader, Reader, YamlError
 from . import RecordLabel, SourceError, Unreadable, shape
 
 Record = tuple[RecordLabel, Any]
@@ -244,6 +244,8 @@ class JsonSource:
 
     def _record(self, n: int, raw: Any, dirty: bool = True) -> Record:
         label = RecordLabel(self.label, n, "record")
+        if isinstance(raw, Unreadable):
+            return label, raw
         if not isinstance(raw, dict):
             return label, Unreadable(f"expected a JSON object of facts, got {type(raw).__name__}")
         bad = dirty and _bad_bytes(json.dumps(raw, ensure_ascii=False))
@@ -295,9 +297,14 @@ class JsonSource:
                     if end < len(buf) or eof:
                         break
                 except shape.TooDeep as exc:
-                    yield RecordLabel(self.label, n + 1, "record"), Unreadable(
-                        f"cannot be read: {exc}; the rest of the file cannot be read")
-                    return
+                    while (end := shape.value_end(buf, pos)) is None and more():
+                        pass
+                    if end is None:
+                        yield RecordLabel(self.label, n + 1, "record"), Unreadable(
+                            f"cannot be read: {exc}; the file ends inside it (truncated file?)")
+                        return
+                    raw = Unreadable(f"cannot be read: {exc}")   # rejected alone; the file goes on
+                    break
                 except json.JSONDecodeError as exc:
                     if not more():
                         what = "truncated file?" if exc.pos >= len(buf.rstrip()) else "the rest of the file cannot be read"
@@ -329,9 +336,10 @@ class YamlSource:
 
     def __iter__(self) -> Iterator[Record]:
         with _open(self.location) as f:
-            loader = yaml.SafeLoader(f)
+            loader = EventLoader(f)   # libyaml stops at 1,000 levels: past that the file ends there
             reader = Reader(self.label, located=False)
             self._count = 0
+            self._inside = False   # reading a record (self._count)
             try:
                 try:
                     for event_type in (StreamStartEvent, DocumentStartEvent):
@@ -366,10 +374,12 @@ class YamlSource:
                 mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 1}" if mark else ""
                 problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc
-                yield RecordLabel(self.label, self._count + 1, "record"), Unreadable(
+                if problem == "exceeded maximum nesting depth":   # libyaml's bound
+                    problem = "mappings and lists nest deeper than 1,000 levels"
+                yield RecordLabel(self.label, self._count + (0 if self._inside else 1), "record"), Unreadable(
                     f"not valid YAML{where} ({problem}); the rest of the file cannot be read")
 
-    def _top(self, reader: Reader, loader: yaml.SafeLoader) -> Any:
+    def _top(self, reader: Reader, loader: Any) -> Any:
         """A key or value of the file's top mapping; a problem in it stops the file."""
         try:
             return reader.value(loader.get_event)
@@ -377,18 +387,21 @@ class YamlSource:
             p = exc.problem
             raise SourceError(f"{self.label}:{p.line}:{p.col}: {p.message}") from None
 
-    def _items(self, reader: Reader, loader: yaml.SafeLoader) -> Iterator[Record]:
+    def _items(self, reader: Reader, loader: Any) -> Iterator[Record]:
         while not loader.check_event(SequenceEndEvent):
             self._count += 1
             label = RecordLabel(self.label, self._count, "record")
+            self._inside = True
             try:
                 raw = reader.value(loader.get_event)
             except YamlError as exc:   # e.g. an impossible date 2025-13-01, a duplicate key, too deep
                 reader.skip(loader.get_event, exc.open)
+                self._inside = False
                 p = exc.problem
                 field = p.message.split("'")[1] if p.code == "E101" else ""
                 yield label, Unreadable(f"cannot be read at line {p.line}: {p.message}", field)
                 continue
+            self._inside = False
             if not isinstance(raw, dict):
                 yield label, Unreadable(f"expected a mapping of facts, got {type(raw).__name__}")
                 continue

@@ -15,6 +15,7 @@ A JSON text nested too deep for Python's reader raises :class:`TooDeep`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 # Mappings and lists inside one record, at most (a person's facts need a handful).
@@ -60,6 +61,24 @@ def raw_decode(text: str, pos: int) -> tuple[Any, int]:
         raise TooDeep(f"nested deeper than {MAX_DEPTH} levels") from None
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def value_end(text: str, pos: int) -> Optional[int]:
+    """Where the JSON array or object starting at ``text[pos]`` ends (just after it), found
+    without decoding it; None when ``text`` ends first."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text, pos):
+        ch = token.group()
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
 def _field(path: tuple) -> str:
     out = ""
     for part in path:
@@ -89,4 +108,4 @@ def problem(record: Any) -> Optional[tuple[str, str]]:
     return None
 
 
-__all__ = ["DECODER", "Duplicated", "MAX_DEPTH", "TooDeep", "loads", "problem", "raw_decode"]
+__all__ = ["DECODER", "Duplicated", "MAX_DEPTH", "TooDeep", "loads", "problem", "raw_decode", "value_end"]
