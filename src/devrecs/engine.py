@@ -278,15 +278,17 @@ class Engine:
             return self._limit_problem(keys[bad - 1], code)
         return None
 
-    def _limit_problem(self, key: str, code: Optional[int]) -> Problem:
+    def _limit_problem(self, key: str, code: Union[int, str, None]) -> Problem:
         """The problem of the rule whose compiled ``key`` passes durable's limit ``code``
         (None: the number of rules in one ruleset)."""
-        index = self._rule_of[key]
+        index = self._rule_of.get(key)
+        if index is None:   # the catch-all rule: no rule of a file to name
+            return Problem("<rules>", 0, 0, "E131", f"durable-rules refused the rules (error code {code})")
         rule = self.rules[index]
         where = (rule.file or "<rules>", rule.line or 1, 1)
         mine = {k: _without_run(v) for body in self._compiled_bodies for k, v in body.items()
                 if v["run"] == self._actions_by_rule[index]}
-        if code is not None and _refused(mine) is not None:
+        if isinstance(code, int) and _refused(mine) is not None:
             return Problem(*where, "E130", f"rule '{rule.id}' is too complex for the matching engine "
                                            f"(durable-rules allows about 30 tests in one nested expression): "
                                            f"split it into several rules")
@@ -308,11 +310,13 @@ class Engine:
         then, a ruleset it takes under another name: then the same rules are tried under fresh
         names, twice at most."""
         self._compiled_bodies = list(compiled.values())
-        problem = next((self._limit_problem(keys[MAX_DURABLE_RULES - 1], None)
-                        for keys in ([k for k in body if k != "seen"] for body in compiled.values())
-                        if len(keys) >= MAX_DURABLE_RULES), None)
-        if problem is not None:
-            raise RuleFileError([problem])
+        for body in compiled.values():   # limits durable would hang on, or that need no bisection
+            keys = [k for k in body if k != "seen"]
+            if len(keys) >= MAX_DURABLE_RULES:
+                raise RuleFileError([self._limit_problem(keys[MAX_DURABLE_RULES - 1], None)])
+            full = _past_next_tests(body)
+            if full is not None:
+                raise RuleFileError([self._limit_problem(*full)])
         last: Optional[BaseException] = None
         for _ in range(3):
             try:
@@ -536,10 +540,67 @@ _LIMITS = {
     106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
           "512 different thresholds of one fact, each the first test of a rule)"),
     107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
-    108: ("durable-rules allows at most 16 rules (each branch of an 'any' at the top of 'when' counts as "
-          "one) whose conditions are the same tests, and this is the 17th"),
+    108: ("durable-rules lets at most 16 differently built rules end at the same test (each branch of an "
+          "'any' at the top of 'when' counts as a rule), and this rule is one more"),
 }
 _ERROR_CODE = re.compile(r"error code: (\d+)")
+# durable keeps the different tests that follow one test in a table of 512 slots, and looks a
+# new test up there without stopping when the table is full: the process hangs. 'exists'
+# tests go to a list of 32 that durable reads past its end. So tests are counted here first,
+# shared between rules as durable shares them (rete.c: createAlpha, findAlpha, linkAlpha).
+MAX_NEXT_TESTS = 511
+MAX_NEXT_MISSING = 31
+_LIMITS["next"] = (f"durable-rules allows at most {MAX_NEXT_TESTS} different tests right after the same "
+                   f"tests (for example {MAX_NEXT_TESTS} different thresholds of one fact, each the first "
+                   f"test of a rule), and this rule adds one more")
+_LIMITS["missing"] = (f"durable-rules allows at most {MAX_NEXT_MISSING} different 'missing' tests right after "
+                      f"the same tests, and this rule adds one more")
+
+
+def _past_next_tests(body: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+    """``(key, limit)`` of the first compiled rule that gives some test more different tests
+    after it than durable can hold, as durable shares tests between rules; None if none does."""
+    nodes: dict[tuple, int] = {}      # (parent node, test) -> node
+    after: dict[tuple, int] = {}      # (node, "next" or "missing") -> different tests right after it
+    ors = itertools.count(-1, -1)     # an 'or' joins its branches in a node of its own
+
+    def child(parent: int, test: Any, kind: str = "next") -> int:
+        node = nodes.get((parent, test))
+        if node is None:
+            node = nodes[(parent, test)] = len(nodes) + 1
+            count = after[(parent, kind)] = after.get((parent, kind), 0) + 1
+            if count > (MAX_NEXT_MISSING if kind == "missing" else MAX_NEXT_TESTS):
+                raise OverflowError(kind)
+        return node
+
+    def walk(expr: Mapping[str, Any], parent: int) -> int:
+        (op, value), = expr.items()
+        if op == "$and":
+            for item in value:
+                parent = walk(item, parent)
+            return parent
+        if op == "$or":
+            joined = next(ors)
+            for item in value:
+                child(walk(item, parent), joined)
+            return joined
+        if op in ("$iany", "$iall"):
+            (name, inner), = value.items()
+            node = child(parent, (op, name))
+            walk(inner, -node)        # the tests on a list's items are kept apart from the node's own
+            return node
+        return child(parent, json.dumps(expr, sort_keys=True), "missing" if op == "$nex" else "next")
+
+    for key, rule in body.items():
+        try:
+            for part in rule["all"]:
+                for expr in part.values():
+                    walk(expr, 0)
+        except OverflowError as full:
+            return key, str(full)
+        except (ValueError, AttributeError, TypeError):   # a shape this model does not know: durable decides
+            continue
+    return None
 
 
 def _refused(body: Mapping[str, Any]) -> Optional[int]:
