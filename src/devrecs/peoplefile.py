@@ -64,10 +64,12 @@ def read_people_file(path: str | Path) -> PeopleFile:
         raise DevrecsError(f"{label}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DevrecsError(f"{label}: cannot read ({exc})") from None
-    return parse_people_text(text, label, jsonl=p.suffix == ".jsonl")
+    return parse_people_text(text, label, jsonl=p.suffix == ".jsonl", json_text=p.suffix == ".json")
 
 
-def parse_people_text(text: str, label: str, jsonl: bool = False) -> PeopleFile:
+def parse_people_text(text: str, label: str, jsonl: bool = False, json_text: bool = False) -> PeopleFile:
+    """The people of a file's text: JSON Lines, JSON (read as JSON, so escapes such as
+    "\\ud83d\\ude00" mean what JSON says), or YAML (bounded, see rulefile.located)."""
     if jsonl:
         records = []
         for n, line in enumerate(text.splitlines(), 1):
@@ -80,6 +82,15 @@ def parse_people_text(text: str, label: str, jsonl: bool = False) -> PeopleFile:
             except shape.TooDeep as exc:
                 raise DevrecsError(f"{label}:{n}: cannot be read: {exc}") from None
         doc: Any = records
+    elif json_text:
+        try:
+            doc = shape.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DevrecsError(f"{label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        except shape.TooDeep as exc:
+            raise DevrecsError(f"{label}: cannot be read: {exc}") from None
+        if isinstance(doc, shape.Duplicated):
+            raise DevrecsError(f"{label}: the key '{doc.key}' appears more than once at the top of the file")
     else:
         try:
             doc = located.load(text, label, located=False)  # JSON is YAML too; bounded, no duplicate keys
