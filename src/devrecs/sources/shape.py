@@ -86,8 +86,17 @@ def _field(path: tuple) -> str:
     return out
 
 
+_NESTED = (dict, list, tuple)
+
+
 def problem(record: Any) -> Optional[tuple[str, str]]:
     """``(field, reason)`` when ``record`` nests too deep or had a duplicate key, else None."""
+    if type(record) is dict:     # flat (every CSV or SQL row): nothing to walk
+        for v in record.values():
+            if isinstance(v, _NESTED):
+                break
+        else:
+            return None
     todo: list[tuple[Any, tuple, int]] = [(record, (), 1)]
     while todo:
         value, path, depth = todo.pop()
@@ -103,7 +112,7 @@ def problem(record: Any) -> Optional[tuple[str, str]]:
         if depth > MAX_DEPTH:
             return _field(path), f"nested deeper than {MAX_DEPTH} levels of mappings and lists"
         for key, item in items:
-            if isinstance(item, (dict, list, tuple)):
+            if isinstance(item, _NESTED):
                 todo.append((item, path + (key,), depth + 1))
     return None
 
