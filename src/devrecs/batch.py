@@ -34,7 +34,6 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
 import attrs
 
 from . import sources
-from .sources import shape
 from .engine import Engine
 from .decisionlog import DecisionLog
 from .errors import DevrecsError, RecordError
@@ -42,6 +41,7 @@ from .mapping import DataMapping, identity, load_mapping
 from .model import Person, Recommendation
 from .people import person_from_dict
 from .resolve import DEFAULT_CAP
+from .sources import shape
 from .store import Store, with_history
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker

@@ -259,7 +259,7 @@ class Engine:
         for body in compiled.values():
             keys = [k for k in body if k != "seen"]
 
-            def refused(n: int) -> Optional[int]:
+            def refused(n: int, body: dict = body, keys: list = keys) -> Optional[int]:
                 return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
 
             code = refused(len(keys))

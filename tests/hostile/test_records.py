@@ -8,7 +8,6 @@ gets when run alone, and ``read = accepted + rejected``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -137,7 +136,7 @@ def test_a_key_given_twice_in_a_record_is_rejected_with_the_field(tmp_path, rule
 def test_a_key_given_twice_inside_extra_names_the_nested_field(tmp_path, rules):
     f = tmp_path / "people.jsonl"
     f.write_text('{"id": "a", "extra": {"dept": "x", "dept": "y"}}\n', encoding="utf-8")
-    stats, rows, rejected = run(f, rules, tmp_path)
+    stats, _, rejected = run(f, rules, tmp_path)
     assert stats.rejected == 1 and rejected[f"{f} line 1"]["field"] == "extra.dept"
 
 

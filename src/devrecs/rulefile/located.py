@@ -30,14 +30,11 @@ from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
-    DocumentEndEvent,
-    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     StreamEndEvent,
-    StreamStartEvent,
 )
 from yaml.resolver import Resolver
 
