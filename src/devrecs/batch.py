@@ -121,6 +121,16 @@ class Processor:
         return list(self.engine.people(records, mapping=self.mapping, tabular=self.config.tabular,
                                        store=self.store))
 
+    def _alone(self, person: Person) -> tuple:
+        """``(recommendations, None)``, or ``(None, ((field, reason),))`` when the engine fails
+        on this person alone."""
+        try:
+            return [r for _, r in self.engine.recommend_many([person], self.config.as_of, self.config.audience)][0], None
+        except DevrecsError as exc:
+            return None, (("", f"the matching engine refused this record: {exc}"),)
+        except Exception as exc:
+            return None, (("", f"the matching engine failed on this record ({type(exc).__name__})"),)
+
     def warnings(self) -> list[str]:
         """The joined rows that were skipped (reading the joins, once) and sinks that failed."""
         out, self._failures = self._failures, []
@@ -140,12 +150,20 @@ class Processor:
         output row is its JSON text (cheap to send between processes)."""
         prepared = self.prepared(records)
         people = [p for _, p in prepared if isinstance(p, Person)]
-        recs = iter([r for _, r in self.engine.recommend_many(people, self.config.as_of, self.config.audience)])
+        try:
+            found: Optional[list] = [r for _, r in self.engine.recommend_many(people, self.config.as_of,
+                                                                               self.config.audience)]
+        except Exception:   # a person the engine cannot take: each alone, so only that one is rejected
+            found = None
+        recs = iter(found or ())
         out: list[tuple] = []
         h = self.engine.ruleset_hash
         for _, p in prepared:
             if isinstance(p, Person):
-                mine = next(recs)
+                mine, why = (next(recs), None) if found is not None else self._alone(p)
+                if why is not None:
+                    out.append((None, p.id, why))
+                    continue
                 self.notify(p.id, mine)
                 row = person_row(p.id, mine, h)
                 out.append((p.id, json.dumps(row) if serialize else row, tuple(r.intervention for r in mine)))

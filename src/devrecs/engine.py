@@ -187,25 +187,82 @@ class RuleEngine:
 
     def _too_complex(self, compiled: dict) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        problems = []
-        for i, rule in enumerate(self.rules):
-            action = self._actions_by_rule[i]
-            mine = {k: _without_run(v) for body in compiled.values() for k, v in body.items() if v["run"] == action}
-            try:
-                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", durable_json(mine))
-            except Exception:
-                problems.append(Problem(rule.file or "<rules>", rule.line, 1, "E130",
-                                        f"rule '{rule.id}' is too complex for the matching engine "
-                                        f"(durable-rules allows about 30 tests in one nested "
-                                        f"expression): split it into several rules"))
-        return problems
+        by_action: dict[str, dict] = {}
+        for body in compiled.values():
+            for k, v in body.items():
+                by_action.setdefault(v["run"], {})[k] = _without_run(v)
+        return [Problem(rule.file or "<rules>", rule.line, 1, "E130",
+                        f"rule '{rule.id}' is too complex for the matching engine "
+                        f"(durable-rules allows about 30 tests in one nested "
+                        f"expression): split it into several rules")
+                for i, rule in enumerate(self.rules)
+                if _refused(by_action[self._actions_by_rule[i]]) is not None]
+
+    def _over_limit(self, compiled: dict) -> Optional[Problem]:
+        """The rule at which durable's fixed limits stop a ruleset, found by bisection (a
+        limit once passed stays passed as rules are added, so the first refused prefix
+        ends at that rule); None when every ruleset is taken on its own."""
+        for body in compiled.values():
+            keys = [k for k in body if k != "seen"]
+
+            def refused(n: int, body: dict = body, keys: list = keys) -> Optional[int]:
+                return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
+
+            code = refused(len(keys))
+            if code is None:
+                continue
+            ok, bad = 0, len(keys)          # keys[:ok] are taken, keys[:bad] refused with `code`
+            if refused(0) is not None:
+                return None
+            while bad - ok > 1:
+                mid = (ok + bad) // 2
+                found = refused(mid)
+                if found is None:
+                    ok = mid
+                else:
+                    bad, code = mid, found
+            return self._limit_problem(keys[bad - 1], code)
+        return None
+
+    def _limit_problem(self, key: str, code: Union[int, str, None]) -> Problem:
+        """The problem of the rule whose compiled ``key`` passes durable's limit ``code``
+        (None: the number of rules in one ruleset)."""
+        index = self._rule_of.get(key)
+        if index is None:   # the catch-all rule: no rule of a file to name
+            return Problem("<rules>", 0, 0, "E131", f"durable-rules refused the rules (error code {code})")
+        rule = self.rules[index]
+        where = (rule.file or "<rules>", rule.line or 1, 1)
+        mine = {k: _without_run(v) for body in self._compiled_bodies for k, v in body.items()
+                if v["run"] == self._actions_by_rule[index]}
+        if isinstance(code, int) and _refused(mine) is not None:
+            return Problem(*where, "E130", f"rule '{rule.id}' is too complex for the matching engine "
+                                           f"(durable-rules allows about 30 tests in one nested expression): "
+                                           f"split it into several rules")
+        if code is None:
+            why = (f"durable-rules takes at most {MAX_DURABLE_RULES - 1:,} rules of one scope, counting each "
+                   f"branch of an 'any' at the top of 'when' as one rule, and this rule passes it")
+        else:
+            why = _LIMITS.get(code, f"durable-rules refused it (error code {code})")
+        return Problem(*where, "E131", f"rule '{rule.id}' is one rule too many for the matching engine: {why}; "
+                                       f"the rules before it load. Use fewer rules, or rules that share "
+                                       f"fewer conditions")
 
     def _register(self, compiled: dict) -> dict:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
-        A rule durable refuses is named (E130). durable has also been seen to refuse, now and
+        A rule durable refuses is named: too complex on its own (E130), or the one at which
+        the ruleset passes one of durable's fixed limits (E131, found by bisection in a few
+        tries, whatever the number of rules). durable has also been seen to refuse, now and
         then, a ruleset it takes under another name: then the same rules are tried under fresh
         names, twice at most."""
+        self._compiled_bodies = list(compiled.values())
+        for body in compiled.values():   # limits durable would hang on, or that need no bisection
+            keys = [k for k in body if k != "seen"]
+            if len(keys) >= MAX_DURABLE_RULES:
+                raise RuleFileError([self._limit_problem(keys[MAX_DURABLE_RULES - 1], None)])
+            full = _past_next_tests(body)
+            if full is not None:
+                raise RuleFileError([self._limit_problem(*full)])
         last: Optional[BaseException] = None
         for _ in range(3):
             try:
@@ -213,9 +270,10 @@ class RuleEngine:
                     name, durable_json({k: _without_run(v) for k, v in body.items()}))
                     for name, body in compiled.items()}
             except Exception as exc:
-                problems = self._too_complex(compiled)
-                if problems:
-                    raise RuleFileError(problems) from exc
+                problem = self._over_limit(compiled)
+                if problem is not None:
+                    problems = [problem] if problem.code == "E131" else self._too_complex(compiled)
+                    raise RuleFileError(problems or [problem]) from exc
                 last = exc
                 fresh = f"devrecs_{next(_engine_ids)}"
                 rename = {old: fresh + old[len(self.ruleset_name):] for old in compiled}
@@ -404,6 +462,87 @@ def _reuse(tests: Sequence[tuple]) -> Optional[str]:
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None
     return "typed" if any(leaf.path.startswith("extra.") for leaf, _, _, _ in tests) else "plain"
+
+
+# durable-rules' fixed limits (rete.c): rules (actions) in one ruleset, the catch-all "seen" among them
+MAX_DURABLE_RULES = 4096
+_LIMITS = {
+    106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
+          "512 different thresholds of one fact, each the first test of a rule)"),
+    107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
+    108: ("durable-rules lets at most 16 differently built rules end at the same test (each branch of an "
+          "'any' at the top of 'when' counts as a rule), and this rule is one more"),
+}
+_ERROR_CODE = re.compile(r"error code: (\d+)")
+# durable keeps the different tests that follow one test in a table of 512 slots, and looks a
+# new test up there without stopping when the table is full: the process hangs. 'exists'
+# tests go to a list of 32 that durable reads past its end. So tests are counted here first,
+# shared between rules as durable shares them (rete.c: createAlpha, findAlpha, linkAlpha).
+MAX_NEXT_TESTS = 511
+MAX_NEXT_MISSING = 31
+_LIMITS["next"] = (f"durable-rules allows at most {MAX_NEXT_TESTS} different tests right after the same "
+                   f"tests (for example {MAX_NEXT_TESTS} different thresholds of one fact, each the first "
+                   f"test of a rule), and this rule adds one more")
+_LIMITS["missing"] = (f"durable-rules allows at most {MAX_NEXT_MISSING} different 'missing' tests right after "
+                      f"the same tests, and this rule adds one more")
+
+
+def _past_next_tests(body: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+    """``(key, limit)`` of the first compiled rule that gives some test more different tests
+    after it than durable can hold, as durable shares tests between rules; None if none does."""
+    nodes: dict[tuple, int] = {}      # (parent node, test) -> node
+    after: dict[tuple, int] = {}      # (node, "next" or "missing") -> different tests right after it
+    ors = itertools.count(-1, -1)     # an 'or' joins its branches in a node of its own
+
+    def child(parent: int, test: Any, kind: str = "next") -> int:
+        node = nodes.get((parent, test))
+        if node is None:
+            node = nodes[(parent, test)] = len(nodes) + 1
+            count = after[(parent, kind)] = after.get((parent, kind), 0) + 1
+            if count > (MAX_NEXT_MISSING if kind == "missing" else MAX_NEXT_TESTS):
+                raise OverflowError(kind)
+        return node
+
+    def walk(expr: Mapping[str, Any], parent: int) -> int:
+        (op, value), = expr.items()
+        if op == "$and":
+            for item in value:
+                parent = walk(item, parent)
+            return parent
+        if op == "$or":
+            joined = next(ors)
+            for item in value:
+                child(walk(item, parent), joined)
+            return joined
+        if op in ("$iany", "$iall"):
+            (name, inner), = value.items()
+            node = child(parent, (op, name))
+            walk(inner, -node)        # the tests on a list's items are kept apart from the node's own
+            return node
+        return child(parent, json.dumps(expr, sort_keys=True), "missing" if op == "$nex" else "next")
+
+    for key, rule in body.items():
+        try:
+            for part in rule["all"]:
+                for expr in part.values():
+                    walk(expr, 0)
+        except OverflowError as full:
+            return key, str(full)
+        except (ValueError, AttributeError, TypeError):   # a shape this model does not know: durable decides
+            continue
+    return None
+
+
+def _refused(body: Mapping[str, Any]) -> Optional[int]:
+    """durable's error code when it refuses ``body`` (a ruleset of rules without ``run``), else
+    None; the ruleset is deleted again either way."""
+    try:
+        handle = durable_rules_engine.create_ruleset(f"devrecs_probe_{next(_engine_ids)}", durable_json(body))
+    except Exception as exc:
+        found = _ERROR_CODE.search(str(exc))
+        return int(found.group(1)) if found else -1
+    durable_rules_engine.delete_ruleset(handle)
+    return None
 
 
 def _without_run(rule: Mapping[str, Any]) -> dict:

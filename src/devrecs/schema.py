@@ -27,8 +27,9 @@ SCALAR = ["string", "number", "boolean"]
 def _default_interventions() -> list[str]:
     try:
         from .packs import default_rules_dir
-        import yaml
-        doc = yaml.safe_load((default_rules_dir() / "catalog.yaml").read_text(encoding="utf-8"))
+        from .rulefile import located
+        path = default_rules_dir() / "catalog.yaml"
+        doc = located.load(path.read_text(encoding="utf-8"), str(path), located=False)
         return [e["id"] for e in doc["interventions"]]
     except Exception:       # the schema still works without suggestions
         return []

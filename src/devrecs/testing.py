@@ -370,9 +370,8 @@ def is_test_file(path: Path) -> bool:
     if not (path.name.startswith("test_") and path.suffix in (".yaml", ".yml")):
         return False
     try:
-        import yaml
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except Exception:
+        doc = located.load(path.read_text(encoding="utf-8"), str(path), located=False)
+    except (located.YamlError, OSError, UnicodeDecodeError):
         return True            # unreadable: collected, so that the problem is reported
     return isinstance(doc, dict) and "tests" in doc
 

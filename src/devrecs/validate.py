@@ -76,7 +76,6 @@ def _files(path: Path, suffixes: tuple[str, ...] = (".yaml", ".yml")) -> list[Pa
 def pack_files(paths: Sequence[PathLike]) -> list[str]:
     """Labels of the files under ``paths`` that are read as rule, catalog or table files
     (in a folder, other YAML and CSV files are skipped, as ``load_packs`` does)."""
-    import yaml
     out: list[str] = []
     for raw in paths:
         path = Path(raw)
@@ -94,7 +93,7 @@ def pack_files(paths: Sequence[PathLike]) -> list[str]:
                     header = text.splitlines()[0] if text else ""
                     keep = "recommend" in header.lower()
                 else:
-                    doc = yaml.safe_load(text)
+                    doc = located.load(text, label, located=False)
                     keep = isinstance(doc, dict) and bool({"rules", "ruleset", "interventions"} & set(doc))
             except Exception:        # unreadable: load_packs reports it
                 keep = True

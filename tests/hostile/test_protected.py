@@ -184,13 +184,20 @@ def test_the_audit_warns_of_a_rule_on_values_that_look_like_gender_codes(tmp_pat
 
 
 def test_the_audit_names_a_rule_on_a_renamed_copy_of_an_audited_attribute(tmp_path):
-    """On the IBM data, extra.g is Gender renamed: the audit by gender says so."""
-    mapping = _ibm_mapping(tmp_path, "  gender: Gender\n", "  gender: Gender\n  g: {column: Gender, map: "
+    """On the IBM data, extra.g copies Gender from a column whose name does not say so (Team,
+    one for one with Gender): no name gives it away, the audit by gender finds it by its values."""
+    import csv
+    rows = list(csv.reader((IBM / "ibm-hr-attrition.csv").open(newline="")))
+    gender = rows[0].index("Gender")
+    data = tmp_path / "ibm.csv"
+    with data.open("w", newline="") as f:
+        csv.writer(f).writerows([rows[0] + ["Team"]] + [r + [r[gender]] for r in rows[1:]])
+    mapping = _ibm_mapping(tmp_path, "  gender: Gender\n", "  gender: Gender\n  g: {column: Team, map: "
                                                              "{Female: blue, Male: green}}\n")
     rules = _rule_file(tmp_path, "extra.g", value="blue")
     from devrecs import fairness
-    people, _ = fairness.read_people(str(IBM / "ibm-hr-attrition.csv"), str(mapping))
     engine = Engine.from_paths([str(rules)], entry_points=False)
+    people = [p for _, p in engine.open(str(data), mapping=str(mapping)).read()]
     result = fairness.audit(engine, people, ["gender", "age"])
     assert any("W140 rule 'r1' tests 'extra.g', which may be a protected attribute (in these people its values "
                "stand one for one for the groups of 'gender')" in w for w in result.warnings), result.warnings
