@@ -34,11 +34,11 @@ import threading
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
-import durable_rules_engine
 
 from . import org
 from . import plugins as plugin_hooks
 from .catalog import Catalog
+from .durable_engine import durable_rules_engine
 from .errors import DevrecsError, Problem, RuleFileError
 from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
 from .model import Evidence, Person, Recommendation, Rule
