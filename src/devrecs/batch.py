@@ -34,8 +34,8 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
 import attrs
 
 from . import sources
-from .engine import Engine
 from .decisionlog import DecisionLog
+from .engine import Engine
 from .errors import DevrecsError, RecordError
 from .mapping import DataMapping, identity, load_mapping
 from .model import Person, Recommendation
@@ -348,6 +348,7 @@ class SqlWriter:
 
     def __init__(self, url: str, table: str):
         import sqlalchemy as sa
+
         from .sources.sql import connect, db_error
         self.url, self._db_error = url, db_error
         self.engine = connect(url)
@@ -555,7 +556,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
                          sources.is_tabular(source), options.audience, options.store)
         if mapping is not None and config.tabular:
-            for label, raw in head:
+            for _label, raw in head:
                 if isinstance(raw, Mapping):
                     mapping.check(raw, getattr(source, "label", options.source))
         engine = _engine(config)   # in the main process too: rule errors show before any work
@@ -670,7 +671,7 @@ def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, se
             except BrokenProcessPool:
                 run.warn("a worker process died; its records are run again in fresh workers")
                 pool.shutdown(wait=False, cancel_futures=True)
-                retry = [(labels, records)] + [(l, r) for l, r, _ in pending]
+                retry = [(labels, records)] + [(lb, r) for lb, r, _ in pending]
                 pending.clear()
                 for retry_labels, retry_records in retry:
                     warnings, results = isolate(retry_records)

@@ -14,16 +14,14 @@ from typing import Any, Optional, Sequence
 
 import click
 
-from . import authoring_cli
-from . import batch as batch_mod
+from . import authoring_cli, batch as batch_mod, plugins as plugin_hooks
 from .audience import AUDIENCES
-from . import plugins as plugin_hooks
 from .engine import Engine
 from .errors import DevrecsError, UnknownIdError, did_you_mean
-from .render import FORMATS
-from .resolve import DEFAULT_CAP
 from .model import Person, Recommendation
 from .peoplefile import PeopleFile, read_people_file, sample_file
+from .render import FORMATS
+from .resolve import DEFAULT_CAP
 
 PROPOSAL_NOTE = ("Recommendations are proposals for a person to review with the employee, "
                  "not decisions.")

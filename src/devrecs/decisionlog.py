@@ -61,7 +61,7 @@ class Pseudonymiser:
         self.key_id = hmac.new(key, b"devrecs decision log key id", hashlib.sha256).hexdigest()[:12]
 
     @classmethod
-    def from_env(cls, var: str) -> "Pseudonymiser":
+    def from_env(cls, var: str) -> Pseudonymiser:
         """The key from environment variable ``var`` (its name is given, never its value)."""
         value = os.environ.get(var, "")
         if not value:
@@ -142,7 +142,7 @@ class DecisionLog:
         else:
             self._stream.flush()
 
-    def __enter__(self) -> "DecisionLog":
+    def __enter__(self) -> DecisionLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:

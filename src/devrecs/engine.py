@@ -35,12 +35,11 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
 
-from . import org
-from . import plugins as plugin_hooks
+from . import org, plugins as plugin_hooks
 from .catalog import Catalog
 from .durable_engine import durable_rules_engine
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
+from .facts import PROTECTED_ATTRIBUTES, SCOPES, SCOPE_MARKS, fact_value, normal_key, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict
@@ -189,7 +188,7 @@ class Engine:
 
     @classmethod
     def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-                disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
+                disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> Engine:
         """The built-in rule packs and catalog, with installed plugins (entry-point group
         ``devrecs``, unless ``entry_points=False``) and the ``plugins`` given."""
         pm = plugin_hooks.plugin_manager(plugins, entry_points, disabled)
@@ -202,7 +201,7 @@ class Engine:
     @classmethod
     def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
                    plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-                   disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> "Engine":
+                   disabled: Optional[Iterable[str]] = None, **kwargs: Any) -> Engine:
         """Rule files and folders (None: the built-in packs and plugins' packs). The default
         catalog and plugins' interventions are included (the default catalog unless
         ``default_catalog=False``); catalog files among ``paths`` add to them."""
@@ -217,7 +216,7 @@ class Engine:
                                    entry_points=entry_points, disabled=disabled, **kwargs)
         return engine
 
-    def reload(self) -> "Engine":
+    def reload(self) -> Engine:
         """A new Engine built again from the same paths and options (the files as they are now).
 
         This engine is not changed: requests running on it finish with its rules, and every
@@ -410,7 +409,7 @@ class Engine:
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
-                as_of: Optional[dt.date] = None) -> "Any":
+                as_of: Optional[dt.date] = None) -> Any:
         """Why (or why not) this person gets ``intervention`` (default: each item they get),
         as ``audience`` may see it. See explain.py."""
         from .explain import explain
@@ -427,7 +426,7 @@ class Engine:
         return [r for r in out if r is not None]
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
-                               open_leadership_positions: int = 0) -> "OrganizationResult":
+                               open_leadership_positions: int = 0) -> OrganizationResult:
         """Person, team (to each manager) and organization recommendations for a population.
 
         Team and organization facts are computed from the people (org.py);

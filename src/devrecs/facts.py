@@ -18,10 +18,10 @@ from typing import Any, Optional, Sequence
 import attrs
 
 from .model import (
+    NINE_BOX,
     Aspiration,
     CareerStage,
     LeadershipMotive,
-    NINE_BOX,
     Outcome,
     PerformancePlan,
     Person,

@@ -307,7 +307,8 @@ def render_text(result: Audit) -> str:
     for a in result.attributes:
         lines += ["", f"By {a.attribute}: " + ", ".join(
             f"{g.group} {'<5' if g.small else g.people}" for g in a.groups)]
-        for purpose, title in (("opportunity", "Opportunities"), ("remedial", "Remedial help (a higher rate is not an advantage)")):
+        for purpose, title in (("opportunity", "Opportunities"),
+                               ("remedial", "Remedial help (a higher rate is not an advantage)")):
             rows = [i for i in a.interventions if i.purpose == purpose and any(r.got for r in i.rates)]
             if not rows:
                 continue

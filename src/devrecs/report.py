@@ -36,8 +36,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 import attrs
 
-from .explain import PROPOSALS_NOTE, _touches
 from .audience import hidden_facts
+from .explain import PROPOSALS_NOTE, _touches
 from .model import NINE_BOX, Person, Track
 from .org import HOTSPOT_REPORTS, is_developing, is_waiting_graduate
 
@@ -304,7 +304,7 @@ def _mix(a: str, b: str, k: float) -> str:
 HATCH_CSS = "repeating-linear-gradient(45deg,#94a3b8 0 2px,#e2e8f0 2px 5px)"
 
 
-def _hatch_key(ctx: "ReportContext") -> list[tuple[str, str]]:
+def _hatch_key(ctx: ReportContext) -> list[tuple[str, str]]:
     return [("small count withheld", HATCH_CSS)] if ctx.executive else []
 
 

@@ -26,8 +26,9 @@ SCALAR = ["string", "number", "boolean"]
 
 def _default_interventions() -> list[str]:
     try:
-        from .packs import default_rules_dir
         import yaml
+
+        from .packs import default_rules_dir
         doc = yaml.safe_load((default_rules_dir() / "catalog.yaml").read_text(encoding="utf-8"))
         return [e["id"] for e in doc["interventions"]]
     except Exception:       # the schema still works without suggestions
@@ -87,7 +88,8 @@ def _fact_test(spec: FactSpec, path: str) -> dict:
             fields[name] = {"anyOf": [value, ops], "description": fspec.doc or f"the entry's {name}"}
         if path == "history":
             fields["within_months"] = {"type": "number", "minimum": 0,
-                                       "description": "the entry's date lies within this many months before the run date"}
+                                       "description": "the entry's date lies within this many months "
+                                                      "before the run date"}
         where = {"type": ["object", "null"], "additionalProperties": False, "properties": fields}
         return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
                 "description": f"{doc}: 'any' (some entry passes every test) or 'none' (no entry does)",

@@ -34,18 +34,17 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
-from ..facts import FactSpec, spec_for
-from ..model import Rule
 from ..errors import Problem, RuleFileError
-from ..facts import DAYS_LIMIT
+from ..facts import DAYS_LIMIT, FactSpec, spec_for
+from ..model import Rule
 from .conditions import (
     All,
     Always,
     AnyOf,
     Compare,
     Contains,
-    Items,
     ItemTest,
+    Items,
     Node,
     Not,
     complement,
@@ -343,7 +342,8 @@ class _Compiler:
                 chosen = [v for v in order if not ranks[value[0]] <= ranks[v] <= ranks[value[1]]]
             else:
                 e = ranks[value]
-                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e, "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
+                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e,
+                        "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
                 chosen = [v for v in order if pick(ranks[v])]
             return self._test(key, "in", tuple(chosen), (), item)
         if op == "eq":

@@ -120,19 +120,19 @@ class Contains:
 
 @attrs.frozen
 class All:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     loc: tuple[int, int] = (0, 0)
 
 
 @attrs.frozen
 class AnyOf:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     loc: tuple[int, int] = (0, 0)
 
 
 @attrs.frozen
 class Not:
-    item: "Node"
+    item: Node
     loc: tuple[int, int] = (0, 0)
 
 
@@ -239,7 +239,7 @@ def complement(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[in
     return out
 
 
-def item_test_holds(t: "ItemTest", item: dict) -> bool:
+def item_test_holds(t: ItemTest, item: dict) -> bool:
     if t.field == "months_ago":
         days = item.get("days_ago")
         return days is not None and any(a <= days <= b for a, b in days_ranges(t.op, t.value))

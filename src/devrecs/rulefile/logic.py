@@ -34,7 +34,19 @@ import attrs
 
 from ..facts import DAYS_LIMIT, PERSON_FACTS, FactSpec, spec_for
 from ..model import NINE_BOX
-from .conditions import All, Always, AnyOf, Compare, Contains, Items, Node, Not, days_ranges, item_test_holds, leaf_holds
+from .conditions import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Contains,
+    Items,
+    Node,
+    Not,
+    days_ranges,
+    item_test_holds,
+    leaf_holds,
+)
 
 MAX_TERMS = 512
 OTHER_TEXT = "\x00a text no rule names"

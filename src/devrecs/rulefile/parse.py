@@ -153,7 +153,8 @@ class _Reader:
         if isinstance(priority, bool) or not isinstance(priority, int) or not (
                 PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]):
             self.problem(raw.value_loc("priority"), "E104",
-                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
+                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, "
+                         f"got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
         texts = {}
@@ -421,7 +422,8 @@ class _Reader:
         wanted = value["contains"]
         wanted = list(wanted) if isinstance(wanted, list) else [wanted]
         if not wanted or any(not isinstance(w, str) for w in wanted):
-            self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
+            self.problem(value.value_loc("contains"), "E112",
+                         f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
         return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
 
