@@ -31,7 +31,7 @@ import itertools
 import json
 import re
 import threading
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union, cast
 
 import attrs
 
@@ -46,6 +46,9 @@ from .people import person_from_dict
 from .resolve import DEFAULT_CAP, Resolution, resolve
 from .rulefile.compile import compile_rules, fact_builder
 from .rulefile.conditions import All, Always, AnyOf, Compare, Not, holds, leaf_holds, leaves
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -85,7 +88,7 @@ def _refuse_protected(rules: Sequence[Rule]) -> None:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple]:
+def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[tuple[Any, str, bool, bool]]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
     if isinstance(node, All):
         return [t for n in node.items for t in _leaf_tests(n, positive, certain and positive)]
@@ -103,11 +106,11 @@ def _leaf_tests(node: Any, positive: bool = True, certain: bool = True) -> list[
 class OrganizationResult:
     """What ``recommend_organization`` found, at each level."""
 
-    people: list            # [(Person, [Recommendation])] in input order
-    teams: dict             # manager id -> [Recommendation] (subject: that manager)
-    organization: list      # [Recommendation] (subject: "organization")
-    team_facts: dict        # manager id -> team facts
-    organization_facts: dict
+    people: list[tuple[Person, list[Recommendation]]]   # in input order
+    teams: dict[str, list[Recommendation]]              # manager id -> (subject: that manager)
+    organization: list[Recommendation]                  # (subject: "organization")
+    team_facts: dict[str, dict[str, Any]]               # manager id -> team facts
+    organization_facts: dict[str, Any]
 
 
 @attrs.frozen
@@ -145,7 +148,7 @@ class Engine:
         self.as_of = as_of
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
-        compiled: dict = {}
+        compiled: dict[str, Any] = {}
         self._actions_by_rule: dict[int, str] = {}
         self._builders = {}
         self._rulesets = {}
@@ -174,15 +177,15 @@ class Engine:
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
         paths = dict.fromkeys(leaf.path for r in self.rules if r.scope == "person" for leaf in leaves(r.when))
         self._read_values = values_reader(paths)
-        self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
+        self._evidence_cache: dict[tuple[Any, ...], tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
             compiled = self._register(compiled)
         self._compiled_text = json.dumps(compiled, sort_keys=True)
         self.ruleset_hash = self._hash()
         # what from_paths/default were given, for reload(); None for rules built in memory
-        self.paths: Optional[list] = None
-        self._reload_args: Optional[dict] = None
+        self.paths: Optional[list[PathLike]] = None
+        self._reload_args: Optional[dict[str, Any]] = None
 
     # -- construction -----------------------------------------------------------
 
@@ -238,7 +241,7 @@ class Engine:
             return []
         return plugin_hooks.notify(self.plugins, subject, recommendations, audience)
 
-    def _too_complex(self, compiled: dict) -> list[Problem]:
+    def _too_complex(self, compiled: dict[str, Any]) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
         problems = []
         for i, rule in enumerate(self.rules):
@@ -253,7 +256,7 @@ class Engine:
                                         f"expression): split it into several rules"))
         return problems
 
-    def _register(self, compiled: dict) -> dict:
+    def _register(self, compiled: dict[str, Any]) -> dict[str, Any]:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
         A rule durable refuses is named (E130). durable has also been seen to refuse, now and
@@ -282,7 +285,7 @@ class Engine:
     # -- what was compiled ------------------------------------------------------
 
     @property
-    def compiled(self) -> dict:
+    def compiled(self) -> dict[str, Any]:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return json.loads(self._compiled_text)
 
@@ -385,7 +388,7 @@ class Engine:
                  prepared: bool = False) -> Evaluation:
         """Match, resolve and keep the trace (fired rules, removed candidates).
         ``prepared``: the person is a Person already enriched by plugins."""
-        p = person if prepared else self._person(person)
+        p = cast(Person, person) if prepared else self._person(person)
         day = self._as_of(as_of)
         values = self._values(p, day)
         return self._evaluate(p, self._match([values])[0], day, values.get)
@@ -409,7 +412,7 @@ class Engine:
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
-                as_of: Optional[dt.date] = None) -> Any:
+                as_of: Optional[dt.date] = None) -> Explanation:
         """Why (or why not) this person gets ``intervention`` (default: each item they get),
         as ``audience`` may see it. See explain.py."""
         from .explain import explain
@@ -448,7 +451,7 @@ class Engine:
         (organization,) = self._group("organization", {"organization": org_facts}, day).values() or [[]]
         return OrganizationResult(person_results, teams, list(organization), team_facts, org_facts)
 
-    def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
+    def _group(self, scope: str, subjects: dict[str, dict[str, Any]], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
         return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None, scope=scope).recommendations
@@ -468,14 +471,14 @@ class Engine:
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
 
 
-def _reuse(tests: Sequence[tuple]) -> Optional[str]:
+def _reuse(tests: Sequence[tuple[Any, str, bool, bool]]) -> Optional[str]:
     """How a rule's Evidence may be reused (see Engine._evidence_plans)."""
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None
     return "typed" if any(leaf.path.startswith("extra.") for leaf, _, _, _ in tests) else "plain"
 
 
-def _without_run(rule: Mapping[str, Any]) -> dict:
+def _without_run(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A compiled rule as durable takes it: the action name stays with the engine."""
     return {k: v for k, v in rule.items() if k != "run"}
 

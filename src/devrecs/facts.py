@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 import os
 from operator import attrgetter
-from typing import Any, Optional, Sequence
+from typing import Any, Collection, Optional
 
 import attrs
 
@@ -206,7 +206,7 @@ def fact_reader(path: str):
     return read
 
 
-def values_reader(paths: Sequence[str]):
+def values_reader(paths: Collection[str]):
     """A function ``(person, as_of) -> {path: value}`` for these paths, read as ``fact_value``
     reads them; the person's own attributes are taken in one step."""
     own = [p for p in dict.fromkeys(paths) if "." not in p and p not in _LIST_READERS]

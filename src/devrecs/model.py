@@ -194,7 +194,7 @@ class Evidence:
     actual: Any
     held: Optional[bool] = True   # None when the fact is withheld from the audience
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "fact": self.fact, "test": self.test,
                 "actual": plain(self.actual), "held": self.held}
 
@@ -213,7 +213,7 @@ class Recommendation:
     evidence: tuple[Evidence, ...]
     ruleset_hash: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
             "title": self.title,

@@ -137,7 +137,7 @@ def _date_hook(value: Any, _cls: type) -> dt.date:
     raise _Bad(f"{value!r} is not a date (expected YYYY-MM-DD)")
 
 
-def _extra_hook(value: Any, _cls: type) -> dict:
+def _extra_hook(value: Any, _cls: type) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -302,7 +302,7 @@ def _fast_date(value: Any) -> dt.date:
     raise _Unsure
 
 
-def _fast_extra(value: Any) -> dict:
+def _fast_extra(value: Any) -> dict[str, Any]:
     if type(value) is dict and all(type(key) is str for key in value):
         return dict(value)
     raise _Unsure
@@ -312,8 +312,8 @@ def _fast_optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else convert(value)
 
 
-def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple]:
-    def convert_all(value: Any) -> tuple:
+def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    def convert_all(value: Any) -> tuple[Any, ...]:
         if type(value) is not list and type(value) is not tuple:
             raise _Unsure
         return tuple(map(convert, value))
@@ -367,7 +367,7 @@ def _fast_converter(tp: Any) -> Callable[[Any], Any]:
 _PERSON_CONVERTERS = {f.name: _fast_converter(_given(f.type)) for f in attrs.fields(Person)}
 
 
-def _fast_person(raw: dict) -> Person:
+def _fast_person(raw: dict[str, Any]) -> Person:
     """Person from a clean record, equal to what the converter makes; raises when not sure.
     An unknown key fails the converter lookup (KeyError), a missing required field fails
     the constructor (TypeError): the fast path gives up on those like on anything else."""
@@ -432,7 +432,7 @@ def stage_from_tenure(years: float) -> CareerStage:
     return CareerStage.SENIOR
 
 
-def person_to_dict(person: Person) -> dict:
+def person_to_dict(person: Person) -> dict[str, Any]:
     """The plain mapping of a Person (enums as their values, dates as ISO text)."""
     out = plain(person)
     return {k: v for k, v in out.items() if v not in (None, [], {})}

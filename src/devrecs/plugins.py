@@ -216,9 +216,9 @@ def describe(pm: pluggy.PluginManager, overrides: Sequence[Any] = ()) -> list[di
         dist, version = dists.get(name, ("devrecs", _version()) if name.startswith("devrecs.") else ("", ""))
         entry: dict[str, Any] = {"name": name, "distribution": dist, "version": version, "hooks": hooks}
         if "devrecs_rule_paths" in hooks:
-            entry["rule_paths"] = [str(p) for p in plugin.devrecs_rule_paths() or ()]
+            entry["rule_paths"] = [str(p) for p in getattr(plugin, "devrecs_rule_paths")() or ()]  # noqa: B009
         if "devrecs_interventions" in hooks:
-            entry["interventions"] = [e.get("id") for e in plugin.devrecs_interventions() or ()]
+            entry["interventions"] = [e.get("id") for e in getattr(plugin, "devrecs_interventions")() or ()]  # noqa: B009
         entry["overrides"] = [{"rule": o.rule, "replaced": o.replaced} for o in overrides if o.plugin == name]
         out.append(entry)
     return out
