@@ -26,7 +26,6 @@ import json
 import multiprocessing
 import re
 import sys
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
@@ -408,28 +407,33 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
 # -- progress ---------------------------------------------------------------------------
 
 class _Progress:
-    """A one-line counter on stderr, redrawn at most 5 times a second; silent when off."""
+    """Records read so far and their rate, as rich's progress display on ``stream`` (stderr);
+    silent when ``stream`` is None. ``done`` takes the display away (before a line is printed
+    under it, and at the end); the next ``update`` brings it back."""
 
     def __init__(self, stream: Optional[TextIO]):
-        self.stream = stream
-        self.start = time.monotonic()
-        self.last = self.start - 1.0   # draw at the first update
+        self.display: Any = None
+        if stream is not None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                    TaskProgressColumn(show_speed=True), TimeElapsedColumn(),
+                                    console=Console(file=stream, force_terminal=True), transient=True,
+                                    redirect_stdout=False, redirect_stderr=False)
+            self.task = self.display.add_task("", total=None)
 
     def update(self, stats: BatchStats, force: bool = False) -> None:
-        if self.stream is None:
+        if self.display is None:
             return
-        now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        rate = stats.read / max(now - self.start, 1e-9)
-        self.stream.write(f"\r{stats.summary()} ({rate:,.0f}/s) ")
-        self.stream.flush()
+        self.display.update(self.task, completed=stats.read, description=stats.summary())
+        self.display.start()
+        if force:
+            self.display.refresh()
 
     def done(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        if self.display is not None:
+            self.display.stop()
 
 
 # -- the run ------------------------------------------------------------------------------
