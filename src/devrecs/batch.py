@@ -24,12 +24,10 @@ import datetime as dt
 import itertools
 import json
 import multiprocessing
-import re
 import sys
-import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
+from typing import Any, Iterator, Mapping, Optional, Sequence, TextIO
 
 import attrs
 
@@ -125,7 +123,8 @@ class Processor:
         """``(recommendations, None)``, or ``(None, ((field, reason),))`` when the engine fails
         on this person alone."""
         try:
-            return [r for _, r in self.engine.recommend_many([person], self.config.as_of, self.config.audience)][0], None
+            (_, recs), = self.engine.recommend_many([person], self.config.as_of, self.config.audience)
+            return recs, None
         except DevrecsError as exc:
             return None, (("", f"the matching engine refused this record: {exc}"),)
         except Exception as exc:
@@ -313,6 +312,7 @@ class SqlWriter:
 
     def __init__(self, url: str, table: str):
         import sqlalchemy as sa
+
         from .sources.sql import connect, db_error
         self.url, self._db_error = url, db_error
         self.engine = connect(url)
@@ -372,28 +372,33 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
 # -- progress ---------------------------------------------------------------------------
 
 class _Progress:
-    """A one-line counter on stderr, redrawn at most 5 times a second; silent when off."""
+    """Records read so far and their rate, as rich's progress display on ``stream`` (stderr);
+    silent when ``stream`` is None. ``done`` takes the display away (before a line is printed
+    under it, and at the end); the next ``update`` brings it back."""
 
     def __init__(self, stream: Optional[TextIO]):
-        self.stream = stream
-        self.start = time.monotonic()
-        self.last = self.start - 1.0   # draw at the first update
+        self.display: Any = None
+        if stream is not None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                    TaskProgressColumn(show_speed=True), TimeElapsedColumn(),
+                                    console=Console(file=stream, force_terminal=True), transient=True,
+                                    redirect_stdout=False, redirect_stderr=False)
+            self.task = self.display.add_task("", total=None)
 
     def update(self, stats: BatchStats, force: bool = False) -> None:
-        if self.stream is None:
+        if self.display is None:
             return
-        now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        rate = stats.read / max(now - self.start, 1e-9)
-        self.stream.write(f"\r{stats.summary()} ({rate:,.0f}/s) ")
-        self.stream.flush()
+        self.display.update(self.task, completed=stats.read, description=stats.summary())
+        self.display.start()
+        if force:
+            self.display.refresh()
 
     def done(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        if self.display is not None:
+            self.display.stop()
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -520,7 +525,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
                          opened.tabular, options.audience, options.store)
         if mapping is not None and config.tabular:
-            for label, raw in head:
+            for _label, raw in head:
                 if isinstance(raw, Mapping):
                     mapping.check(raw, opened.label)
         notes = opened.notes       # W140 lines: rule facts the mapping fills from look-alike columns
@@ -637,7 +642,7 @@ def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, se
             except BrokenProcessPool:
                 run.warn("a worker process died; its records are run again in fresh workers")
                 pool.shutdown(wait=False, cancel_futures=True)
-                retry = [(labels, records)] + [(l, r) for l, r, _ in pending]
+                retry = [(labels, records)] + [(lb, r) for lb, r, _ in pending]
                 pending.clear()
                 for retry_labels, retry_records in retry:
                     warnings, results = isolate(retry_records)

@@ -145,7 +145,7 @@ class Pseudonymiser:
         self._key = key
 
     @classmethod
-    def from_env(cls, var: str) -> "Pseudonymiser":
+    def from_env(cls, var: str) -> Pseudonymiser:
         """The key from environment variable ``var`` (its name is given, never its value)."""
         value = os.environ.get(var, "")
         if not value:
@@ -225,7 +225,7 @@ class DecisionLog:
         else:
             self._stream.flush()
 
-    def __enter__(self) -> "DecisionLog":
+    def __enter__(self) -> DecisionLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -38,15 +38,15 @@ import itertools
 import json
 import re
 import threading
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
-import durable_rules_engine
 
 from . import org
 from .catalog import Catalog
+from .durable_engine import durable_rules_engine
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import SCOPE_MARKS, SCOPES, fact_value, protected_name, values_reader
+from .facts import SCOPES, SCOPE_MARKS, fact_value, protected_name, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .numeric import durable_json
 from .people import person_from_dict
@@ -54,6 +54,9 @@ from .resolve import DEFAULT_CAP, Resolution, plan, resolve
 from .rulefile.compile import compile_rules, fact_builder
 from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
 from .rulefile.walk import leaf_tests, literal_text
+
+if TYPE_CHECKING:
+    pass
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -105,11 +108,11 @@ def _leaf_tests(node: Any) -> list[tuple]:
 class OrganizationResult:
     """What ``recommend_organization`` found, at each level."""
 
-    people: list            # [(Person, [Recommendation])] in input order
-    teams: dict             # manager id -> [Recommendation] (subject: that manager)
-    organization: list      # [Recommendation] (subject: "organization")
-    team_facts: dict        # manager id -> team facts
-    organization_facts: dict
+    people: list[tuple[Person, list[Recommendation]]]   # in input order
+    teams: dict[str, list[Recommendation]]              # manager id -> (subject: that manager)
+    organization: list[Recommendation]                  # (subject: "organization")
+    team_facts: dict[str, dict[str, Any]]               # manager id -> team facts
+    organization_facts: dict[str, Any]
 
 
 @attrs.frozen
@@ -145,7 +148,7 @@ class RuleEngine:
         self.as_of = as_of
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
-        compiled: dict = {}
+        compiled: dict[str, Any] = {}
         self._actions_by_rule: dict[int, str] = {}
         self._builders = {}
         self._rulesets = {}
@@ -174,7 +177,7 @@ class RuleEngine:
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
         paths = dict.fromkeys(path for r in self.rules if r.scope == "person" for path in reads(r.when))
         self._read_values = values_reader(paths)
-        self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
+        self._evidence_cache: dict[tuple[Any, ...], tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
             compiled = self._register(compiled)
@@ -185,7 +188,7 @@ class RuleEngine:
         """A validated person (a Person is taken as it is)."""
         return raw if type(raw) is Person else person_from_dict(raw)
 
-    def _too_complex(self, compiled: dict) -> list[Problem]:
+    def _too_complex(self, compiled: dict[str, Any]) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
         by_action: dict[str, dict] = {}
         for body in compiled.values():
@@ -247,7 +250,7 @@ class RuleEngine:
                                        f"the rules before it load. Use fewer rules, or rules that share "
                                        f"fewer conditions")
 
-    def _register(self, compiled: dict) -> dict:
+    def _register(self, compiled: dict[str, Any]) -> dict[str, Any]:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
         A rule durable refuses is named: too complex on its own (E130), or the one at which
@@ -287,7 +290,7 @@ class RuleEngine:
     # -- what was compiled ------------------------------------------------------
 
     @property
-    def compiled(self) -> dict:
+    def compiled(self) -> dict[str, Any]:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return json.loads(self._compiled_text)
 
@@ -415,7 +418,7 @@ class RuleEngine:
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
-                               open_leadership_positions: int = 0) -> "OrganizationResult":
+                               open_leadership_positions: int = 0) -> OrganizationResult:
         """Person, team (to each manager) and organization recommendations for a population.
 
         Team and organization facts are computed from the people (org.py);
@@ -437,7 +440,7 @@ class RuleEngine:
         (organization,) = self._group("organization", {"organization": org_facts}, day).values() or [[]]
         return OrganizationResult(person_results, teams, list(organization), team_facts, org_facts)
 
-    def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
+    def _group(self, scope: str, subjects: dict[str, dict[str, Any]], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
         return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None, scope=scope).recommendations
@@ -457,7 +460,7 @@ class RuleEngine:
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
 
 
-def _reuse(tests: Sequence[tuple]) -> Optional[str]:
+def _reuse(tests: Sequence[tuple[Any, str, bool, bool]]) -> Optional[str]:
     """How a rule's Evidence may be reused (see Engine._evidence_plans)."""
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None

@@ -23,9 +23,18 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
+from .audience import (
+    NOT_AVAILABLE,
+    TALENT_REVIEW,
+    WITHHELD,
+    check_audience,
+    masked,
+    redact,
+    unquoted_facts,
+    visible,
+    withheld_facts,
+)
 from .engine import Evaluation, RuleEngine
-from .audience import (NOT_AVAILABLE, TALENT_REVIEW, WITHHELD, check_audience, masked, redact, unquoted_facts,
-                       visible, withheld_facts)
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value, spec_for
 from .model import NINE_BOX, Person, Rule, plain

@@ -242,7 +242,7 @@ class Plugins:
 
     @classmethod
     def load(cls, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-             disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None) -> "Plugins":
+             disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None) -> Plugins:
         return cls(plugin_manager(plugins, entry_points, disabled, plugins_dir))
 
     def _owned(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:

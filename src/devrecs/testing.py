@@ -32,8 +32,8 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
-from .audience import AUDIENCES, masked
 from .app import Engine
+from .audience import AUDIENCES, masked
 from .errors import DevrecsError, Problem, RecordError, RuleFileError, did_you_mean
 from .facts import fact_value
 from .model import Person, Recommendation, Rule
@@ -241,7 +241,8 @@ class _Reader:
         if "cap" in raw:
             cap = raw["cap"]
             if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
-                self.problem(raw.value_loc("cap"), "T104", f"'cap' is a whole number >= 0, or null for no cap, got {cap!r}")
+                self.problem(raw.value_loc("cap"), "T104",
+                             f"'cap' is a whole number >= 0, or null for no cap, got {cap!r}")
                 cap = "engine"
         as_of = self.date(raw, "as_of") or default_as_of
         expect_raw = raw.get("expect")
@@ -260,7 +261,8 @@ class _Reader:
             self.keys(expect_raw, ORG_EXPECT, "'expect' of an organization test")
             people_raw = raw.get("people")
             if "person" in raw:
-                self.problem(raw.key_loc("person"), "T104", "an organization test takes 'people' (a list), not 'person'")
+                self.problem(raw.key_loc("person"), "T104",
+                             "an organization test takes 'people' (a list), not 'person'")
             if not isinstance(people_raw, LSeq) or not people_raw:
                 self.problem(raw.value_loc("people") if "people" in raw else raw.loc, "T102",
                              f"organization test '{name}' needs 'people': a list of person records")
@@ -517,7 +519,8 @@ def _matches(w: Wanted, r: Recommendation, subject: str) -> bool:
     return r.intervention == w.intervention and ((r.subject == subject) == (w.to == "person"))
 
 
-def check_level(expect: Expect, recs: Sequence[Recommendation], subject: str) -> tuple[list[Wanted], list[Wanted], list[str]]:
+def check_level(expect: Expect, recs: Sequence[Recommendation],
+                subject: str) -> tuple[list[Wanted], list[Wanted], list[str]]:
     """(missing includes, present excludes, unexpected items for 'exactly')."""
     missing = [w for w in expect.include if not any(_matches(w, r, subject) for r in recs)]
     present = [w for w in expect.exclude if any(_matches(w, r, subject) for r in recs)]
@@ -595,7 +598,8 @@ class Runner:
         rule_ids = [r.id for r in engine.rules]
         for rid, loc in test.fired + test.not_fired:
             if rid not in rule_ids:
-                out.append(Problem(test.file, loc[0], loc[1], "T121", f"unknown rule '{rid}'{did_you_mean(rid, rule_ids)}"))
+                out.append(Problem(test.file, loc[0], loc[1], "T121",
+                                   f"unknown rule '{rid}'{did_you_mean(rid, rule_ids)}"))
         if test.org:
             person_ids = {p["id"] for p in test.people}
             for pid, _ in test.people_expect:

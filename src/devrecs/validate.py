@@ -14,11 +14,11 @@ from typing import Any, Optional, Sequence
 
 import attrs
 
-from .plugins import Plugins
 from .catalog import read_catalog_doc
 from .errors import DevrecsError, Problem, RuleFileError
 from .model import Intervention
 from .packs import Packs, PathLike, load_packs, resolve_paths
+from .plugins import Plugins
 from .rulefile import located
 from .rulefile.located import LMap
 
@@ -290,7 +290,7 @@ def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 500
     ``limit``), look like a protected attribute's (facts.protected_values: gender codes, years
     or dates of birth) or relabel one of the audited ``attributes`` one to one (a renamed
     copy). A guess: DEVRECS_NOT_PROTECTED (or not_protected: in a mapping) settles it."""
-    from .facts import not_protected_names, normal_key, protected_values
+    from .facts import normal_key, not_protected_names, protected_values
     from .rulefile.conditions import leaves
     tested: dict[str, list[Any]] = {}
     for rule in rules:

@@ -148,8 +148,8 @@ def diff(old: str, new: str, people_file: Optional[str], sample: bool, mapping: 
     """Who gains and who loses which intervention when the rules OLD become NEW, over the people in
     PEOPLE_FILE (or --sample). OLD and NEW are rule files or folders (several: separate them with
     commas); 'builtin' stands for the built-in packs."""
-    from ..diff import diff as run_diff
     from ..app import Engine
+    from ..diff import diff as run_diff
     where = location(people_file, sample)
     day = parse_date(as_of)
 

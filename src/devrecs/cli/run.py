@@ -12,9 +12,23 @@ from typing import Any, Optional
 
 import click
 
-from .options import (AUDIENCES, DEFAULT_CAP, as_of_option, audience_option, engine, location, log_options,
-                      open_people, open_store, parse_date, pseudonymiser, rules_option, sample_option,
-                      source_options, store_option)
+from .options import (
+    AUDIENCES,
+    DEFAULT_CAP,
+    as_of_option,
+    audience_option,
+    engine,
+    location,
+    log_options,
+    open_people,
+    open_store,
+    parse_date,
+    pseudonymiser,
+    rules_option,
+    sample_option,
+    source_options,
+    store_option,
+)
 
 
 @click.command()
