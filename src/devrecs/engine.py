@@ -99,7 +99,7 @@ def _refuse_protected(rules: Sequence[Rule]) -> None:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any) -> list[tuple]:
+def _leaf_tests(node: Any) -> list[tuple[Any, ...]]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
     return [(leaf, literal_text(leaf, positive), positive, certain) for leaf, positive, certain in leaf_tests(node)]
 
@@ -190,7 +190,7 @@ class RuleEngine:
 
     def _too_complex(self, compiled: dict[str, Any]) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        by_action: dict[str, dict] = {}
+        by_action: dict[str, dict[str, Any]] = {}
         for body in compiled.values():
             for k, v in body.items():
                 by_action.setdefault(v["run"], {})[k] = _without_run(v)
@@ -201,14 +201,14 @@ class RuleEngine:
                 for i, rule in enumerate(self.rules)
                 if _refused(by_action[self._actions_by_rule[i]]) is not None]
 
-    def _over_limit(self, compiled: dict) -> Optional[Problem]:
+    def _over_limit(self, compiled: dict[str, Any]) -> Optional[Problem]:
         """The rule at which durable's fixed limits stop a ruleset, found by bisection (a
         limit once passed stays passed as rules are added, so the first refused prefix
         ends at that rule); None when every ruleset is taken on its own."""
         for body in compiled.values():
             keys = [k for k in body if k != "seen"]
 
-            def refused(n: int, body: dict = body, keys: list = keys) -> Optional[int]:
+            def refused(n: int, body: dict[str, Any] = body, keys: list[str] = keys) -> Optional[int]:
                 return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
 
             code = refused(len(keys))
@@ -469,7 +469,7 @@ def _reuse(tests: Sequence[tuple[Any, str, bool, bool]]) -> Optional[str]:
 
 # durable-rules' fixed limits (rete.c): rules (actions) in one ruleset, the catch-all "seen" among them
 MAX_DURABLE_RULES = 4096
-_LIMITS = {
+_LIMITS: dict[Union[int, str], str] = {
     106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
           "512 different thresholds of one fact, each the first test of a rule)"),
     107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
@@ -493,8 +493,8 @@ _LIMITS["missing"] = (f"durable-rules allows at most {MAX_NEXT_MISSING} differen
 def _past_next_tests(body: Mapping[str, Any]) -> Optional[tuple[str, str]]:
     """``(key, limit)`` of the first compiled rule that gives some test more different tests
     after it than durable can hold, as durable shares tests between rules; None if none does."""
-    nodes: dict[tuple, int] = {}      # (parent node, test) -> node
-    after: dict[tuple, int] = {}      # (node, "next" or "missing") -> different tests right after it
+    nodes: dict[tuple[Any, ...], int] = {}      # (parent node, test) -> node
+    after: dict[tuple[Any, ...], int] = {}      # (node, "next" or "missing") -> different tests right after it
     ors = itertools.count(-1, -1)     # an 'or' joins its branches in a node of its own
 
     def child(parent: int, test: Any, kind: str = "next") -> int:
@@ -548,7 +548,7 @@ def _refused(body: Mapping[str, Any]) -> Optional[int]:
     return None
 
 
-def _without_run(rule: Mapping[str, Any]) -> dict:
+def _without_run(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A compiled rule as durable takes it: the action name stays with the engine."""
     return {k: v for k, v in rule.items() if k != "run"}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 import attrs
 
@@ -341,6 +341,15 @@ def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None
     return Explanation(real.id, audience, items)
 
 
+class _Plan(NamedTuple):
+    """What the catalog says of an intervention for the audience: who acts, the first step, when."""
+
+    description: str
+    who_acts: tuple[str, ...]
+    first_step: str
+    timeframe: str
+
+
 def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention: str, audience: str,
           hidden: frozenset[str], day: dt.date) -> Item:
     catalog = engine.catalog
@@ -380,13 +389,13 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
-    plan = dict(description=entry.description_for(audience), who_acts=entry.who_acts,
-                first_step=entry.first_step, timeframe=entry.timeframe)
+    plan = _Plan(entry.description_for(audience), tuple(entry.who_acts), entry.first_step, entry.timeframe)
     if own:
         redacted = redact(own[0], audience, catalog)
         summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)
         return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
-                    reason=tuple(t for t in redacted.rationale if t), **plan)
+                    reason=tuple(t for t in redacted.rationale if t), description=plan.description,
+                    who_acts=plan.who_acts, first_step=plan.first_step, timeframe=plan.timeframe)
     changes, rule_id, blocked = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
     if rule_id in rules and touches_hidden(rules[rule_id], unquoted_facts(audience)):
         rule_id = TALENT_REVIEW
@@ -395,7 +404,8 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
-                blocked, **plan)
+                blocked, description=plan.description, who_acts=plan.who_acts, first_step=plan.first_step,
+                timeframe=plan.timeframe)
 
 
 TALENT_REVIEW_TITLE = "From the talent review"

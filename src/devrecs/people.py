@@ -395,7 +395,7 @@ def _fast_date(value: Any) -> dt.date:
     raise _Unsure
 
 
-def _fast_extra(value: Any) -> dict:
+def _fast_extra(value: Any) -> dict[str, Any]:
     if type(value) is dict and all(type(key) is str for key in value) and _value_problem(value) is None:
         return dict(value)
     raise _Unsure

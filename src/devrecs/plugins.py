@@ -157,11 +157,11 @@ def plugin_manager(plugins: Optional[Sequence[Any]] = None, entry_points: bool =
         candidates.extend((ep.name, _loader(ep)) for ep in installed)
     folder = plugins_dir if plugins_dir is not None else os.environ.get(PLUGINS_DIR_ENV)
     if folder:
-        candidates.extend((name, (lambda m=module: m)) for name, module in _local_plugins(folder))
+        candidates.extend((name, _given(module)) for name, module in _local_plugins(folder))
     for item in plugins or ():
         name, plugin = item if isinstance(item, tuple) else (_name_of(item), item)
-        candidates.append((name, (lambda p=plugin: p)))
-    candidates.extend((name, (lambda p=plugin: p)) for name, plugin in BUILTINS.items())
+        candidates.append((name, _given(plugin)))
+    candidates.extend((name, _given(plugin)) for name, plugin in BUILTINS.items())
     known = list(dict.fromkeys([ep.name for ep in installed] + [name for name, _ in candidates]))
     unknown = sorted(n for n in off if n not in known)
     if unknown:
@@ -196,6 +196,11 @@ def _validation(exc: pluggy.PluginValidationError) -> str:
     if "argument" in text:
         text += " (a hook implementation may take only arguments its spec names; see docs/plugins.md)"
     return text
+
+
+def _given(plugin: Any) -> Callable[[], Any]:
+    """A loader of a plugin already in hand."""
+    return lambda: plugin
 
 
 def _loader(ep: Any) -> Callable[[], Any]:

@@ -15,7 +15,6 @@ interrupted), with a last line saying what was written.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any, Optional
 
 import click
@@ -76,4 +75,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
