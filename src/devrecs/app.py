@@ -451,17 +451,18 @@ class Outputs:
             self.people += 1
             self.log.write(row["person"], recs)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Finish the log and the store's run (a run that did not finish is marked so)."""
         if self.log is not None:
             self.log.close()
         if self.recorder is not None:
-            self.recorder.close()
+            self.recorder.close(finished)
 
     def __enter__(self) -> Outputs:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 __all__ = ["Engine", "Outputs", "People", "Run"]

@@ -24,6 +24,7 @@ import datetime as dt
 import itertools
 import json
 import multiprocessing
+import os
 import sys
 from collections import deque
 from pathlib import Path
@@ -34,11 +35,12 @@ import attrs
 from . import sources
 from .app import Engine
 from .decisionlog import DecisionLog
-from .errors import DevrecsError
+from .errors import DevrecsError, RunCutShort
 from .intake import Reader, Reject, read_mapping, reject
 from .mapping import DataMapping
 from .model import Person, Recommendation
 from .resolve import DEFAULT_CAP
+from .stopping import whole
 from .store import Store
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker
@@ -362,11 +364,14 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
     lower = out.lower()
     if not (lower.endswith(".jsonl") or lower.endswith(".csv")):
         raise DevrecsError(f"--out {out}: write to a .jsonl or .csv file, or to a database URL")
+    partial = out + ".partial"      # renamed to ``out`` when the run finishes (see _finishing)
     try:
-        stream = open(out, "w", encoding="utf-8", newline="")
+        stream = open(partial, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise DevrecsError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
-    return CsvWriter(stream) if lower.endswith(".csv") else JsonlWriter(stream, close=True)
+    writer: Any = CsvWriter(stream) if lower.endswith(".csv") else JsonlWriter(stream, close=True)
+    writer.final = (partial, out)
+    return writer
 
 
 # -- progress ---------------------------------------------------------------------------
@@ -450,6 +455,10 @@ class _Run:
         return True
 
     def write(self, row: Any, interventions: Sequence[str]) -> None:
+        with whole():                  # a signal waits until the row is in output, store and log
+            self._write(row, interventions)
+
+    def _write(self, row: Any, interventions: Sequence[str]) -> None:
         self.stats.rows += self.writer.write(row)
         if self.recorder is not None or self.log is not None:
             data = json.loads(row) if isinstance(row, str) else row
@@ -531,7 +540,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         notes = opened.notes       # W140 lines: rule facts the mapping fills from look-alike columns
         processor = Processor(config, engine, mapping) if options.workers == 1 else None
         writer = open_writer(options.out, options.out_table, stdout)
-        stack.callback(writer.close)
+        stack.push(_finishing(writer))
         rejects = None
         if options.rejects:
             try:
@@ -552,17 +561,54 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
                 run_id=run.recorder.run_id if run.recorder is not None else None,
                 pseudonymiser=options.pseudonymiser, cap=engine.cap))
         stream = itertools.chain(head, records)
-        if options.org:
-            _run_org(run, processor, stream)
-        elif processor is not None:
-            run.handle((), processor.warnings(), ())
-            for chunk in _chunks(stream, CHUNK):
-                results = processor.chunk(chunk)
-                run.handle([label for label, _ in chunk], processor.warnings(), results)
-        else:
-            _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
-        run.finish()
+        try:
+            if options.org:
+                _run_org(run, processor, stream)
+            elif processor is not None:
+                run.handle((), processor.warnings(), ())
+                for chunk in _chunks(stream, CHUNK):
+                    results = processor.chunk(chunk)
+                    run.handle([label for label, _ in chunk], processor.warnings(), results)
+            else:
+                _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
+            run.finish()
+        except (KeyboardInterrupt, OSError) as exc:
+            run.progress.done()
+            raise _cut_short(run, writer, options, exc) from None
         return run.stats
+
+
+def _finishing(writer: Any) -> Any:
+    """The exit step of a run's writer: closed either way; a file is renamed from FILE.partial to
+    FILE only when the run finished, so a cut-short run never leaves a file that looks whole."""
+    def finish(kind: Any, exc: Any, tb: Any) -> bool:
+        writer.close()
+        final = getattr(writer, "final", None)
+        if kind is None and final is not None:
+            os.replace(*final)
+        return False
+    return finish
+
+
+def _cut_short(run: _Run, writer: Any, options: BatchOptions, exc: BaseException) -> RunCutShort:
+    """The error of a run that stopped part way, saying what was written where."""
+    if isinstance(exc, KeyboardInterrupt):
+        why = f"interrupted ({exc})" if str(exc) else "interrupted (SIGINT)"
+    else:
+        filename = getattr(exc, "filename", None)
+        why = f"stopped: {getattr(exc, 'strerror', None) or exc}" + (f" ({filename})" if filename else "")
+    stats = run.stats
+    parts = [f"{why} after {stats.read} read, {stats.accepted} accepted, {stats.rejected} rejected"]
+    final = getattr(writer, "final", None)
+    if final is not None:
+        parts.append(f"{stats.rows} rows are in {final[0]} (incomplete; {final[1]} was not written)")
+    elif options.out:
+        parts.append(f"{stats.rows} rows were written to {options.out}")
+    if run.recorder is not None:
+        parts.append(f"the store's run {run.recorder.run_id} holds them and is marked unfinished")
+    if run.log is not None:
+        parts.append(f"the decision log has their {run.log.lines} lines")
+    return RunCutShort("; ".join(parts))
 
 
 def _check_same_sqlite(options: BatchOptions) -> None:

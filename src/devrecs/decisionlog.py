@@ -199,6 +199,7 @@ class DecisionLog:
                 self._stream, self._close = open(path, "a", encoding="utf-8"), True
             except OSError as exc:
                 raise DevrecsError(f"--log {path}: cannot write ({exc.strerror or exc})") from None
+        self._good = self._stream.tell() if self._close else 0      # the end of the last whole line
 
     def entry(self, person_id: str, recs: Sequence[Any], now: Optional[dt.datetime] = None) -> dict:
         """The line for one person; ``recs`` are Recommendations (or batch-row dicts) as the
@@ -216,8 +217,26 @@ class DecisionLog:
         return out
 
     def write(self, person_id: str, recs: Sequence[Any]) -> None:
-        self._stream.write(json.dumps(self.entry(person_id, recs), sort_keys=False) + "\n")
+        """Append one whole line: when the disk is full, what was half-written is cut off again,
+        so the log ends on a whole line that replay can read."""
+        line = json.dumps(self.entry(person_id, recs), sort_keys=False) + "\n"
+        try:
+            self._stream.write(line)
+            self._stream.flush()
+        except OSError:
+            self._cut_back()
+            raise
+        self._good = self._stream.tell() if self._close else 0
         self.lines += 1
+
+    def _cut_back(self) -> None:
+        """Drop a line the disk had no room for (the file is truncated to its last whole line)."""
+        if not self._close:
+            return
+        try:
+            os.truncate(self.path, self._good)
+        except OSError:
+            pass
 
     def close(self) -> None:
         if self._close:

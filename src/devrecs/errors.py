@@ -50,6 +50,15 @@ class RecordError(DevrecsError):
         super().__init__("\n".join(f"{record}, {m}" for m in self.messages))
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT is Ctrl-C; the command line turns SIGTERM into this)."""
+
+
+class RunCutShort(DevrecsError):
+    """A run that did not finish (interrupted, or the disk full): the message says what was
+    written and where; the command line exits 3."""
+
+
 class UnknownIdError(DevrecsError):
     """A person, intervention or other id that is not known."""
 

@@ -430,20 +430,24 @@ class RunRecorder:
         self.store._write(lambda conn: conn.execute(recommendations_table.insert(), rows))
         self.proposals += len(rows)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Write what is pending; a run that did not finish keeps ``finished_at`` empty, with the
+        counts of what was recorded (so the store agrees with the run's output and log)."""
         if self._closed:
             return
         self._closed = True
         self.flush()
-        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(
-            finished_at=_now(), people=self.people, proposals=self.proposals)
+        values: dict[str, Any] = {"people": self.people, "proposals": self.proposals}
+        if finished:
+            values["finished_at"] = _now()
+        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(**values)
         self.store._write(lambda conn: conn.execute(done))
 
     def __enter__(self) -> RunRecorder:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 # -- rates --------------------------------------------------------------------------------------
