@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterator
 
 from .errors import Interrupted
 
@@ -29,8 +29,8 @@ def _handler(signum: int, frame: Any) -> None:
 @contextlib.contextmanager
 def handlers() -> Iterator[None]:
     """SIGINT and SIGTERM stop the run (as Interrupted) between whole rows, while inside."""
-    previous: list[tuple[int, Optional[Callable[..., Any] | int]]] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    previous: list[tuple[int, Any]] = []
+    for signum in (int(signal.SIGINT), int(signal.SIGTERM)):
         previous.append((signum, signal.signal(signum, _handler)))
     try:
         yield
