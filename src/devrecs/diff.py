@@ -143,6 +143,28 @@ def rule_changes(old: Sequence[Rule], new: Sequence[Rule]) -> RuleChanges:
                        tuple(i for i in after if i in before and not same(before[i], after[i])))
 
 
+BUILTIN = "builtin"
+
+
+def engine_for_spec(spec: str, *, plugins: Sequence[Any] = (), **kwargs: Any) -> Engine:
+    """The engine one side of a diff names: rule files or folders separated by commas, where
+    ``builtin`` is the built-in packs with the installed plugins (and ``plugins``, plugins under
+    development). Other paths beside ``builtin`` load as a plugin's pack would: a rule of theirs
+    with ``replaces: true`` replaces the built-in rule of its id. Without ``builtin`` the paths
+    are the whole rule set (with the built-in catalog)."""
+    from pathlib import Path
+    from .plugins import RulePaths
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if BUILTIN in parts and not Path(BUILTIN).exists():
+        others = [p for p in parts if p != BUILTIN]
+        extra = list(plugins)
+        if others:
+            pack = RulePaths(others)
+            extra.append((pack.name, pack))
+        return Engine.default(plugins=extra, **kwargs)
+    return Engine.from_paths(parts, plugins=list(plugins), **kwargs)
+
+
 def diff(old: Engine, new: Engine, people: Iterable[Any], as_of: Optional[dt.date] = None, *,
          old_label: str = "old", new_label: str = "new", examples: int = DEFAULT_EXAMPLES) -> DiffResult:
     """Run both rule sets over ``people`` and compare, person by person."""
@@ -175,4 +197,5 @@ def diff(old: Engine, new: Engine, people: Iterable[Any], as_of: Optional[dt.dat
                       len(losing), ordered, rule_changes(old.rules, new.rules), examples)
 
 
-__all__ = ["Change", "DiffResult", "InterventionDiff", "RuleChanges", "diff", "rule_changes"]
+__all__ = ["BUILTIN", "Change", "DiffResult", "InterventionDiff", "RuleChanges", "diff", "engine_for_spec",
+           "rule_changes"]
