@@ -167,6 +167,8 @@ def plugin_from_path(path: str | Path) -> tuple[str, Any]:
     in for the installed one), else the module's name."""
     given = Path(path)
     target = _plugin_module_path(given)
+    if target.name == "__init__.py":
+        target = target.parent
     module_name = target.stem if target.suffix == ".py" else target.name
     name = module_name
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
