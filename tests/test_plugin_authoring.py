@@ -243,3 +243,21 @@ def test_a_plugin_under_development_stands_in_for_the_installed_one(monkeypatch)
     assert name == "acme"             # the installed entry point's name
     engine = Engine.default(plugins=[(name, module)])
     assert "acme-guild-membership" in engine.catalog      # once: no E123 for the same entry twice
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_pytest_takes_a_plugin_under_development_and_coverage_of(pytester):
+    make_plugin(pytester.path)
+    fast = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
+    result = pytester.runpytest(*fast, "--devrecs-plugin", "devrecs_widgets", "--devrecs-coverage-of",
+                                "devrecs_widgets", "--devrecs-min-coverage", "100", "tests")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["Rule coverage: 2 of 2 rules fired (100.0%)*"])
+    pytester.makeini("[pytest]\ndevrecs_plugins = devrecs_widgets\n")
+    result = pytester.runpytest(*fast, "--devrecs-coverage-of", "builtin", "--devrecs-min-coverage", "100", "tests")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 1           # two tests do not fire every built-in rule
+    result.stdout.fnmatch_lines(["*is below --devrecs-min-coverage 100%*"])
