@@ -92,3 +92,21 @@ def test_a_new_built_in_rule_makes_the_page_stale(monkeypatch, made):
     monkeypatch.setattr(Engine, "default", staticmethod(more))
     assert "a-brand-new-rule" in make_reference.render_reference()
     assert "a-brand-new-rule" not in made
+
+
+def test_the_error_table_of_rules_md_has_every_error_code():
+    table = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    for code in sorted(c for c in make_reference.codes_in_sources() if c.startswith("E")):
+        assert f"| `{code}` |" in table, code
+
+
+def test_rules_md_says_the_exit_codes_validate_gives(tmp_path):
+    from click.testing import CliRunner
+    from devrecs.cli import cli
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "`devrecs validate` exits `0` when there is no problem and `1`" in text
+    bad = tmp_path / "r.yaml"
+    bad.write_text(make_reference._pack(make_reference._rule("a", "{performance: hihg}")))
+    assert CliRunner().invoke(cli, ["validate", str(bad)]).exit_code == 1
+    assert CliRunner().invoke(cli, ["recommend", "--sample", "--rules", str(bad)]).exit_code == 2
+    assert "### scope: rules for teams and the organization" in text
