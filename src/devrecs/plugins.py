@@ -170,7 +170,7 @@ def plugin_from_path(path: str | Path) -> tuple[str, Any]:
     if target.name == "__init__.py":
         target = target.parent
     module_name = target.stem if target.suffix == ".py" else target.name
-    name = module_name
+    name = _declared_name(given, module_name) or module_name
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if ep.value.split(":")[0].split(".")[0] == module_name:
             name = ep.name
@@ -191,6 +191,35 @@ def plugin_from_path(path: str | Path) -> tuple[str, Any]:
         sys.modules.pop(private, None)
         raise PluginError(f"plugin '{name}' ({path}) failed to import: {type(exc).__name__}: {exc}") from None
     return name, module
+
+
+def _declared_name(given: Path, module_name: str) -> str:
+    """The entry-point name a project's pyproject.toml gives the module, under
+    ``[project.entry-points.devrecs]`` (``myorg = "devrecs_myorg"``), if any."""
+    for folder in (given, *given.parents[:3]) if given.is_dir() else given.parents[:3]:
+        project = folder / "pyproject.toml"
+        if not project.is_file():
+            continue
+        section = ""
+        for line in project.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("["):
+                section = line.strip("[] ").replace('"', "").replace("'", "")
+                continue
+            if section == f"project.entry-points.{ENTRY_POINT_GROUP}" and "=" in line:
+                key, _, value = line.partition("=")
+                if value.strip().strip("'\"").split(":")[0].split(".")[0] == module_name:
+                    return key.strip().strip("'\"")
+        return ""
+    return ""
+
+
+def is_plugin_path(path: str | Path) -> bool:
+    """Whether ``path`` looks like a plugin (a .py module, a package folder, or a project
+    folder with a pyproject.toml) rather than rule files."""
+    p = Path(path)
+    return (p.is_file() and p.suffix == ".py") or (p.is_dir() and (
+        (p / "__init__.py").is_file() or (p / "pyproject.toml").is_file()))
 
 
 def _plugin_module_path(given: Path) -> Path:
@@ -457,4 +486,4 @@ def _version() -> str:
         return ""
 
 
-__all__ = ["BUILTINS", "PluginError", "Plugins", "RulePaths", "plugin_from_path", "plugin_manager"]
+__all__ = ["BUILTINS", "PluginError", "Plugins", "RulePaths", "is_plugin_path", "plugin_from_path", "plugin_manager"]
