@@ -261,3 +261,20 @@ def test_pytest_takes_a_plugin_under_development_and_coverage_of(pytester):
     result.assert_outcomes(passed=2)
     assert result.ret == 1           # two tests do not fire every built-in rule
     result.stdout.fnmatch_lines(["*is below --devrecs-min-coverage 100%*"])
+
+
+def test_a_files_packs_load_beside_the_builtins_and_count_alone(tmp_path):
+    override = "ruleset: mine\nrules:\n  - id: learning-time-for-everyone" + RULES.split(
+        "  - id: learning-time-for-everyone")[1]
+    (tmp_path / "mine.yaml").write_text(override)
+    (tmp_path / "test_mine.yaml").write_text(
+        "packs: [mine.yaml]\ntests:\n  - name: my override, and a built-in rule beside it\n"
+        "    person: {id: x, track: individual_contributor, performance: high, potential: low}\n"
+        "    expect:\n      fired: [learning-time-for-everyone, deep-expert-leadership-program]\n")
+    result = run("test", "--min-coverage", "100", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Rule coverage: 1 of 1 rules fired" in result.output
+    (tmp_path / "test_mine.yaml").write_text(
+        "plugins: [nobody]\ntests:\n  - name: x\n    person: {id: x}\n    expect: {}\n")
+    result = run("test", tmp_path)
+    assert result.exit_code == 2 and "T122 'plugins' names 'nobody'" in result.output

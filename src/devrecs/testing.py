@@ -689,10 +689,11 @@ class Runner:
         out: dict[str, str] = {}
         if engine.plugins is None:
             return out
-        from .packs import _label as pack_label, _yaml_files
-        for name, path in engine.plugins.rule_paths():
-            for file in _yaml_files(Path(path))[0] if Path(path).exists() else ():
-                out.setdefault(pack_label(file), name)
+        for name, raw in engine.plugins.rule_paths():
+            path = Path(raw)
+            files = sorted(path.iterdir()) if path.is_dir() else [path]
+            for file in files:
+                out.setdefault(_label(file), name)
         return out
 
     def _group(self, rule: Rule, owner: str) -> str:
@@ -705,14 +706,16 @@ class Runner:
     def in_scope(self, tf: RuleTestFile, engine: Engine) -> list[tuple[Rule, str]]:
         """(rule, group) of the rules of ``engine`` this file's tests count."""
         owners = self.owners(engine)
+        paths = [p for p in tf.packs if str(p) != BUILTIN_PACK] + list(self.rule_paths(tf) or ())
+        builtin = any(str(p) == BUILTIN_PACK for p in tf.packs)
         out = []
         for rule in engine.rules:
             owner = owners.get(rule.file, "")
             if self.coverage_of is not None:
                 wanted = self.covers(rule, owner, self.coverage_of)
             elif tf.named and self.engine is None:
-                wanted = (owner in tf.plugins or owner.startswith("pack ")
-                          or (owner == BUILTIN_OWNER and any(str(p) == BUILTIN_PACK for p in tf.packs)))
+                wanted = (owner in tf.plugins or any(_under(rule.file, p) for p in paths)
+                          or (builtin and _under(rule.file, default_rules_dir())))
             else:
                 wanted = True
             if wanted:
@@ -744,10 +747,19 @@ class Runner:
             _, engine = self.engine_for(tf)
         except RuleTestError as exc:
             return exc.problems
-        out: list[Problem] = []
+        out: list[Problem] = self.check_plugins(tf, engine)
         for test in tf.tests:
             out += list(test.problems) + self.check_ids(test, engine)
         return out
+
+    def check_plugins(self, tf: RuleTestFile, engine: Engine) -> list[Problem]:
+        """T122 for a plugin the file names that the engine does not hold."""
+        if engine.plugins is None or self.engine is not None:
+            return []
+        known = [name for name, _ in engine.plugins.pm.list_name_plugin()
+                 if not name.startswith(("devrecs.", "pack ", "catalog "))]
+        return [Problem(tf.label, 1, 1, "T122", f"'plugins' names '{name}', which is no installed plugin nor one "
+                        f"given with --plugin{did_you_mean(name, known)}") for name in tf.plugins if name not in known]
 
     def check_coverage_of(self, files: Sequence[RuleTestFile]) -> list[Problem]:
         """A problem when --coverage-of names no pack or plugin of the engines the files use."""
@@ -791,7 +803,7 @@ class Runner:
             key, engine = self.engine_for(tf, test.cap)
         except RuleTestError as exc:
             return Outcome(test, "error", tuple(str(p) for p in exc.problems))
-        problems += self.check_ids(test, engine)
+        problems += self.check_plugins(tf, engine) + self.check_ids(test, engine)
         if problems:
             return Outcome(test, "error", tuple(str(p) for p in problems))
         self._scope(tf, key, engine)
