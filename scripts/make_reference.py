@@ -332,9 +332,9 @@ def section_protocols(out: list[str]) -> None:
         params = ", ".join(str(p) for p in list(sig.parameters.values())[1:])
         out += [f"#### `devrecs.sources.{cls.__name__}({params})`", "", _doc(cls), ""]
     out += ["### Renderers", "",
-            f"A renderer (`devrecs.render.Renderer`) has one method, `render(explanation) -> str`, "
-            f"where the explanation is a `devrecs.explain.Explanation`; `devrecs_register_formats` "
-            f"adds one under a name for `--format`. Built-in formats: "
+            "A renderer (`devrecs.render.Renderer`) has one method, `render(explanation) -> str`, "
+            "where the explanation is a `devrecs.explain.Explanation`; `devrecs_register_formats` "
+            "adds one under a name for `--format`. Built-in formats: "
             + ", ".join(f"`{n}`" for n in render.FORMATS) + ". What an explanation holds:", ""]
     import attrs
     for cls in (explain.Explanation, explain.Item, explain.RuleCheck, explain.Check, explain.Change):

@@ -261,6 +261,9 @@ def test_pytest_takes_a_plugin_under_development_and_coverage_of(pytester):
     result.assert_outcomes(passed=2)
     assert result.ret == 1           # two tests do not fire every built-in rule
     result.stdout.fnmatch_lines(["*is below --devrecs-min-coverage 100%*"])
+    result = pytester.runpytest(*fast, "--devrecs-coverage-of", "nobody", "tests")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*--devrecs-coverage-of nobody: no rule of the tests' engines comes from*"])
 
 
 def test_a_files_packs_load_beside_the_builtins_and_count_alone(tmp_path):

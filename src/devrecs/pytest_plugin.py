@@ -169,7 +169,7 @@ def make_person() -> Any:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any) -> None:
     state = _state(config)
     runner = state.get("runner")
-    if runner is None or not runner.coverage.sets:
+    if runner is None or (not runner.coverage.sets and not state.get("below")):
         return
     wanted = (config.getoption("devrecs_coverage") or config.getoption("devrecs_min_coverage") is not None
               or config.getoption("devrecs_coverage_of") is not None)
@@ -185,6 +185,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any)
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
     minimum = session.config.getoption("devrecs_min_coverage")
     runner = _state(session.config).get("runner")
+    what = session.config.getoption("devrecs_coverage_of")
+    if what is not None and runner is not None and not runner.coverage.rules:
+        _state(session.config)["below"] = (f"FAIL: --devrecs-coverage-of {what}: no rule of the tests' engines "
+                                           f"comes from this pack or plugin")
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
     if minimum is None or runner is None or not runner.coverage.sets:
         return
     if runner.coverage.percent < minimum:
