@@ -218,6 +218,12 @@ def test_diff_compares_two_versions_of_a_pack_that_replaces_built_ins(tmp_path):
     assert out["rules"]["changed"] == ["learning-time-for-everyone"]
     learning = next(d for d in out["interventions"] if d["intervention"] == "learning-time")
     assert learning["gained"] > 0 and learning["lost"] > 0
+    # without 'replaces: true' the same id beside the built-ins is E121, naming both
+    (tmp_path / "v3.yaml").write_text(override.replace("    replaces: true\n", ""))
+    refused = run("diff", "builtin", f"builtin,{tmp_path / 'v3.yaml'}", "--sample")
+    assert refused.exit_code == 2
+    assert "E121 rule 'learning-time-for-everyone' of the pack" in refused.output
+    assert "has the id of a built-in rule (" in refused.output and "learning.yaml:" in refused.output
     # a plain rule set (no 'builtin') is the whole rule set, as before
     alone = run("diff", f"{v1}", f"{v2}", "--sample", "--format", "json")
     assert alone.exit_code == 0, alone.output

@@ -191,6 +191,8 @@ def _owned(problem: Problem, owner: str) -> Problem:
 
 
 def _plugin_name(owner: str) -> str:
+    if owner.startswith("pack "):        # a test file's packs, or diff's builtin,PACK
+        return f"the pack {owner[len('pack '):]}"
     return f"plugin '{owner}'" if owner else "a rule file"
 
 
