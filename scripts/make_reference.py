@@ -51,7 +51,7 @@ FACT_MEANINGS = {
     "wellbeing_concern": "a wellbeing concern on record; health data, the most protected fact",
     "months_in_role": "months in the current role",
     "months_since_promotion": "months since the last promotion",
-    "tenure_years": "years with the organization",
+    "tenure_years": "years of experience (career_stage is worked out from it when the record has none)",
     "compa_ratio": "pay over the market midpoint (1.0 is at market)",
     "pipeline.status": "place in the leadership pipeline: none, participant, or graduate",
     "pipeline.months_waiting": "months a pipeline graduate has waited for a leadership seat",
