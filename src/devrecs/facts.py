@@ -49,7 +49,8 @@ class FactSpec:
     values: the allowed values of an enum, in order (low to high when ``ordered``)
     item_fields: for ``items`` lists (gaps, history), the spec of each item field
     sensitive: which audiences may NOT see it (domain.md)
-    changeable: whether a person or manager can change it ("what would it take")
+    changeable: whether a person or manager can set it (explain.py's "what it would
+        take" has its own list of the changes a person can make, clocks that grow included)
     """
 
     kind: str
