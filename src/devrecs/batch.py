@@ -335,15 +335,65 @@ class SqlWriter:
             self.engine.dispose()
 
 
+class ParquetWriter:
+    """Flat rows (the CSV's columns) to a Parquet file, one row group per ``ROWS`` rows, so
+    memory stays flat; needs pyarrow (``devrecs[parquet]``), imported only here."""
+
+    ROWS = 65_536
+
+    def __init__(self, path: str):
+        from .sources.parquet import import_pyarrow
+        try:
+            pa = import_pyarrow()
+        except DevrecsError as exc:
+            raise DevrecsError(f"--out {path}: {exc}") from None
+        import pyarrow.parquet as pq
+        self.pa = pa
+        self.schema = pa.schema([(c, pa.int32() if c in ("rank", "priority") else pa.string())
+                                 for c in FLAT_COLUMNS])
+        try:
+            self.file = pq.ParquetWriter(path, self.schema)
+        except OSError as exc:
+            raise DevrecsError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
+        self.pending: dict[str, list] = {c: [] for c in FLAT_COLUMNS}
+        self.count = 0
+
+    def write(self, row: dict) -> int:
+        n = 0
+        for flat in flat_rows(row):
+            for c in FLAT_COLUMNS:
+                self.pending[c].append(flat[c])
+            n += 1
+        self.count += n
+        if self.count >= self.ROWS:
+            self._flush()
+        return n
+
+    def _flush(self) -> None:
+        if self.count:
+            self.file.write_table(self.pa.table(self.pending, schema=self.schema))
+            self.pending = {c: [] for c in FLAT_COLUMNS}
+            self.count = 0
+
+    def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self.file.close()
+
+
 def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Optional[TextIO] = None) -> Any:
-    """A writer for ``out``: a .jsonl or .csv file, a database URL, or None for JSONL on stdout."""
+    """A writer for ``out``: a .jsonl, .csv or .parquet file, a database URL, or None for JSONL
+    on stdout."""
     if out is None or out == "-":
         return JsonlWriter(stdout or sys.stdout, close=False)
     if sources.is_database_url(out):
         return SqlWriter(out, table)
     lower = out.lower()
+    if lower.endswith(".parquet"):
+        return ParquetWriter(out)
     if not (lower.endswith(".jsonl") or lower.endswith(".csv")):
-        raise DevrecsError(f"--out {out}: write to a .jsonl or .csv file, or to a database URL")
+        raise DevrecsError(f"--out {out}: write to a .jsonl, .csv or .parquet file, or to a database URL")
     try:
         stream = open(out, "w", encoding="utf-8", newline="")
     except OSError as exc:
@@ -675,4 +725,4 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
         run.warn(line)
 
 
-__all__ = ["BatchOptions", "BatchStats", "Processor", "Reject", "open_writer", "run_batch"]
+__all__ = ["BatchOptions", "BatchStats", "ParquetWriter", "Processor", "Reject", "open_writer", "run_batch"]

@@ -90,7 +90,7 @@ class ParquetSource:
         f = self._file()
         n = 0
         try:
-            for batch in f.iter_batches(batch_size=BATCH_ROWS):
+            for batch in f.iter_batches(batch_size=BATCH_ROWS, use_threads=False):   # threads read ahead
                 for record in batch_records(batch):
                     n += 1
                     yield RecordLabel(self.label, n), record
