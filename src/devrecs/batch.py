@@ -26,7 +26,6 @@ import json
 import multiprocessing
 import re
 import sys
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
@@ -404,28 +403,21 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
 # -- progress ---------------------------------------------------------------------------
 
 class _Progress:
-    """A one-line counter on stderr, redrawn at most 5 times a second; silent when off."""
+    """The batch's bar (progress.Progress): records read, with accepted and rejected; silent when off."""
 
-    def __init__(self, stream: Optional[TextIO]):
-        self.stream = stream
-        self.start = time.monotonic()
-        self.last = self.start - 1.0   # draw at the first update
+    def __init__(self, stream: Optional[TextIO], total: Optional[int] = None):
+        from .progress import Progress
+        self.bar = Progress(stream, "batch", total, show=stream is not None)
 
     def update(self, stats: BatchStats, force: bool = False) -> None:
-        if self.stream is None:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        rate = stats.read / max(now - self.start, 1e-9)
-        self.stream.write(f"\r{stats.summary()} ({rate:,.0f}/s) ")
-        self.stream.flush()
+        self.bar.set(stats.read, detail=f"{stats.accepted:,} accepted, {stats.rejected:,} rejected")
+
+    def line(self, text: str) -> None:
+        """A line for stderr, above the bar."""
+        self.bar.line(text)
 
     def done(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        self.bar.close()
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -449,18 +441,22 @@ class _Run:
         if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
             self.stats.warnings.append(line)
             if self.err is not None:
-                self.progress.done()
-                self.err.write(line + "\n")
+                self._line(line)
 
     def reject(self, r: Reject) -> None:
         self.stats.rejected += 1
         if self.rejects is not None:
             self.rejects.write(json.dumps(r.to_dict()) + "\n")
         if self.err is not None and self.shown < SHOW_REJECTS:
-            self.progress.done()
             for line in r.lines():
-                self.err.write(line + "\n")
+                self._line(line)
         self.shown += 1
+
+    def _line(self, text: str) -> None:
+        if self.progress.bar.shown:
+            self.progress.line(text)
+        elif self.err is not None:
+            self.err.write(text + "\n")
 
     def accept(self, label: Any, pid: str) -> bool:
         """Count a valid record; False (and a reject) when its id was seen before."""
@@ -528,7 +524,8 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
     """
     err = stderr if stderr is not None else sys.stderr
     if progress is None:
-        progress = hasattr(err, "isatty") and err.isatty()
+        from .progress import on_terminal
+        progress = on_terminal(err)
     if options.workers < 1:
         raise DevrecsError("--workers must be 1 or more")
     if options.org and options.workers > 1:
@@ -564,7 +561,11 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
                 rejects = stack.enter_context(open(options.rejects, "w", encoding="utf-8"))
             except OSError as exc:
                 raise DevrecsError(f"--rejects {options.rejects}: cannot write ({exc.strerror or exc})") from None
-        run = _Run(writer, rejects, err, _Progress(err if progress else None))
+        total = None
+        if progress:
+            from .progress import expected_rows
+            total = expected_rows(opened.records.source, options.source)
+        run = _Run(writer, rejects, err, _Progress(err if progress else None, total))
         run.stats.ruleset_hash = engine.ruleset_hash
         run.stats.as_of = as_of
         if options.store:
