@@ -120,6 +120,15 @@ def test_a_missing_column_is_a_configuration_error_as_for_a_csv(tmp_path):
     assert "Years" in str(err.value)
 
 
+def test_a_mixed_column_rejects_the_odd_row_as_a_csv_would(tmp_path):
+    (tmp_path / "m.yaml").write_text(BAD_MAPPING)
+    df = pd.read_csv(io.StringIO(BAD_CSV)).iloc[[0, 5]].reset_index(drop=True).astype(object)
+    df.loc[1, "Years"] = "many"                     # ints and one text value in an object column
+    result = frames.recommend(df, mapping=tmp_path / "m.yaml", as_of=AS_OF)
+    assert list(result.rejects["record"]) == ["DataFrame row 1"]
+    assert list(result.rejects["field"]) == ["tenure_years"] and "many" in result.rejects["reason"][0]
+
+
 def test_nulls_and_nan_are_empty_cells():
     df = pd.DataFrame({"id": ["a", "b"], "track": ["individual_contributor", "manager"],
                        "performance": ["high", None], "tenure_years": [3.0, float("nan")]})

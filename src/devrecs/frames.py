@@ -132,13 +132,30 @@ def to_arrow(frame: Any) -> Any:
     kind = kind_of(frame)
     try:
         if kind == "pandas":
-            return pa.Table.from_pandas(frame, preserve_index=False)
+            return _from_pandas(pa, frame)
         if kind == "polars":
             return frame.to_arrow()
         return pa.table(frame)
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise DevrecsError(f"cannot read a {type(frame).__name__} as a table of people: "
                            f"{type(exc).__name__}: {exc}") from None
+
+
+def _from_pandas(pa: Any, frame: Any) -> Any:
+    """A pandas frame as Arrow; an object column of mixed values (ints and text, as a hand-edited
+    frame can hold) becomes text, so its odd value is one row's reject, as in a CSV."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    columns = {}
+    for name in frame.columns:
+        try:
+            columns[str(name)] = pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[str(name)] = pa.array([None if v is None or v != v else str(v) for v in frame[name]],
+                                          type=pa.string())
+    return pa.table(columns)
 
 
 def records(frame: Any, name: str = FRAME) -> Iterator[tuple[RecordLabel, dict]]:
