@@ -207,6 +207,12 @@ def _types(names: Sequence[str]) -> dict[str, Any]:
     return {c: pa.int64() if c in ints else pa.bool_() if c in bools else pa.string() for c in names}
 
 
+def _add_reject(columns: dict[str, list], item: intake.Reject) -> None:
+    for field, reason in item.errors:
+        for c, v in zip(REJECT_COLUMNS, (item.record, item.row, item.id, field or None, reason)):
+            columns[c].append(v)
+
+
 def recommend(frame: Any, *, mapping: MappingLike = None, audience: str = "hr", as_of: Optional[dt.date] = None,
               engine: Optional[Engine] = None, rules: Optional[Sequence[str]] = None,
               cap: Optional[int] = DEFAULT_CAP, name: str = FRAME) -> Result:
@@ -225,15 +231,15 @@ def recommend(frame: Any, *, mapping: MappingLike = None, audience: str = "hr", 
     day = eng.day(as_of)
     recs: dict[str, list] = {c: [] for c in RECOMMENDATION_COLUMNS}
     bad: dict[str, list] = {c: [] for c in REJECT_COLUMNS}
-    valid: list[Person] = []
-    for _, item in people(frame, mapping=mapping, engine=eng, name=name):
-        if isinstance(item, intake.Reject):
-            for field, reason in item.errors:
-                for c, v in zip(REJECT_COLUMNS, (item.record, item.row, item.id, field or None, reason)):
-                    bad[c].append(v)
-        else:
-            valid.append(item)
-    for person, items in eng.recommend_many(valid, day, audience):
+
+    def valid() -> Iterator[Person]:     # rejects are noted as the people stream by
+        for _, item in people(frame, mapping=mapping, engine=eng, name=name):
+            if isinstance(item, intake.Reject):
+                _add_reject(bad, item)
+            else:
+                yield item
+
+    for person, items in eng.recommend_many(valid(), day, audience):
         for rank, r in enumerate(items, 1):
             for c, v in zip(RECOMMENDATION_COLUMNS, (person.id, rank, r.intervention, r.subject, r.priority,
                                                      ";".join(r.rules), "; ".join(r.rationale))):
@@ -282,9 +288,7 @@ def explain(frame: Any, *, mapping: MappingLike = None, intervention: Optional[s
     bad: dict[str, list] = {c: [] for c in REJECT_COLUMNS}
     for _, item in people(frame, mapping=mapping, engine=eng, name=name):
         if isinstance(item, intake.Reject):
-            for field, reason in item.errors:
-                for c, v in zip(REJECT_COLUMNS, (item.record, item.row, item.id, field or None, reason)):
-                    bad[c].append(v)
+            _add_reject(bad, item)
             continue
         explanation = eng.explain(item, intervention, audience, day)
         for it in explanation.items:
