@@ -16,12 +16,11 @@ speaks the Arrow stream interface).
 
 Why Arrow, not narwhals: both read pandas and polars, but every row has to
 become a dict of plain Python values for the mapping, and Arrow does that in
-C (``RecordBatch.to_pylist``) where narwhals hands back each backend's own
-scalars (numpy ints from pandas, which a mapping would have to know about).
-Measured on the IBM sample repeated to 100,000 rows (docs/frames.md): rows as
-dicts through Arrow took 0.2 s from pandas and 0.2 s from polars; narwhals'
-``iter_rows(named=True)`` took 1.4 s from pandas and 0.2 s from polars. Arrow
-is also what a Parquet file is read with (sources/parquet.py): one
+C (``RecordBatch.to_pylist``). Measured on the IBM sample repeated to 100,000
+rows (best of 3, the shared 2-core machine at a load of about 3): rows as
+dicts through Arrow took 0.43 s from pandas and 1.04 s from polars; narwhals'
+``iter_rows(named=True)`` took 11.15 s from pandas and 1.03 s from polars.
+Arrow is also what a Parquet file is read with (sources/parquet.py): one
 conversion, so a Parquet file and a DataFrame of the same rows give the same
 values. pyarrow is the one dependency (``devrecs[frames]``); pandas and polars
 are imported only to build the frame that goes back, of the kind given.
