@@ -3,8 +3,6 @@
 import datetime as dt
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -182,11 +180,3 @@ def test_the_engine_is_built_once_per_process():
     for part in (df.iloc[:10], df.iloc[10:]):
         frames.recommendations(part, mapping=MAPPING, as_of=AS_OF)
     assert frames.cached_engine.cache_info().misses == 1
-
-
-def test_importing_devrecs_imports_no_frame_library():
-    code = ("import sys, devrecs, devrecs.batch, devrecs.app, devrecs.cli, devrecs.sources; "
-            "devrecs.sources.builtin_sources(); "
-            "print(sorted(m for m in ('pandas', 'polars', 'pyarrow', 'narwhals', 'rich') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
