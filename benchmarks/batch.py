@@ -197,7 +197,8 @@ def main() -> None:
                      f"{args.people / pq1['seconds'] / rate1:.2f}x JSONL's")
     if fr:
         lines.append(f"- pandas DataFrame through `devrecs.frames.recommend` (the frame in memory; a tidy frame "
-                     f"out): **{args.people / fr['seconds']:,.0f}** persons/s, {args.people / fr['seconds'] / rate1:.2f}x "
+                     f"out): **{args.people / fr['seconds']:,.0f}** persons/s, "
+                     f"{args.people / fr['seconds'] / rate1:.2f}x "
                      f"JSONL's; its peak RSS holds the input frame, its Arrow copy and the output frame")
     write_section(args.out, "batch", "devrecs batch: throughput, memory, workers", lines)
     print("\n".join(lines))

@@ -57,8 +57,8 @@ def main() -> None:
     base = pd.read_csv(CSV, encoding="utf-8-sig")
     df = pd.concat([base] * (args.rows // len(base) + 1), ignore_index=True).iloc[:args.rows]
     kinds = {"pandas": df, "polars": pl.from_pandas(df)}
-    got = {(way, kind): best(f, frame, args.rows) for way, f in (("Arrow", through_arrow), ("narwhals", through_narwhals))
-           for kind, frame in kinds.items()}
+    ways = (("Arrow", through_arrow), ("narwhals", through_narwhals))
+    got = {(way, kind): best(f, frame, args.rows) for way, f in ways for kind, frame in kinds.items()}
     lines = [f"Command: `python benchmarks/rows.py --rows {args.rows}`; {dt.date.today().isoformat()}, Python "
              f"{platform.python_version()}, pandas {pd.__version__}, polars {pl.__version__}, narwhals "
              f"{nw.__version__}. Seconds to turn {args.rows:,} rows (the IBM sample repeated, 35 columns) into "

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pcsv = pytest.importorskip("pyarrow.csv")
 
-from devrecs.batch import FLAT_COLUMNS, BatchOptions, flat_rows, run_batch  # noqa: E402
+from devrecs.batch import FLAT_COLUMNS, BatchOptions, run_batch  # noqa: E402
 from devrecs.sources import SourceError, builtin_sources, name_for  # noqa: E402
 from devrecs.sources.parquet import ParquetSource  # noqa: E402
 

@@ -302,6 +302,7 @@ def explain(frame: Any, *, mapping: MappingLike = None, intervention: Optional[s
     return Conditions(_frame(rows, _types(CONDITION_COLUMNS), kind), _frame(bad, _types(REJECT_COLUMNS), kind))
 
 
-__all__ = ["CONDITION_COLUMNS", "Conditions", "FRAME", "RECOMMENDATION_COLUMNS", "REJECT_COLUMNS", "Result", "cached_engine",
-           "empty_recommendations", "explain", "kind_of", "people", "recommend", "recommendations", "records",
+__all__ = ["CONDITION_COLUMNS", "Conditions", "FRAME", "RECOMMENDATION_COLUMNS", "REJECT_COLUMNS", "Result",
+           "cached_engine", "empty_recommendations", "explain", "kind_of", "people", "recommend", "recommendations",
+           "records",
            "to_arrow"]
