@@ -519,8 +519,8 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
     """Run a batch; raise DevrecsError (a configuration error) before any record when the
     source, mapping, rules or output cannot be used. Rejects are counted, not raised.
 
-    ``stderr`` gets reject lines and warnings (None: sys.stderr); ``progress`` draws a
-    counter on it (default: when it is a terminal). The summary line is left to the caller.
+    ``stderr`` gets reject lines and warnings (None: sys.stderr); ``progress`` draws a bar
+    (devrecs.progress) on it (default: when it is a terminal). The summary line is left to the caller.
     """
     err = stderr if stderr is not None else sys.stderr
     if progress is None:
