@@ -16,10 +16,10 @@ speaks the Arrow stream interface).
 
 Why Arrow, not narwhals: both read pandas and polars, but every row has to
 become a dict of plain Python values for the mapping, and Arrow does that in
-C (``RecordBatch.to_pylist``). Measured on the IBM sample repeated to 100,000
-rows (best of 3, the shared 2-core machine at a load of about 3): rows as
-dicts through Arrow took 0.43 s from pandas and 1.04 s from polars; narwhals'
-``iter_rows(named=True)`` took 11.15 s from pandas and 1.03 s from polars.
+C (``RecordBatch.to_pylist``). Measured by benchmarks/rows.py (the IBM sample
+repeated to 100,000 rows, best of 3; benchmarks/results.md): rows as dicts
+through Arrow took 0.36 s from pandas and 0.38 s from polars; narwhals'
+``iter_rows(named=True)`` took 5.40 s from pandas and 0.48 s from polars.
 Arrow is also what a Parquet file is read with (sources/parquet.py): one
 conversion, so a Parquet file and a DataFrame of the same rows give the same
 values. pyarrow is the one dependency (``devrecs[frames]``); pandas and polars
