@@ -335,10 +335,11 @@ class SqlWriter:
 
 
 class ParquetWriter:
-    """Flat rows (the CSV's columns) to a Parquet file, one row group per ``ROWS`` rows, so
-    memory stays flat; needs pyarrow (``devrecs[parquet]``), imported only here."""
+    """Flat rows (the CSV's columns) to a Parquet file, one row group per ``ROWS`` rows (about
+    20 MB of memory while one fills), so memory stays flat; needs pyarrow (``devrecs[parquet]``),
+    imported only here."""
 
-    ROWS = 65_536
+    ROWS = 16_384
 
     def __init__(self, path: str):
         from .sources.parquet import import_pyarrow
