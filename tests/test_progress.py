@@ -60,7 +60,8 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_long_commands_draw_a_bar_on_a_terminal_and_never_on_stdout(name, tmp_path):
+def test_long_commands_draw_a_bar_on_a_terminal_and_never_on_stdout(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     if name == "replay":
         on_a_terminal(COMMANDS["batch"][0], tmp_path)
     args, what, _ = COMMANDS[name]
