@@ -9,6 +9,8 @@
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "devrecs"
@@ -107,3 +109,14 @@ def test_every_module_says_what_it_holds():
     missing = [str(path.relative_to(SRC)) for name, path, tree in modules()
                if not ast.get_docstring(tree) and path.stat().st_size > 0]
     assert not missing, missing
+
+
+def test_the_core_imports_no_data_frame_library():
+    """pandas, polars, pyarrow (Parquet, devrecs.frames), rich (the progress bar), Dask and matplotlib
+    are imported only by what uses them: importing devrecs, its CLI or its sources loads none."""
+    code = ("import sys, devrecs, devrecs.app, devrecs.batch, devrecs.cli, devrecs.sources, devrecs.progress; "
+            "devrecs.sources.builtin_sources(); "
+            "print(sorted(m for m in ('pandas', 'polars', 'pyarrow', 'narwhals', 'rich', 'dask', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

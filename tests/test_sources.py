@@ -177,7 +177,7 @@ def test_a_registered_source_is_used_like_the_built_ins():
 def test_builtins_register_through_a_plain_callback():
     seen = {}
     sources.register_builtin_sources(lambda name, factory: seen.setdefault(name, factory))
-    assert sorted(seen) == ["csv", "json", "jsonl", "sql", "yaml"]
+    assert sorted(seen) == ["csv", "json", "jsonl", "parquet", "sql", "yaml"]
 
 
 def test_record_labels_survive_pickling():

@@ -355,15 +355,66 @@ class SqlWriter:
             self.engine.dispose()
 
 
+class ParquetWriter:
+    """Flat rows (the CSV's columns) to a Parquet file, one row group per ``ROWS`` rows (about
+    20 MB of memory while one fills), so memory stays flat; needs pyarrow (``devrecs[parquet]``),
+    imported only here."""
+
+    ROWS = 16_384
+
+    def __init__(self, path: str):
+        from .sources.parquet import import_pyarrow
+        try:
+            pa = import_pyarrow()
+        except DevrecsError as exc:
+            raise DevrecsError(f"--out {path}: {exc}") from None
+        import pyarrow.parquet as pq
+        self.pa = pa
+        self.schema = pa.schema([(c, pa.int32() if c in ("rank", "priority") else pa.string())
+                                 for c in FLAT_COLUMNS])
+        try:
+            self.file = pq.ParquetWriter(path, self.schema)
+        except OSError as exc:
+            raise DevrecsError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
+        self.pending: dict[str, list] = {c: [] for c in FLAT_COLUMNS}
+        self.count = 0
+
+    def write(self, row: dict) -> int:
+        n = 0
+        for flat in flat_rows(row):
+            for c in FLAT_COLUMNS:
+                self.pending[c].append(flat[c])
+            n += 1
+        self.count += n
+        if self.count >= self.ROWS:
+            self._flush()
+        return n
+
+    def _flush(self) -> None:
+        if self.count:
+            self.file.write_table(self.pa.table(self.pending, schema=self.schema))
+            self.pending = {c: [] for c in FLAT_COLUMNS}
+            self.count = 0
+
+    def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self.file.close()
+
+
 def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Optional[TextIO] = None) -> Any:
-    """A writer for ``out``: a .jsonl or .csv file, a database URL, or None for JSONL on stdout."""
+    """A writer for ``out``: a .jsonl, .csv or .parquet file, a database URL, or None for JSONL
+    on stdout."""
     if out is None or out == "-":
         return JsonlWriter(stdout or sys.stdout, close=False)
     if sources.is_database_url(out):
         return SqlWriter(out, table)
     lower = out.lower()
+    if lower.endswith(".parquet"):
+        return ParquetWriter(out)
     if not (lower.endswith(".jsonl") or lower.endswith(".csv")):
-        raise DevrecsError(f"--out {out}: write to a .jsonl or .csv file, or to a database URL")
+        raise DevrecsError(f"--out {out}: write to a .jsonl, .csv or .parquet file, or to a database URL")
     partial = out + ".partial"      # renamed to ``out`` when the run finishes (see _finishing)
     try:
         stream = open(partial, "w", encoding="utf-8", newline="")
@@ -377,33 +428,21 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
 # -- progress ---------------------------------------------------------------------------
 
 class _Progress:
-    """Records read so far and their rate, as rich's progress display on ``stream`` (stderr);
-    silent when ``stream`` is None. ``done`` takes the display away (before a line is printed
-    under it, and at the end); the next ``update`` brings it back."""
+    """The batch's bar (progress.Progress): records read, with accepted and rejected; silent when off."""
 
-    def __init__(self, stream: Optional[TextIO]):
-        self.display: Any = None
-        if stream is not None:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-            self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                    TaskProgressColumn(show_speed=True), TimeElapsedColumn(),
-                                    console=Console(file=stream, force_terminal=True), transient=True,
-                                    redirect_stdout=False, redirect_stderr=False)
-            self.task = self.display.add_task("", total=None)
+    def __init__(self, stream: Optional[TextIO], total: Optional[int] = None):
+        from .progress import Progress
+        self.bar = Progress(stream, "batch", total, show=stream is not None)
 
     def update(self, stats: BatchStats, force: bool = False) -> None:
-        if self.display is None:
-            return
-        self.display.update(self.task, completed=stats.read, description=stats.summary())
-        self.display.start()
-        if force:
-            self.display.refresh()
+        self.bar.set(stats.read, detail=f"{stats.accepted:,} accepted, {stats.rejected:,} rejected")
+
+    def line(self, text: str) -> None:
+        """A line for stderr, above the bar."""
+        self.bar.line(text)
 
     def done(self) -> None:
-        if self.display is not None:
-            self.display.stop()
+        self.bar.close()
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -427,18 +466,22 @@ class _Run:
         if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
             self.stats.warnings.append(line)
             if self.err is not None:
-                self.progress.done()
-                self.err.write(line + "\n")
+                self._line(line)
 
     def reject(self, r: Reject) -> None:
         self.stats.rejected += 1
         if self.rejects is not None:
             self.rejects.write(json.dumps(r.to_dict()) + "\n")
         if self.err is not None and self.shown < SHOW_REJECTS:
-            self.progress.done()
             for line in r.lines():
-                self.err.write(line + "\n")
+                self._line(line)
         self.shown += 1
+
+    def _line(self, text: str) -> None:
+        if self.progress.bar.shown:
+            self.progress.line(text)
+        elif self.err is not None:
+            self.err.write(text + "\n")
 
     def accept(self, label: Any, pid: str) -> bool:
         """Count a valid record; False (and a reject) when its id was seen before."""
@@ -505,12 +548,13 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
     """Run a batch; raise DevrecsError (a configuration error) before any record when the
     source, mapping, rules or output cannot be used. Rejects are counted, not raised.
 
-    ``stderr`` gets reject lines and warnings (None: sys.stderr); ``progress`` draws a
-    counter on it (default: when it is a terminal). The summary line is left to the caller.
+    ``stderr`` gets reject lines and warnings (None: sys.stderr); ``progress`` draws a bar
+    (devrecs.progress) on it (default: when it is a terminal). The summary line is left to the caller.
     """
     err = stderr if stderr is not None else sys.stderr
     if progress is None:
-        progress = hasattr(err, "isatty") and err.isatty()
+        from .progress import on_terminal
+        progress = on_terminal(err)
     if options.workers < 1:
         raise DevrecsError("--workers must be 1 or more")
     if options.org and options.workers > 1:
@@ -547,7 +591,11 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
                 rejects = stack.enter_context(open(options.rejects, "w", encoding="utf-8"))
             except OSError as exc:
                 raise DevrecsError(f"--rejects {options.rejects}: cannot write ({exc.strerror or exc})") from None
-        run = _Run(writer, rejects, err, _Progress(err if progress else None))
+        total = None
+        if progress:
+            from .progress import expected_rows
+            total = expected_rows(opened.records.source, options.source)
+        run = _Run(writer, rejects, err, _Progress(err if progress else None, total))
         for line in notes:
             run.warn(line)
         run.stats.ruleset_hash = engine.ruleset_hash
@@ -747,4 +795,4 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
         run.warn(line)
 
 
-__all__ = ["BatchOptions", "BatchStats", "Processor", "Reject", "open_writer", "run_batch"]
+__all__ = ["BatchOptions", "BatchStats", "ParquetWriter", "Processor", "Reject", "open_writer", "run_batch"]

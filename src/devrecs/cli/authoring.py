@@ -18,7 +18,7 @@ from typing import Any, Optional
 import click
 
 from ..errors import DevrecsError
-from .options import location, open_people, parse_date, source_options
+from .options import location, open_people, parse_date, read_people, source_options
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="text for people, json for programs.")
@@ -186,7 +186,7 @@ def diff(old: str, new: str, people_file: Optional[str], sample: bool, mapping: 
     try:
         before = engine(old)
         opened = open_people(before, where, mapping, source_name, table, query)
-        people = opened.all()
+        people = read_people(opened)
         result = run_diff(before, engine(new), people, day or opened.as_of or dt.date.today(),
                           old_label=old, new_label=new, examples=examples)
     except DevrecsError as exc:

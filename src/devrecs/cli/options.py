@@ -75,6 +75,32 @@ def open_people(eng: Any, where: str, mapping: Optional[str], source_name: Optio
     return eng.open(where, mapping=mapping, source=source_name, table=table, query=query)
 
 
+def progress(what: str, total: Optional[int] = None) -> Any:
+    """A progress bar on stderr when it is a terminal (devrecs.progress), else nothing."""
+    import sys
+
+    from ..progress import Progress
+    return Progress(sys.stderr, what, total)
+
+
+def reading(opened: Any) -> Any:
+    """The bar for reading the people of ``opened``, with the count expected when the source can
+    tell it cheaply (time left is shown then)."""
+    import sys
+
+    from ..progress import expected_rows, on_terminal
+    total = expected_rows(opened.records.source, opened.label) if on_terminal(sys.stderr) else None
+    return progress("reading people", total)
+
+
+def read_people(opened: Any, store: Any = None) -> list:
+    """Every person of ``opened`` (raising one error listing every bad record), with a bar on
+    stderr while they are read."""
+    from ..intake import strict
+    with reading(opened) as bar:
+        return strict(bar.track(opened.read(store)))
+
+
 def open_store(url: Optional[str]) -> Any:
     """The Store for --store (or $DEVRECS_STORE), or None when neither is given."""
     from ..store import open_store as opened
@@ -94,5 +120,6 @@ audience_option = click.option("--audience", type=click.Choice(AUDIENCES), defau
                                help="Who will read it: what they may not see is left out or withheld.")
 
 __all__ = ["AUDIENCES", "DEFAULT_CAP", "as_of_option", "audience_option", "engine",
-           "location", "log_options", "open_people", "open_store", "parse_date", "pseudonymiser",
+           "location", "log_options", "open_people", "open_store", "parse_date", "progress", "pseudonymiser",
+           "read_people", "reading",
            "rules_option", "sample_option", "source_options", "store_option"]

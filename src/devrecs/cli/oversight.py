@@ -20,7 +20,10 @@ from .options import (
     open_people,
     open_store,
     parse_date,
+    progress,
     pseudonymiser,
+    read_people,
+    reading,
     rules_option,
     sample_option,
     source_options,
@@ -88,7 +91,7 @@ def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample:
     caps = {e.get("cap", DEFAULT_CAP) for e in entries}
     eng = engine(rules, cap if cap is not None else (caps.pop() if len(caps) == 1 else DEFAULT_CAP), None)
     opened = open_people(eng, where, mapping, source_name, table, query)
-    result = replay_log(log, entries, eng, opened.all(), pseudonymiser=keys, store=open_store(store_url))
+    result = replay_log(log, entries, eng, read_people(opened), pseudonymiser=keys, store=open_store(store_url))
     if result.missing:
         click.echo(f"warning: {len(result.missing)} logged people are not in {opened.label}: "
                    f"{', '.join(result.missing[:5])}{' ...' if len(result.missing) > 5 else ''}", err=True)
@@ -126,7 +129,7 @@ def report(people_file: Optional[str], sample: bool, mapping: Optional[str], sou
     eng = engine(rules, DEFAULT_CAP, day)
     store = open_store(store_url)
     opened = open_people(eng, where, mapping, source_name, table, query)
-    people = opened.all(store)
+    people = read_people(opened, store)
     day = day or opened.as_of
     attributes = [a.strip() for a in audit_by.split(",") if a.strip()]
     extra = [report_section(attributes)] if attributes else []
@@ -170,14 +173,16 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
     opened = open_people(eng, where, mapping, source_name, table, query)
     opened.warnings()
     people, rejected = [], 0
-    for _, item in opened.read():
-        if isinstance(item, Reject):
-            rejected += 1
-        else:
-            people.append(item)
+    with reading(opened) as bar:
+        for _, item in bar.track(opened.read()):
+            if isinstance(item, Reject):
+                rejected += 1
+            else:
+                people.append(item)
     if day is None and opened.as_of is not None:
         eng = engine(rules, DEFAULT_CAP, opened.as_of)   # the data's date (known once read)
-    result = fairness.audit(eng, people, attributes, min_group=min_group, rejected=rejected)
+    with progress("auditing", len(people)) as bar:
+        result = fairness.audit(eng, bar.track(people), attributes, min_group=min_group, rejected=rejected)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

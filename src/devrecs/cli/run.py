@@ -138,7 +138,8 @@ def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, 
 @click.argument("source")
 @source_options
 @rules_option
-@click.option("--out", help="Where to write: FILE.jsonl, FILE.csv or a database URL (default: JSONL on stdout).")
+@click.option("--out", help="Where to write: FILE.jsonl, FILE.csv, FILE.parquet or a database URL "
+                            "(default: JSONL on stdout).")
 @click.option("--out-table", default="devrecs_recommendations", show_default=True,
               help="With --out DB_URL: the table rows are appended to (created when missing).")
 @click.option("--rejects", type=click.Path(), help="Write every rejected record to this JSONL file.")

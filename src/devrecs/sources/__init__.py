@@ -123,14 +123,17 @@ def is_tabular(source: Any) -> bool:
 
 
 def register_builtin_sources(register: Callable[[str, Factory], None]) -> None:
-    """Register json, jsonl, yaml, csv and sql (the shape of ``devrecs_register_sources``)."""
+    """Register json, jsonl, yaml, csv, sql and parquet (the shape of ``devrecs_register_sources``).
+    The parquet source imports pyarrow only when it opens a file."""
     from .files import CsvSource, JsonLinesSource, JsonSource, YamlSource
+    from .parquet import ParquetSource
     from .sql import SqlSource
     register("json", JsonSource)
     register("jsonl", JsonLinesSource)
     register("yaml", YamlSource)
     register("csv", CsvSource)
     register("sql", SqlSource)
+    register("parquet", ParquetSource)
 
 
 __all__ = ["RecordLabel", "SourceError", "Unreadable", "builtin_sources", "is_database_url", "is_tabular",
