@@ -33,12 +33,15 @@ from .options import DEFAULT_CAP, as_of_option, engine, log_options, open_store,
               help="Largest request body, in bytes.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
               help="Seconds a request may take before it is answered 503 (and nothing is written).")
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Worker threads that run decisions; a slow request holds one (the rules run under "
+                   "Python's GIL, so more threads do not add throughput).")
 @store_option
 @log_options
 @click.option("--hash-token", is_flag=True,
               help="Print the SHA-256 digest of the token read from standard input for the token file, and exit.")
 def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: int, cap: int, as_of: Optional[str],
-          max_people: int, max_body: int, timeout_s: float, store_url: Optional[str], log_path: Optional[str],
+          max_people: int, max_body: int, timeout_s: float, threads: int, store_url: Optional[str], log_path: Optional[str],
           key_env: Optional[str], hash_token: bool) -> None:
     """Answer recommendations, explanations and outcomes over HTTP (JSON, OpenAPI at /v1/openapi.json).
 
@@ -65,7 +68,7 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
     eng = engine(rules, cap, parse_date(as_of))
     settings = svc.Settings(max_people=max_people, max_body=max_body, timeout_s=timeout_s,
                             log_path=log_path, pseudonymiser=pseudonymiser(key_env, log_path),
-                            store=open_store(store_url))
+                            store=open_store(store_url), workers=threads)
     service = svc.Service(eng, tokens, settings)
     app = svc.create_app(service)
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
