@@ -492,3 +492,60 @@ def test_a_token_file_holding_a_plain_token_is_refused(tmp_path):
     text = str(err.value)
     assert "tokens[0].sha256: expected the token's SHA-256" in text
     assert "tokens[1].audience: 'boss' is not an audience" in text
+
+
+# -- anything a client may send ------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from devrecs.facts import PERSON_FACTS  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) |
+    st.text(max_size=12) | st.sampled_from(["high", "low", "pip", "2026-01-01", "early", "manager"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+_fields = st.sampled_from(sorted({path.split(".")[0] for path in PERSON_FACTS} | {"id", "extra", "history", "x"}))
+_records = st.dictionaries(_fields, _json_values, max_size=6).map(lambda d: {"id": "fuzz", **d})
+_bodies = st.one_of(
+    st.fixed_dictionaries({"person": _records}),
+    st.fixed_dictionaries({"people": st.lists(_records, min_size=1, max_size=3)}),
+    st.dictionaries(st.sampled_from(["person", "people", "audience", "as_of", "intervention", "extra"]),
+                    _json_values, max_size=3),
+    _json_values)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/recommend", "/recommend/batch", "/explain", "/outcomes"]), body=_bodies)
+def test_any_json_a_client_sends_is_answered_200_or_4xx_in_the_error_shape(served, path, body):
+    got = served.call("POST", path, json=body)
+    assert got.status_code in (200, 201, 403, 413, 422), (got.status_code, got.text)
+    if got.status_code >= 400:
+        answer = got.json()
+        assert set(answer) == {"error", "problems"} and all(
+            set(p) == {"field", "message"} and p["message"] for p in answer["problems"]), answer
+
+
+def test_json_nested_too_deeply_is_a_400_naming_the_body(served):
+    body = b'{"person": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    got = served.call("POST", "/recommend", content=body, headers={"Content-Type": "application/json"})
+    assert got.status_code == 400, got.text
+    assert got.json()["problems"][0]["field"] == "body"
+
+
+def test_the_service_uses_only_the_application_layer():
+    import ast
+    tree = ast.parse((ROOT / "src" / "devrecs" / "service.py").read_text())
+    inside = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+    # the application layer, the intake, store and decision log; error types, the CLI's JSON of a
+    # recommendation and the audiences' names
+    assert inside <= {"app", "intake", "store", "decisionlog", "errors", "listing", "audience"}, inside
+    from typing import get_args
+
+    from devrecs import service
+    from devrecs.audience import AUDIENCES
+    from devrecs.store import OUTCOMES
+    assert get_args(service.AudienceName) == AUDIENCES
+    assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == OUTCOMES

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from pathlib import Path
@@ -38,10 +39,11 @@ import attrs
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .app import Engine, Outputs
 from .audience import AUDIENCES
@@ -49,7 +51,6 @@ from .decisionlog import Pseudonymiser, new_run_id
 from .errors import DevrecsError, RuleFileError, UnknownIdError, did_you_mean
 from .intake import Reject
 from .listing import rec_json
-from .store import OUTCOMES
 
 API = "/v1"
 DEFAULT_MAX_PEOPLE = 100
@@ -363,8 +364,10 @@ class _Job:
 class Service:
     """The engine in use (swapped whole on reload), the tokens, the settings and the metrics."""
 
-    def __init__(self, engine: Engine, tokens: Tokens, settings: Optional[Settings] = None):
+    def __init__(self, engine: Engine, tokens: Tokens, settings: Optional[Settings] = None,
+                 echo: Optional[Callable[[str], None]] = None):
         self.engine = engine
+        self.echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
         self.tokens = tokens
         self.settings = settings or Settings()
         self.loaded_at = _now_text()
@@ -457,7 +460,6 @@ class Service:
             else:
                 people.append(p)
         if problems:
-            self.rejects.inc()
             raise ApiError(422, "a person record does not fit (docs/data.md)", problems)
         return people
 
@@ -522,11 +524,11 @@ class _Guard:
         start = time.perf_counter()
         path = scope.get("path", "")
         endpoint = path if path in self.endpoints else "other"
-        status = {"code": 500}
+        status = {"code": 500, "started": False}
 
         async def sending(message: dict) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["started"] = message["status"], True
             await send(message)
 
         try:
@@ -542,10 +544,11 @@ class _Guard:
                 await self._refuse(sending, limit)
                 return
             if scope.get("method") in ("POST", "PUT", "PATCH"):
-                body, more = b"", True
+                body, more = bytearray(), True
                 while more:
                     message = await receive()
                     if message["type"] == "http.disconnect":
+                        status["code"] = 499          # the client went away
                         return
                     body += message.get("body", b"")
                     more = message.get("more_body", False)
@@ -558,13 +561,15 @@ class _Guard:
                     nonlocal sent
                     if not sent:
                         sent = True
-                        return {"type": "http.request", "body": body, "more_body": False}
+                        return {"type": "http.request", "body": bytes(body), "more_body": False}
                     return await receive()
                 await self.app(scope, replay, sending)
             else:
                 await self.app(scope, receive, sending)
-        except Exception:   # noqa: BLE001 - the answer is a plain 500, never a traceback
-            if status["code"] == 500:
+        except Exception as exc:   # noqa: BLE001 - the answer is a plain 500, never a traceback
+            self.service.echo(f"devrecs serve: internal error on {scope.get('method')} {path}: "
+                              f"{type(exc).__name__}: {exc}")
+            if not status["started"]:
                 try:
                     await sending({"type": "http.response.start", "status": 500,
                                    "headers": [(b"content-type", b"application/json")]})
@@ -575,7 +580,7 @@ class _Guard:
             code = str(status["code"])
             self.service.requests.labels(endpoint, code).inc()
             self.service.latency.labels(endpoint).observe(time.perf_counter() - start)
-            if status["code"] in (400, 413, 415):
+            if status["code"] in (400, 413, 415, 422):
                 self.service.rejects.inc()
 
     async def _refuse(self, send: Any, limit: int) -> None:
@@ -600,19 +605,27 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        service.rejects.inc()
         model = {f"{API}/recommend/batch": BatchRequest, f"{API}/explain": ExplainRequest,
                  f"{API}/outcomes": OutcomeRequest}.get(request.url.path, PersonRequest)
         return _json({"error": "the request does not fit its schema (see /v1/openapi.json)",
                       "problems": _validation_problems(exc.errors(), {"body": model})}, 422)
 
-    @app.exception_handler(404)
-    async def not_found(request: Request, _exc: Exception) -> Response:
-        return _json({"error": f"no endpoint {request.url.path}; see {API}/openapi.json", "problems": []}, 404)
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _json({"error": f"no endpoint {request.url.path}; see {API}/openapi.json", "problems": []}, 404)
+        if exc.status_code == 405:
+            return _json({"error": f"{request.method} is not allowed on {request.url.path}", "problems": []}, 405)
+        if exc.status_code == 400:      # a body FastAPI could not parse (e.g. JSON nested too deep)
+            return _json({"error": "the request body cannot be read", "problems": [_problem(
+                "body", "cannot parse the body (nested too deeply?); expected a JSON object")]}, 400)
+        return _json({"error": str(exc.detail), "problems": []}, exc.status_code)
 
-    @app.exception_handler(405)
-    async def not_allowed(request: Request, _exc: Exception) -> Response:
-        return _json({"error": f"{request.method} is not allowed on {request.url.path}", "problems": []}, 405)
+    @app.exception_handler(DevrecsError)
+    async def library_error(request: Request, exc: DevrecsError) -> Response:
+        # a plugin's or the store's fault, not the request's: one line, never a traceback
+        service.echo(f"devrecs serve: {request.method} {request.url.path}: {type(exc).__name__}: {exc}")
+        return _json({"error": f"{type(exc).__name__}: {exc}", "problems": []}, 500)
 
     def day_of(engine: Engine, as_of: Optional[dt.date]) -> dt.date:
         return engine.day(as_of)
@@ -641,7 +654,6 @@ def create_app(service: Service) -> FastAPI:
     async def recommend_batch(body: BatchRequest, request: Request) -> Response:
         token, audience = service.audience_of(request, body.audience)
         if len(body.people) > s.max_people:
-            service.rejects.inc()
             raise ApiError(413, "too many people in one request", [_problem(
                 "people", f"expected at most {s.max_people} people in one request, got {len(body.people)}; "
                           f"send the rest in another request")])

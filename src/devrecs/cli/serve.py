@@ -69,9 +69,9 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
     settings = svc.Settings(max_people=max_people, max_body=max_body, timeout_s=timeout_s,
                             log_path=log_path, pseudonymiser=pseudonymiser(key_env, log_path),
                             store=open_store(store_url), workers=threads)
-    service = svc.Service(eng, tokens, settings)
-    app = svc.create_app(service)
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
+    service = svc.Service(eng, tokens, settings, echo)
+    app = svc.create_app(service)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             server_header=False, timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
