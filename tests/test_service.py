@@ -407,7 +407,10 @@ def test_metrics_are_prometheus_text(served):
 def reloadable(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("tests"))
-    server = Server(tmp_path, "--rules", str(rules))
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "slow.py").write_text(SLOW_PLUGIN)
+    server = Server(tmp_path, "--rules", str(rules), env={"DEVRECS_PLUGINS_DIR": str(plugins)})
     server.rules = rules
     yield server
     server.stop()
@@ -437,6 +440,22 @@ def test_a_reload_refuses_rules_that_do_not_validate_and_keeps_serving(reloadabl
     metrics = reloadable.call("GET", "/metrics").text
     assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
     assert 'devrecs_reloads_total{result="ok"} 1.0' in metrics
+
+
+def test_a_request_in_flight_during_a_reload_finishes_on_the_rules_it_began_with(reloadable):
+    old = _hash(reloadable)
+    careers = reloadable.rules / "careers.yaml"
+    careers.write_text(careers.read_text().replace("priority: ", "priority: 3 #", 1))
+    slow = dict(RECORDS["persona-deep-expert"], extra={"sleep": 2})
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(reloadable.call, "POST", "/recommend", json={"person": slow})
+        time.sleep(0.5)                      # it has begun (it sleeps while being prepared)
+        done = reloadable.call("POST", "/admin/reload", who="admin")
+        assert done.status_code == 200 and done.json()["changed"]
+        after = reloadable.call("POST", "/recommend", json={"person": RECORDS["persona-deep-expert"]})
+        assert after.json()["ruleset_hash"] == done.json()["ruleset_hash"] != old
+        answer = in_flight.result()
+    assert answer.status_code == 200 and answer.json()["ruleset_hash"] == old
 
 
 def test_sighup_reloads_and_requests_in_flight_all_succeed(reloadable):
