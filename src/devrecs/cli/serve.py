@@ -76,6 +76,10 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
                             server_header=False, timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
 
+    import gc
+    gc.collect()
+    gc.freeze()     # the rules and catalog live as long as the process: keep them out of every GC pass
+
     async def main() -> None:
         svc.sighup_reloads(service, echo)
         echo(f"devrecs serve: rules {eng.ruleset_hash} ({len(eng.rules)} rules), {len(tokens)} tokens")
