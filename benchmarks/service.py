@@ -267,7 +267,8 @@ def main() -> None:
                      f"devrecs' own cost {a['cpu_ms'] - b['cpu_ms']:.2f} ms of server CPU per request "
                      f"({a['cpu_ms']:.2f} against {b['cpu_ms']:.2f})")
     r = reload_result
-    lines += ["", f"Reload under load: 16 clients, after a warm-up, for {args.seconds * 2:g} s while `POST /v1/admin/reload` ran "
+    lines += ["", f"Reload under load: 16 clients, after a warm-up, for {args.seconds * 2:g} s while "
+                  f"`POST /v1/admin/reload` ran "
                   f"{len(r['reloads'])} times (answers {', '.join(map(str, r['reloads']))}): {r['requests']:,} "
                   f"requests, {r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
                   f"**{r['failures']} failed**.", ""]

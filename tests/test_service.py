@@ -30,8 +30,10 @@ for _module in ("fastapi", "uvicorn", "httpx", "prometheus_client"):
 
 import httpx  # noqa: E402
 import jsonschema  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from devrecs import Engine  # noqa: E402
+from devrecs.facts import PERSON_FACTS  # noqa: E402
 from devrecs.listing import rec_json  # noqa: E402
 from devrecs.peoplefile import sample_file  # noqa: E402
 
@@ -335,8 +337,8 @@ def test_bad_input_is_a_4xx_naming_the_field_and_what_was_expected(served):
 
     too_many = served.call("POST", "/recommend/batch", json={"people": [{"id": f"p{i}"} for i in range(21)]})
     assert too_many.status_code == 413
-    assert too_many.json()["problems"] == [{"field": "people", "message": "expected at most 20 people in one "
-                                                                          "request, got 21; send the rest in another request"}]
+    assert too_many.json()["problems"] == [{"field": "people", "message": "expected at most 20 people in one request, "
+                                                                          "got 21; send the rest in another request"}]
     huge = served.call("POST", "/recommend", content=b'{"person": {"id": "' + b"x" * 300_000 + b'"}}',
                        headers={"Content-Type": "application/json"})
     assert huge.status_code == 413 and huge.json()["problems"][0]["field"] == "body"
@@ -348,7 +350,8 @@ def test_bad_input_is_a_4xx_naming_the_field_and_what_was_expected(served):
     assert streamed.status_code == 413
     unknown = served.call("POST", "/explain", json={"person": RECORDS["persona-pip"], "intervention": "mentorin"})
     assert unknown.status_code == 422
-    assert unknown.json()["problems"][0]["message"].startswith("unknown intervention 'mentorin' (did you mean 'mentoring'?)")
+    assert unknown.json()["problems"][0]["message"].startswith(
+        "unknown intervention 'mentorin' (did you mean 'mentoring'?)")
     assert served.call("POST", "/outcomes", json={"person": "p", "intervention": "mentoring", "outcome": "maybe",
                                                   "by": "x"}).status_code == 422
     assert served.call("GET", "/nowhere").status_code == 404
@@ -515,11 +518,6 @@ def test_a_token_file_holding_a_plain_token_is_refused(tmp_path):
 
 # -- anything a client may send ------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from devrecs.facts import PERSON_FACTS  # noqa: E402
-
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) |
     st.text(max_size=12) | st.sampled_from(["high", "low", "pip", "2026-01-01", "early", "manager"]),
@@ -568,3 +566,16 @@ def test_the_service_uses_only_the_application_layer():
     from devrecs.store import OUTCOMES
     assert get_args(service.AudienceName) == AUDIENCES
     assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == OUTCOMES
+
+
+def test_the_wheel_ships_the_command_line_and_the_service(tmp_path):
+    """A plain `pip install .` gives a working `devrecs serve` (devrecs.cli was missing from the wheel)."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    import zipfile
+    (wheel,) = tmp_path.glob("devrecs-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"devrecs/cli/__init__.py", "devrecs/cli/serve.py", "devrecs/service.py"} <= names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Provides-Extra: serve" in text and re.search(r"Requires-Dist: fastapi.*extra == .serve.", text)

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, Sequence
+from typing import Any, Callable, Literal, MutableMapping, Optional, Sequence
 
 import attrs
 import yaml
@@ -90,7 +90,7 @@ class Tokens:
         return self._by_digest.get(hash_token(presented))
 
     @classmethod
-    def load(cls, path: str) -> "Tokens":
+    def load(cls, path: str) -> Tokens:
         try:
             doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
@@ -120,7 +120,8 @@ class Tokens:
             if audience is None and not admin:
                 problems.append(f"{where}: give an audience ({', '.join(AUDIENCES)}) or admin: true")
             elif audience is not None and audience not in AUDIENCES:
-                problems.append(f"{where}.audience: '{audience}' is not an audience{did_you_mean(audience, AUDIENCES)}; "
+                problems.append(f"{where}.audience: '{audience}' is not an audience"
+                                f"{did_you_mean(audience, AUDIENCES)}; "
                                 f"expected one of {', '.join(AUDIENCES)}")
             subject = entry.get("subject")
             if subject is not None and (audience not in ("employee", "manager") or not isinstance(subject, str)):
@@ -154,7 +155,7 @@ def _path(loc: Sequence[Any]) -> str:
     return out
 
 
-def _validation_problems(errors: Sequence[dict], models: dict[str, type]) -> list[dict]:
+def _validation_problems(errors: Sequence[dict], models: dict[str, type[BaseModel]]) -> list[dict]:
     """pydantic's errors as (field path, what was expected), in the words of the record messages."""
     out = []
     for e in errors:
@@ -199,7 +200,8 @@ class PersonRequest(_Strict):
 
 
 class ExplainRequest(PersonRequest):
-    intervention: Optional[str] = Field(None, description="Explain this intervention (default: each one the person gets).")
+    intervention: Optional[str] = Field(None, description="Explain this intervention "
+                                                          "(default: each one the person gets).")
 
 
 class BatchRequest(_Strict):
@@ -328,7 +330,7 @@ class ErrorResponse(BaseModel):
     problems: list[ProblemOut | RuleProblemOut] = []
 
 
-ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 503)}
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -526,7 +528,7 @@ class _Guard:
         endpoint = path if path in self.endpoints else "other"
         status = {"code": 500, "started": False}
 
-        async def sending(message: dict) -> None:
+        async def sending(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["started"] = message["status"], True
             await send(message)
@@ -605,8 +607,9 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        model = {f"{API}/recommend/batch": BatchRequest, f"{API}/explain": ExplainRequest,
-                 f"{API}/outcomes": OutcomeRequest}.get(request.url.path, PersonRequest)
+        models: dict[str, type[BaseModel]] = {f"{API}/recommend/batch": BatchRequest, f"{API}/explain": ExplainRequest,
+                                               f"{API}/outcomes": OutcomeRequest}
+        model = models.get(request.url.path, PersonRequest)
         return _json({"error": "the request does not fit its schema (see /v1/openapi.json)",
                       "problems": _validation_problems(exc.errors(), {"body": model})}, 422)
 
@@ -704,8 +707,7 @@ def create_app(service: Service) -> FastAPI:
              summary="The interventions the token's audience may see")
     async def catalog(request: Request) -> Response:
         _, audience = service.audience_of(request)
-        items = [{"id": i.id, "title": i.title, "description": i.description, "kind": str(getattr(i.kind, "value", i.kind)),
-                  "subject": str(getattr(i.subject, "value", i.subject))}
+        items = [{"id": i.id, "title": i.title, "description": i.description, "kind": i.kind, "subject": i.subject}
                  for i in service.engine.catalog if service.engine.catalog.visible_to(i.id, audience)]
         return _json({"audience": audience, "interventions": items})
 
@@ -776,7 +778,7 @@ def create_app(service: Service) -> FastAPI:
         service.token(request)
         return Response(generate_latest(service.registry), media_type=CONTENT_TYPE_LATEST)
 
-    endpoints = {route.path for route in app.routes if getattr(route, "path", "").startswith(API)}
+    endpoints = {getattr(route, "path", "") for route in app.routes} - {""}
     app.add_middleware(_Guard, service=service, endpoints=endpoints)
     return app
 

@@ -8,12 +8,21 @@ service and its framework are imported inside the command (they need the
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import click
 
-from .options import DEFAULT_CAP, as_of_option, engine, log_options, open_store, parse_date, pseudonymiser, \
-    rules_option, store_option
+from .options import (
+    DEFAULT_CAP,
+    as_of_option,
+    engine,
+    log_options,
+    open_store,
+    parse_date,
+    pseudonymiser,
+    rules_option,
+    store_option,
+)
 
 
 @click.command()
@@ -41,8 +50,8 @@ from .options import DEFAULT_CAP, as_of_option, engine, log_options, open_store,
 @click.option("--hash-token", is_flag=True,
               help="Print the SHA-256 digest of the token read from standard input for the token file, and exit.")
 def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: int, cap: int, as_of: Optional[str],
-          max_people: int, max_body: int, timeout_s: float, threads: int, store_url: Optional[str], log_path: Optional[str],
-          key_env: Optional[str], hash_token: bool) -> None:
+          max_people: int, max_body: int, timeout_s: float, threads: int, store_url: Optional[str],
+          log_path: Optional[str], key_env: Optional[str], hash_token: bool) -> None:
     """Answer recommendations, explanations and outcomes over HTTP (JSON, OpenAPI at /v1/openapi.json).
 
     Every request needs a bearer token from --tokens; SIGHUP or POST /v1/admin/reload reads the rule
@@ -58,6 +67,7 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
         return
     try:
         import uvicorn
+
         from .. import service as svc
     except ImportError as exc:
         raise click.UsageError(f"devrecs serve needs the serve extra ({exc.name} is missing): "
@@ -93,9 +103,10 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
         await serving
 
     import asyncio
+    run: Callable[..., Any] = asyncio.run
     try:
         import uvloop
         run = uvloop.run
     except ImportError:
-        run = asyncio.run
+        pass
     run(main())
