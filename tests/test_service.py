@@ -367,6 +367,7 @@ def test_a_request_that_runs_out_of_time_is_503_and_writes_nothing(served):
     started = time.monotonic()
     got = served.call("POST", "/recommend", json={"person": slow})
     assert got.status_code == 503, got.text
+    assert got.headers["retry-after"] == "1"
     assert time.monotonic() - started < 2.9
     assert "nothing was written" in got.json()["error"]
     time.sleep(2.5)                          # the work finishes in its thread, and is thrown away

@@ -449,8 +449,10 @@ class Service:
         except asyncio.TimeoutError:
             if job.claim("timed out"):
                 self.timeouts.inc()
+                # the work finishes in its thread and is dropped; its error, if any, is not news
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
                 raise ApiError(503, f"the request took longer than {self.settings.timeout_s:g} s; nothing was "
-                                    f"written; try again") from None
+                                    f"written; try again", headers={"Retry-After": "1"}) from None
             return await future          # it was already writing: let it finish whole
 
     def prepared(self, engine: Engine, records: list[dict], prefix: Callable[[int], str]) -> list[Any]:
@@ -489,7 +491,7 @@ class Service:
             old = self.engine
             try:
                 new = old.reload()
-            except RuleFileError:
+            except DevrecsError:        # rule files that do not validate, a plugin that fails to load
                 self.reloads.labels("refused").inc()
                 raise
             self.engine = new          # requests that began on `old` finish on it
