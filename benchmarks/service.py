@@ -272,12 +272,14 @@ def main() -> None:
                   f"{len(r['reloads'])} times (answers {', '.join(map(str, r['reloads']))}): {r['requests']:,} "
                   f"requests, {r['rps']:,.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
                   f"**{r['failures']} failed**.", ""]
-    one = max(rows[(ours, c)]["rps"] for c in levels)
+    best = max(levels, key=lambda c: rows[(ours, c)]["rps"])
+    one = rows[(ours, best)]["rps"]
     p99 = rows[(ours, 16)]["p99"] if (ours, 16) in rows else float("nan")
     ok = lambda b: "met" if b else "NOT met"  # noqa: E731
     lines += ["Targets (issue 21), this run:", "",
-              f"- at least 800 single-person recommends/s with one server process: {one:,.0f} req/s: "
-              f"**{ok(one >= 800)}**",
+              f"- at least 800 single-person recommends/s with one server process: {one:,.0f} req/s at {best} "
+              f"clients (the best level; " + ", ".join(f"{rows[(ours, c)]['rps']:,.0f} at {c}" for c in levels)
+              + f"): **{ok(one >= 800)}**",
               f"- p99 under 50 ms at 16 clients: {p99:.1f} ms: **{ok(p99 < 50)}**",
               f"- a hot reload under load fails no request: {r['failures']} failed: **{ok(r['failures'] == 0)}**"]
     write_section(Path(args.out), "service", "devrecs serve: HTTP throughput, latency and reload under load", lines)
