@@ -580,3 +580,11 @@ def test_the_wheel_ships_the_command_line_and_the_service(tmp_path):
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Provides-Extra: serve" in text and re.search(r"Requires-Dist: fastapi.*extra == .serve.", text)
+
+
+def test_serve_without_the_extra_says_how_to_install_it():
+    code = ("import sys; sys.modules['fastapi'] = None\n"
+            "from devrecs.cli import cli\ncli(['serve', '--tokens', 'tokens.yaml'], prog_name='devrecs')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert 'devrecs serve needs the serve extra (fastapi is missing): pip install "devrecs[serve]"' in done.stderr
