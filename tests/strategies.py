@@ -14,8 +14,25 @@ AS_OF = dt.date(2026, 6, 30)
 INTERVENTIONS = ["mentoring", "coaching", "career-conversation", "conference-attendance"]
 INTERESTS = ["python", "go", "leadership", "finance"]
 EXTRA_KEYS = ["dept", "grade", "remote", "site code"]
+
+# Numbers across the whole range devrecs takes (numeric.py): floats of every size, subnormals
+# and negative zero included, in the forms Python writes with an exponent and no '.' (below
+# 1e-4, from 1e16 on), and whole numbers up to +/- 2**53. Records and rules draw from the same
+# edges, so that equal values meet.
+NUMBER_EDGES = [1e-05, -1e-05, 3e-308, 1e+16, 1e-310, 5e-324, -5e-324, -0.0, 0.0, 0, 1e300, 0.1, 2.5,
+                2.0 ** 53, -(2.0 ** 53), 2 ** 53, -(2 ** 53), 2 ** 53 - 1, 2.0 ** 53 + 2, 1.7976931348623157e308]
+FLOATS = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(
+    [v for v in NUMBER_EDGES if isinstance(v, float)]))
+WHOLE = st.one_of(st.integers(-2 ** 53, 2 ** 53), st.sampled_from([v for v in NUMBER_EDGES if type(v) is int]))
+NUMBERS = st.one_of(FLOATS, WHOLE, st.sampled_from(NUMBER_EDGES))
+# ... and numbers devrecs refuses (in records and in rules): not finite, or whole past 2**53,
+# past 64 bits too
+REFUSED_NUMBERS = st.one_of(st.sampled_from([float("nan"), float("inf"), float("-inf"), 2 ** 53 + 1,
+                                             -(2 ** 53) - 1, 2 ** 63, 2 ** 64 + 1, -(2 ** 80)]),
+                            st.integers(2 ** 53 + 1, 2 ** 200), st.integers(-(2 ** 200), -(2 ** 53) - 1))
+
 EXTRA_VALUES = st.one_of(st.sampled_from(["RD", "IT", "3", "B", ""]), st.integers(-2, 6),
-                         st.sampled_from([0.5, 2.5, 3.0]), st.booleans(), st.none())
+                         st.sampled_from([0.5, 2.5, 3.0]), st.booleans(), st.none(), NUMBERS)
 
 
 def _maybe(strategy):
@@ -34,10 +51,12 @@ def people(draw, pid=None):
         value = draw(_maybe(_enum(path)))
         if value is not None:
             person[path] = value
-    for path, strat in (("level", st.integers(1, 8)), ("months_in_role", st.integers(0, 60)),
+    for path, strat in (("level", st.one_of(st.integers(1, 8), st.sampled_from([0, 2 ** 53]))),
+                        ("months_in_role", st.integers(0, 60)),
                         ("months_since_promotion", st.integers(0, 90)),
-                        ("tenure_years", st.floats(0, 30, allow_nan=False)),
-                        ("compa_ratio", st.floats(0.6, 1.4, allow_nan=False)),
+                        ("tenure_years", st.one_of(st.floats(0, 30, allow_nan=False),
+                                                   FLOATS.map(abs), st.just(-0.0))),
+                        ("compa_ratio", st.one_of(st.floats(0.6, 1.4, allow_nan=False), FLOATS)),
                         ("manager_id", st.sampled_from(["m1", "m2"])),
                         ("wellbeing_concern", st.booleans())):
         value = draw(_maybe(strat))
@@ -63,10 +82,10 @@ def people(draw, pid=None):
     return person
 
 
-_NUMERIC = {"level": st.integers(0, 8), "months_in_role": st.integers(0, 60),
+_NUMERIC = {"level": st.one_of(st.integers(0, 8), NUMBERS), "months_in_role": st.integers(0, 60),
             "months_since_promotion": st.integers(0, 90),
-            "tenure_years": st.sampled_from([0, 2.5, 3, 10, 12.25]),
-            "compa_ratio": st.sampled_from([0.85, 0.9, 1.0, 1.1]),
+            "tenure_years": st.one_of(st.sampled_from([0, 2.5, 3, 10, 12.25]), NUMBERS),
+            "compa_ratio": st.one_of(st.sampled_from([0.85, 0.9, 1.0, 1.1]), NUMBERS),
             "pipeline.months_waiting": st.integers(0, 30)}
 _ENUMS = ["track", "career_stage", "performance", "potential", "nine_box", "aspiration",
           "leadership_motive", "engagement", "flight_risk", "performance_plan", "pipeline.status"]
@@ -115,7 +134,7 @@ def compares(draw):
         return Compare("manager_id", op, (value,) if op in ("in", "not_in") else value)
     path = "extra." + draw(st.sampled_from(EXTRA_KEYS))
     kind = draw(st.sampled_from(["str", "num", "bool"]))
-    values = {"str": st.sampled_from(["RD", "IT", "3", "B"]), "num": st.sampled_from([0, 2.5, 3, 5]),
+    values = {"str": st.sampled_from(["RD", "IT", "3", "B"]), "num": st.one_of(st.sampled_from([0, 2.5, 3, 5]), NUMBERS),
               "bool": st.booleans()}[kind]
     op, value = draw(_compare_values(values))
     if kind != "num" and op in ("lt", "le", "gt", "ge", "between"):

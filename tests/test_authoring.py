@@ -219,6 +219,12 @@ rules:
     recommend: [communication-skills]
     rationale: r
     source: s
+  - id: look-alike
+    title: protected look-alike
+    when: {extra.empage: {gt: 50}}
+    recommend: [conference-attendance]
+    rationale: r
+    source: s
 """
 
 CATALOG = """\
@@ -271,10 +277,12 @@ def test_lint_finds_each_kind_of_finding(tmp_path):
         f'be true',
         f"{cat}:2:1: L107 warning: intervention 'acme-never' (Never) is in the catalog but no rule "
         f'recommends it',
+        f"{bad}:100:27: L140 warning: rule 'look-alike' tests 'extra.empage', which may be a protected "
+        f"attribute (its name has 'empage', which may mean age); if it is not, set DEVRECS_NOT_PROTECTED=empage",
     ]
     for line in expected:
         assert line in lines, line
-    assert lines[-1] == "2 files, 13 rules: 14 findings (7 errors, 7 warnings)"
+    assert lines[-1] == "2 files, 14 rules: 15 findings (7 errors, 8 warnings)"
     assert {line.split()[1] for line in expected} == set(CODES)
 
 

@@ -9,18 +9,21 @@ durable several to a session (as recommend_many does), so a rule that
 mixed people's facts would show up here.
 """
 
+import math
+
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from devrecs.catalog import Catalog
 from devrecs import Engine
-from devrecs.errors import RuleFileError
+from devrecs.errors import RecordError, RuleFileError
 from devrecs.facts import fact_value
-from devrecs.model import Intervention
+from devrecs.model import Intervention, Rule, Target
 from devrecs.people import person_from_dict
-from devrecs.rulefile.conditions import truth
+from devrecs.rulefile.conditions import Compare, truth
 
-from strategies import AS_OF, INTERVENTIONS, people, rule_lists, sparse_people, true_and_false_rules
+from strategies import (AS_OF, INTERVENTIONS, REFUSED_NUMBERS, people, rule_lists, sparse_people,
+                        true_and_false_rules)
 
 CATALOG = Catalog([Intervention(i, i, "", "career", "person", ("hr",)) for i in INTERVENTIONS])
 
@@ -81,3 +84,52 @@ def test_durable_and_python_agree_on_unknown_facts(rules, crowd, chunk):
             value = truth(rule.when, get)
             fired = set(engine.python_fired(p))
             assert (rule.id in fired, rule.id.replace("-true", "-false") in fired) == (value is True, value is False)
+
+
+NUMBER_FIELDS = {"level": "whole", "months_in_role": "whole", "pipeline.months_waiting": "whole",
+                 "tenure_years": "float", "compa_ratio": "float", "extra.grade": "any"}
+
+
+def _with(person, path, value):
+    person = dict(person)
+    if path.startswith("extra."):
+        person["extra"] = dict(person.get("extra") or {}, **{path[len("extra."):]: value})
+    elif path == "pipeline.months_waiting":
+        person["pipeline"] = {"status": "none", "months_waiting": value}
+    else:
+        person[path] = value
+    return person
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=rule_lists(max_size=3), person=people(), path=st.sampled_from(sorted(NUMBER_FIELDS)),
+       bad=REFUSED_NUMBERS, op=st.sampled_from(["eq", "ne", "lt", "ge", "in"]))
+def test_numbers_durable_cannot_compare_exactly_are_refused_for_both(rules, person, path, bad, op):
+    """NaN, infinities and whole numbers past 2**53 (past 64 bits too) never reach durable:
+    a record holding one is refused by both matchers, naming the field; a rule testing one is
+    refused (E112), naming the rule."""
+    engine = None
+    try:
+        engine = Engine(rules, CATALOG, as_of=AS_OF)
+    except RuleFileError:
+        pass
+    # a float field takes a whole number past 2**53 as the float nearest to it (exact for durable)
+    refused = NUMBER_FIELDS[path] != "float" or not math.isfinite(bad)
+    if engine is not None and refused:
+        raw = _with(person, path, bad)
+        for match in (lambda: engine.durable_fired([raw]), lambda: engine.python_fired(raw)):
+            try:
+                match()
+            except RecordError as exc:
+                assert f"field '{path}'" in str(exc), str(exc)
+            else:
+                raise AssertionError(f"{path}={bad!r} was taken")
+    value = (bad,) if op == "in" else bad
+    rule = Rule(id="odd-number", title="odd", when=Compare(path, op, value), recommend=(Target("mentoring"),))
+    try:
+        Engine([rule], CATALOG, as_of=AS_OF)
+    except RuleFileError as exc:
+        assert [p.code for p in exc.problems] == ["E112"], str(exc)
+        assert "rule 'odd-number' tests " + path in str(exc)
+    else:
+        raise AssertionError(f"a rule testing {path} {op} {bad!r} was taken")

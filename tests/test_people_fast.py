@@ -62,11 +62,14 @@ def enum_spellings(cls):
     )
 
 
-INTS = st.one_of(st.integers(-5, 500), st.integers(-5, 500).map(float),
-                 st.integers(-5, 500).map(str), st.integers(0, 500).map(lambda i: f" {i} "))
+INTS = st.one_of(st.integers(0, 500), st.integers(0, 500).map(float), st.just(-0.0), st.just(2 ** 53),
+                 st.integers(0, 500).map(str), st.integers(0, 500).map(lambda i: f" {i} "))
 FLOATS = st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-10**6, 10**6),
                    st.floats(0, 40, allow_nan=False).map(repr), st.sampled_from(["3.0", " 4.5 ", "12", "1e1"]))
-TEXTS = st.one_of(st.text(max_size=6), st.integers(), st.floats())
+YEARS = st.one_of(st.floats(0, 1e6), st.integers(0, 10**6), st.floats(0, 40).map(repr),
+                  st.sampled_from(["3.0", " 4.5 ", "12", "1e1", -0.0, 5e-324]))
+TEXTS = st.one_of(st.text(max_size=6).filter(lambda t: people_module._text_problem(t) is None),
+                  st.integers(), st.floats())
 IDS = st.one_of(st.text(min_size=1, max_size=6).filter(str.strip), st.integers(), st.floats(-1e3, 1e3))
 BOOLS = st.one_of(st.booleans(), st.sampled_from([0, 1]),
                   st.sampled_from(["true", "False", " YES ", "no", "y", "N", "1", "0 "]))
@@ -83,8 +86,13 @@ GAPS = items(st.fixed_dictionaries({"skill": TEXTS, "severity": enum_spellings(R
 HISTORY = items(st.fixed_dictionaries({"intervention": TEXTS, "date": DATES, "outcome": enum_spellings(Outcome)}))
 PIPELINE = st.fixed_dictionaries({}, optional={"status": enum_spellings(PipelineStatus),
                                                "months_waiting": st.one_of(st.none(), INTS)})
-EXTRA = st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=4),
-                                                      st.lists(st.integers(), max_size=2)), max_size=3)
+def _valid_text(size):
+    return st.text(max_size=size).filter(lambda t: people_module._text_problem(t) is None)
+
+
+WHOLE = st.integers(-2 ** 53, 2 ** 53)
+EXTRA = st.dictionaries(_valid_text(5), st.one_of(st.none(), WHOLE, _valid_text(4), st.floats(allow_nan=False,
+                                                  allow_infinity=False), st.lists(WHOLE, max_size=2)), max_size=3)
 
 VALID = {
     "id": IDS, "name": TEXTS, "track": enum_spellings(Track), "level": INTS,
@@ -93,7 +101,7 @@ VALID = {
     "leadership_motive": enum_spellings(LeadershipMotive), "gaps": GAPS, "interests": items(TEXTS),
     "engagement": enum_spellings(Rating), "flight_risk": enum_spellings(Rating),
     "performance_plan": enum_spellings(PerformancePlan), "wellbeing_concern": BOOLS,
-    "months_in_role": INTS, "months_since_promotion": INTS, "tenure_years": FLOATS, "compa_ratio": FLOATS,
+    "months_in_role": INTS, "months_since_promotion": INTS, "tenure_years": YEARS, "compa_ratio": FLOATS,
     "pipeline": PIPELINE, "manager_id": TEXTS, "history": HISTORY, "extra": EXTRA,
     "history_complete": BOOLS, "history_since": DATES,
 }
@@ -113,27 +121,32 @@ KIND = {
     "potential": "enum", "aspiration": "enum", "leadership_motive": "enum", "gaps": "records",
     "interests": "list", "engagement": "enum", "flight_risk": "enum", "performance_plan": "enum",
     "wellbeing_concern": "bool", "months_in_role": "int", "months_since_promotion": "int",
-    "tenure_years": "float", "compa_ratio": "float", "pipeline": "record", "manager_id": "text",
+    "tenure_years": "years", "compa_ratio": "float", "pipeline": "record", "manager_id": "text",
     "history": "records", "extra": "extra", "history_complete": "bool", "history_since": "date",
     # in gaps, history and pipeline
     "skill": "text", "severity": "enum", "source": "text", "intervention": "text", "date": "date",
     "outcome": "enum", "status": "enum", "months_waiting": "int",
 }
 EDGES = {
-    "id": [" ", "", "\t", 0, -1.5, math.nan, True, [], Label("p1")],
-    "text": ["", " ", 0, 2.5, math.nan, True, [], {}, ("a",), 10**5000, Label("x")],
+    "id": [" ", "", "\t", 0, -1.5, math.nan, True, [], Label("p1"), "\ud800", "p\udfff1"],
+    "text": ["", " ", 0, 2.5, math.nan, True, [], {}, ("a",), 10**5000, Label("x"), "\ud800", "é\udc80"],
     "enum": ["hihg", "", " ", " High", "HIGH!", "h", 3, True, [], Label("high"), Rating.LOW, Track.MANAGER,
              PipelineStatus.NONE, PerformancePlan.NONE, Outcome.ACCEPTED],
     "int": [True, False, 2.5, 3.0, -0.0, "3.0", " 7 ", "+7", "1_000", "three", "", math.nan, math.inf,
-            10**400, Label("3")],
-    "float": [math.nan, -math.inf, 1e308, "nan", "inf", "1e400", " 2.5 ", "2,5", "", True, 10**400, Label("2.5")],
+            10**400, Label("3"), -1, -1.0, " -3 ", 2**53, 2**53 + 1, float(2**60), str(2**64), -2**70],
+    "float": [math.nan, -math.inf, 1e308, "nan", "inf", "1e400", " 2.5 ", "2,5", "", True, 10**400, Label("2.5"),
+              1e-05, 5e-324, -0.0, 2**53 + 1],
+    "years": [math.nan, -math.inf, 1e308, "nan", "1e400", " 2.5 ", "", True, -1, -0.5, "-2", -0.0, -5e-324,
+              1e-310, 10**400],
     "bool": [2, -1, 1.0, 0.0, "maybe", "", " Yes ", "1.0", "TRUE", Label("yes")],
     "date": ["2024-13-01", "2024-02-30", "", "20240101", "2024-01-01T25:00", "2024-1-1", 20240101,
              dt.datetime(2024, 1, 1, 10, 30), Label("2024-01-01")],
     "list": ["abc", "", {}, {"a": 1}, {1, 2}, [None], [True], [[]], [Label("x")], (1, 2.5)],
     "records": ["abc", {}, {"skill": "x"}, [None], [[]], ["x"], [collections.OrderedDict(skill="x", severity="low")]],
     "record": [{}, [], "x", {"bogus": 1}, collections.OrderedDict(status="none")],
-    "extra": [[], "x", 3, {1: "a"}, {"a": None}, {(1, 2): "a"}, collections.OrderedDict(a=1)],
+    "extra": [[], "x", 3, {1: "a"}, {"a": None}, {(1, 2): "a"}, collections.OrderedDict(a=1),
+              {"a": math.nan}, {"a": -math.inf}, {"a": 2**53 + 1}, {"a": [1, {"b": 10**30}]}, {"a": "\ud800"},
+              {"\udfff": 1}, {"a": {"b": ["x", "y\udc00"]}}, {"a": 1e-05, "b": 5e-324, "c": 2**53}],
 }
 ODD = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6), st.dates(), st.datetimes(),

@@ -53,11 +53,14 @@ class Engine:
                  as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
                  plugins: Optional[Plugins] = None, overrides: Sequence[Any] = ()):
         self.core = RuleEngine(rules, catalog, cap=cap, as_of=as_of, chunk_size=chunk_size)
+        if plugins is not None and plugins.enriches:    # no rule may test a fact a plugin derives
+            from .validate import refuse_protected  # from a protected attribute (twin probes)
+            refuse_protected(self.core.rules, plugin_manager=plugins)
         self.plugins = plugins
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self.paths: Optional[list] = None      # the rule paths given to from_paths
         self.files: tuple = ()                 # the rule files read (RuleFile: file, ruleset, version)
-        self._reload: Optional[Callable[[], "Engine"]] = None
+        self._reload: Optional[Callable[[], Engine]] = None
         self._sources: Optional[dict[str, Any]] = None
 
     # -- construction -----------------------------------------------------------
@@ -65,7 +68,7 @@ class Engine:
     @classmethod
     def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
                 disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
-                **kwargs: Any) -> "Engine":
+                **kwargs: Any) -> Engine:
         """The built-in rule packs and catalog, with installed plugins (entry-point group
         ``devrecs``, unless ``entry_points=False``), a local plugins folder (``plugins_dir``,
         default $DEVRECS_PLUGINS_DIR) and the ``plugins`` given."""
@@ -76,7 +79,7 @@ class Engine:
     def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
                    plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
                    disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
-                   **kwargs: Any) -> "Engine":
+                   **kwargs: Any) -> Engine:
         """Rule files and folders (None or empty: the built-in packs and the plugins' packs). The
         default catalog and plugins' interventions are included (the default catalog unless
         ``default_catalog=False``); catalog files among ``paths`` add to them."""
@@ -90,13 +93,13 @@ class Engine:
         engine.paths = given
         engine.files = packs.files
 
-        def reload() -> "Engine":
+        def reload() -> Engine:
             return cls.from_paths(given, default_catalog=default_catalog, plugins=plugins,
                                   entry_points=entry_points, disabled=disabled, plugins_dir=plugins_dir, **kwargs)
         engine._reload = reload
         return engine
 
-    def reload(self) -> "Engine":
+    def reload(self) -> Engine:
         """A new Engine built again from the same paths and options (the files as they are now).
 
         This engine is not changed: requests running on it finish with its rules, and every
@@ -107,7 +110,7 @@ class Engine:
                                "or Engine.default: build a new Engine instead")
         return self._reload()
 
-    def with_cap(self, cap: Optional[int]) -> "Engine":
+    def with_cap(self, cap: Optional[int]) -> Engine:
         """The same rules and plugins with another cap (compiled anew)."""
         other = type(self)(self.rules, self.catalog, cap=cap, as_of=self.as_of, chunk_size=self.core.chunk_size,
                            plugins=self.plugins, overrides=self.overrides)
@@ -220,13 +223,18 @@ class Engine:
         return person_from_dict(data, record=f"person {person.id!r} (after plugins)")
 
     def open(self, location: str, *, mapping: Optional[str] = None, source: Optional[str] = None,
-             table: Optional[str] = None, query: Optional[str] = None) -> "People":
+             table: Optional[str] = None, query: Optional[str] = None) -> People:
         """The people of ``location`` (a file, a database URL, or ``sample`` for the built-in
         sample) read by ``source`` (this engine's registry; default by extension) through the
         mapping file ``mapping``. Configuration errors raise here; bad records are rejects."""
         registry = self.sources()
         records = intake.open_records(location, registry, source=source, table=table, query=query)
-        return People(self, records, intake.read_mapping(mapping, registry))
+        data_map = intake.read_mapping(mapping, registry)
+        notes: list[str] = []
+        if data_map is not None:      # a rule on a column renamed from a protected one is refused (E140)
+            from .validate import mapping_protected
+            notes = mapping_protected(self.rules, data_map)
+        return People(self, records, data_map, notes)
 
     def people(self, records: Iterable[tuple[Any, Any]], *, mapping: Any = None, tabular: bool = False,
                store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
@@ -272,15 +280,15 @@ class Engine:
             return
         check_audience(audience)
         catalog = self.catalog
-        for person, recs in self.core.recommend_many((masked(p, audience) for p in prepared), as_of):
+        for person, recs in self.core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of):
             yield person, _redacted(recs, audience, catalog)
 
     def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
                       ) -> list[Recommendation]:
         """The recommendations as ``audience`` may see them (audience.py): computed from the
-        facts it may see, without interventions it may not see, hidden facts withheld."""
+        facts and history it may see, without interventions it may not see, hidden facts withheld."""
         check_audience(audience)
-        view = masked(self.prepare(person), audience)
+        view = masked(self.prepare(person), audience, self.catalog)
         return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
@@ -295,9 +303,9 @@ class Engine:
         if audience is None:
             return self.core.recommend_organization(prepared, as_of, open_leadership_positions)
         check_audience(audience)
-        result = self.core.recommend_organization((masked(p, audience) for p in prepared), as_of,
-                                                  open_leadership_positions)
         catalog = self.catalog
+        result = self.core.recommend_organization((masked(p, audience, catalog) for p in prepared), as_of,
+                                                  open_leadership_positions)
         return attrs.evolve(result,
                             people=[(p, _redacted(recs, audience, catalog)) for p, recs in result.people],
                             teams={m: _redacted(recs, audience, catalog) for m, recs in result.teams.items()},
@@ -321,8 +329,8 @@ class Engine:
     # -- a population run ------------------------------------------------------------------
 
     def run(self, people: Iterable[Person], *, audience: Optional[str] = None, org: bool = False,
-            open_positions: int = 0, as_of: Optional[dt.date] = None, outputs: Optional["Outputs"] = None,
-            ) -> "Run":
+            open_positions: int = 0, as_of: Optional[dt.date] = None, outputs: Optional[Outputs] = None,
+            ) -> Run:
         """Recommend for prepared ``people`` as ``audience`` sees them (None: everything, as hr),
         with ``org`` also for teams and the organization; every result goes to ``outputs``
         (sinks, store, decision log) as that audience was shown it."""
@@ -360,8 +368,9 @@ class Run:
 class People:
     """An opened source of people with its mapping: iterate for (label, Person or Reject)."""
 
-    def __init__(self, engine: Engine, records: intake.Records, mapping: Any):
+    def __init__(self, engine: Engine, records: intake.Records, mapping: Any, notes: Sequence[str] = ()):
         self.engine = engine
+        self.notes = list(notes)     # warnings about the mapping (W140: a fact that may be protected)
         self.records = records
         self.mapping = mapping
         self.label = records.label
@@ -444,17 +453,18 @@ class Outputs:
             self.people += 1
             self.log.write(row["person"], recs)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Finish the log and the store's run (a run that did not finish is marked so)."""
         if self.log is not None:
             self.log.close()
         if self.recorder is not None:
-            self.recorder.close()
+            self.recorder.close(finished)
 
-    def __enter__(self) -> "Outputs":
+    def __enter__(self) -> Outputs:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 __all__ = ["Engine", "Outputs", "People", "Run"]

@@ -2,7 +2,8 @@
 
 An audience's view of a person is computed only from the facts that
 audience may see: facts hidden from it are masked (as if unknown, or false
-for ``wellbeing_concern``) BEFORE the rules run. So nothing the audience
+for ``wellbeing_concern``), and history entries of interventions it may not
+see (a wellbeing referral, for a manager) are left out, BEFORE the rules run. So nothing the audience
 sees, not the list, its order, the cap or an explanation, can depend on a
 hidden fact: two people who differ only in hidden facts look the same.
 Interventions the audience may not see are then left out, and any hidden
@@ -18,11 +19,13 @@ import attrs
 from .catalog import Catalog
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS
-from .model import Audience, Person, Recommendation
+from .model import Audience, Evidence, Person, Recommendation
 
 AUDIENCES = tuple(a.value for a in Audience)
 NOT_AVAILABLE = "not available to this audience"
 WITHHELD = "withheld"
+# the rule an unquoted fact drove, as that audience reads it (domain.md: "from the talent review")
+TALENT_REVIEW = "talent-review"
 
 
 def check_audience(audience: str) -> str:
@@ -37,18 +40,71 @@ def hidden_facts(audience: str) -> frozenset[str]:
     return frozenset(path for path, spec in PERSON_FACTS.items() if audience in spec.hidden_from)
 
 
-def masked(person: Person, audience: str) -> Person:
-    """The person as this audience may know them: hidden facts unknown (false for booleans)."""
+def unquoted_facts(audience: str) -> frozenset[str]:
+    """Fact paths that may drive what this audience is offered but are never named to it."""
+    return frozenset(path for path, spec in PERSON_FACTS.items() if audience in spec.unquoted_for)
+
+
+def withheld_facts(audience: str) -> frozenset[str]:
+    """Fact paths never shown to this audience: the hidden ones and the unquoted ones."""
+    return hidden_facts(audience) | unquoted_facts(audience)
+
+
+_default_catalog: list[Catalog] = []
+
+
+def default_catalog() -> Catalog:
+    """The built-in catalog (read once): who may see each built-in intervention."""
+    if not _default_catalog:
+        from .packs import load_packs, resolve_paths
+        _default_catalog.append(load_packs(resolve_paths(None)).catalog)
+    return _default_catalog[0]
+
+
+_hidden_cache: dict[tuple[int, str], tuple[Catalog, int, frozenset[str]]] = {}
+
+
+def hidden_interventions(catalog: Catalog, audience: str) -> frozenset[str]:
+    """Interventions of ``catalog`` this audience may not see by name (domain.md)."""
+    key = (id(catalog), audience)
+    kept = _hidden_cache.get(key)
+    if kept is not None and kept[0] is catalog and kept[1] == len(catalog):
+        return kept[2]
+    found = frozenset(i.id for i in catalog if audience not in i.audiences)
+    if len(_hidden_cache) > 256:
+        _hidden_cache.clear()
+    _hidden_cache[key] = (catalog, len(catalog), found)
+    return found
+
+
+def masked(person: Person, audience: str, catalog: Optional[Catalog] = None) -> Person:
+    """The person as this audience may know them: hidden facts unknown (false for booleans),
+    and history without the interventions the audience may not see (``catalog``: the
+    engine's; None: the built-in one). A wellbeing referral in a person's history (or
+    merged in from the store) is health data: a manager's or an executive's view is made as
+    if it were not there, so it cannot start or stop a cooldown, count as development or
+    be quoted as evidence. Entries of interventions the catalog does not know are kept."""
     changes: dict[str, Any] = {}
     for path in hidden_facts(audience):
         if "." in path:
             continue
         changes[path] = False if PERSON_FACTS[path].kind == "bool" else None
+    if person.history:
+        unseen = hidden_interventions(default_catalog() if catalog is None else catalog, audience)
+        if unseen and any(h.intervention in unseen for h in person.history):
+            changes["history"] = tuple(h for h in person.history if h.intervention not in unseen)
     return attrs.evolve(person, **changes) if changes else person
 
 
 def visible(catalog: Catalog, intervention: str, audience: str) -> bool:
     return intervention in catalog and catalog.visible_to(intervention, audience)
+
+
+def _withheld(e: Evidence, rule: str, withheld: bool) -> Evidence:
+    """Evidence under the rule name the audience reads, its fact withheld when it may not see it."""
+    if withheld:
+        return attrs.evolve(e, rule=rule, fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
+    return attrs.evolve(e, rule=rule)
 
 
 def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Recommendation]:
@@ -57,9 +113,12 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
         return None
     if rec.wording or audience == "employee":     # the rationale in the audience's own words
         rec = attrs.evolve(rec, rationale=rec.rationale_for(audience), wording=())
-    hidden = hidden_facts(audience)
-    if not any(e.fact in hidden for e in rec.evidence):
+    withheld = withheld_facts(audience)
+    if not any(e.fact in withheld for e in rec.evidence):
         return rec
-    evidence = tuple(attrs.evolve(e, fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
-                     if e.fact in hidden else e for e in rec.evidence)
-    return attrs.evolve(rec, evidence=evidence)
+    unquoted = unquoted_facts(audience)
+    review = {e.rule for e in rec.evidence if e.fact in unquoted}   # rules an unquoted fact drove
+    evidence = tuple(_withheld(e, TALENT_REVIEW if e.rule in review else e.rule, e.fact in withheld)
+                     if e.fact in withheld or e.rule in review else e for e in rec.evidence)
+    rules = tuple(dict.fromkeys(TALENT_REVIEW if r in review else r for r in rec.rules))
+    return attrs.evolve(rec, evidence=evidence, rules=rules)

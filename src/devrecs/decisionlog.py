@@ -15,9 +15,14 @@ evidence values are not written at all. The rule set hash and the rules say
 how to reproduce a decision given the facts.
 
 Pseudonyms are ``hmac-sha256:`` and 32 hex digits of HMAC-SHA256(key, id);
-the key is never written, only ``key_id``, a fingerprint that tells whether
-two logs (or a log and a replay) used the same key. Subjects that are people
-(a manager, for items sent to the manager) are pseudonymised the same way.
+subjects that are people (a manager, for items sent to the manager) are
+pseudonymised the same way. The key is never written, nor anything computed
+from the key alone (no fingerprint): the only way to test a guessed key
+against a log is to guess a person's id as well and compare pseudonyms, and
+a key must hold at least ``MIN_KEY_BITS`` bits (``key_strength``), so that
+guessing the key is hopeless even when ids are easy to guess. ``new_key()``
+(``python -m devrecs.decisionlog new-key``) makes one. docs/oversight.md has
+the threat model.
 
 ``replay`` runs logged people (matched by id, or by pseudonym with the same
 key, in a people file) through new rules, for the audience and as-of date
@@ -30,7 +35,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import os
+import secrets
+import string
+import sys
 import uuid
 from collections import Counter
 from typing import Any, Iterable, Optional, Protocol, Sequence, TextIO
@@ -62,30 +71,95 @@ def new_run_id(now: Optional[dt.datetime] = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-class Pseudonymiser:
-    """Keyed pseudonyms for person ids (HMAC-SHA256); the key stays in memory only."""
+MIN_KEY_BITS = 128
+NEW_KEY_BYTES = 32                    # new_key(): 256 random bits
+# distinct symbols a key must use per bit it is credited with: a long key of few symbols
+# ("aaaa...", "abab...") is weak whatever its length
+BITS_PER_DISTINCT_SYMBOL = 16
+NEW_KEY_HINT = 'make one with: export {var}="$(python -m devrecs.decisionlog new-key)"'
 
-    def __init__(self, key: bytes):
+
+def new_key() -> str:
+    """A fresh random key for pseudonymising a log (256 bits, URL-safe text). Keep it where the
+    people data is kept; devrecs never writes it anywhere."""
+    return secrets.token_urlsafe(NEW_KEY_BYTES)
+
+
+def _alphabet(text: str) -> int:
+    """How many symbols a key written like ``text`` draws from: 16 for hex digits, 10 for
+    digits, else the character classes it uses (lowercase 26, uppercase 26, digits 10, other
+    printable 33, anything else 64 more)."""
+    chars = set(text)
+    if chars <= set(string.digits):
+        return 10
+    if chars <= set(string.hexdigits.lower()) or chars <= set(string.digits + "ABCDEF"):
+        return 16
+    size = 0
+    for group, n in ((string.ascii_lowercase, 26), (string.ascii_uppercase, 26), (string.digits, 10),
+                     (string.punctuation + " ", 33)):
+        if chars & set(group):
+            size += n
+    if any(not (c.isascii() and c.isprintable()) for c in chars):
+        size += 64
+    return size
+
+
+def _period(text: str) -> int:
+    """The length of the shortest piece ``text`` repeats ("abcabcab" -> 3)."""
+    n = len(text)
+    for p in range(1, n // 2 + 1):
+        if all(text[i] == text[i % p] for i in range(p, n)):
+            return p
+    return n
+
+
+def key_strength(key: bytes) -> int:
+    """An upper estimate of the bits of entropy in ``key``: its length in symbols of the
+    alphabet it is written in, no more than its shortest repeating piece holds, and no more
+    than BITS_PER_DISTINCT_SYMBOL per distinct symbol. It cannot tell a random key from a
+    memorable one of the same shape, so keys should come from ``new_key()``."""
+    try:
+        text: Any = key.decode("utf-8")
+        per_symbol = math.log2(_alphabet(text)) if text else 0.0
+    except UnicodeDecodeError:
+        text, per_symbol = key, 8.0
+    if not text:
+        return 0
+    bits = min(len(text), _period(text)) * per_symbol
+    return int(min(bits, len(set(text)) * BITS_PER_DISTINCT_SYMBOL))
+
+
+class Pseudonymiser:
+    """Keyed pseudonyms for person ids (HMAC-SHA256); the key stays in memory only, and a key
+    of fewer than MIN_KEY_BITS bits (``key_strength``) is refused."""
+
+    def __init__(self, key: bytes, *, source: str = "the pseudonymisation key"):
         if not key:
-            raise DevrecsError("the pseudonymisation key is empty")
+            raise DevrecsError(f"{source} is empty")
+        bits = key_strength(key)
+        if bits < MIN_KEY_BITS:
+            raise DevrecsError(f"{source} is too weak to pseudonymise a log: it holds at most about {bits} bits "
+                               f"of entropy and at least {MIN_KEY_BITS} are needed (a guessed key would turn "
+                               f"the pseudonyms back into ids); "
+                               + NEW_KEY_HINT.format(var="VAR" if source.startswith("the ") else source.split()[-1]))
         self._key = key
-        self.key_id = hmac.new(key, b"devrecs decision log key id", hashlib.sha256).hexdigest()[:12]
 
     @classmethod
-    def from_env(cls, var: str) -> "Pseudonymiser":
+    def from_env(cls, var: str) -> Pseudonymiser:
         """The key from environment variable ``var`` (its name is given, never its value)."""
         value = os.environ.get(var, "")
         if not value:
             raise DevrecsError(f"--pseudonymise-key-env {var}: the environment variable {var} is not set "
-                               f"or empty; put the key in it (never on the command line)")
-        return cls(value.encode("utf-8"))
+                               f"or empty; put the key in it (never on the command line); "
+                               + NEW_KEY_HINT.format(var=var))
+        return cls(value.encode("utf-8"), source=f"--pseudonymise-key-env {var}: the key in {var}")
 
     def __call__(self, person_id: str) -> str:
         digest = hmac.new(self._key, str(person_id).encode("utf-8"), hashlib.sha256).hexdigest()
         return PSEUDONYM_PREFIX + digest[:32]
 
-    def __repr__(self) -> str:   # never show the key
-        return f"Pseudonymiser(key_id={self.key_id!r})"
+    def __repr__(self) -> str:   # never show the key, nor anything made from it
+        return "Pseudonymiser(key withheld)"
 
 
 def _subject(subject: str, pseudonymiser: Optional[Pseudonymiser]) -> str:
@@ -125,6 +199,7 @@ class DecisionLog:
                 self._stream, self._close = open(path, "a", encoding="utf-8"), True
             except OSError as exc:
                 raise DevrecsError(f"--log {path}: cannot write ({exc.strerror or exc})") from None
+        self._good = self._stream.tell() if self._close else 0      # the end of the last whole line
 
     def entry(self, person_id: str, recs: Sequence[Any], now: Optional[dt.datetime] = None) -> dict:
         """The line for one person; ``recs`` are Recommendations (or batch-row dicts) as the
@@ -134,8 +209,6 @@ class DecisionLog:
                "run": self.run_id, "ruleset_hash": self.ruleset_hash, "as_of": self.as_of.isoformat(),
                "audience": self.audience, "cap": self.cap, "person": p(person_id) if p else person_id,
                "pseudonymised": p is not None}
-        if p is not None:
-            out["key_id"] = p.key_id
         out["recommendations"] = [
             rec_entry(r, p) if isinstance(r, Recommendation) else
             {"intervention": r["intervention"], "subject": _subject(r["subject"], p), "rules": list(r["rules"]),
@@ -144,8 +217,26 @@ class DecisionLog:
         return out
 
     def write(self, person_id: str, recs: Sequence[Any]) -> None:
-        self._stream.write(json.dumps(self.entry(person_id, recs), sort_keys=False) + "\n")
+        """Append one whole line: when the disk is full, what was half-written is cut off again,
+        so the log ends on a whole line that replay can read."""
+        line = json.dumps(self.entry(person_id, recs), sort_keys=False) + "\n"
+        try:
+            self._stream.write(line)
+            self._stream.flush()
+        except OSError:
+            self._cut_back()
+            raise
+        self._good = self._stream.tell() if self._close else 0
         self.lines += 1
+
+    def _cut_back(self) -> None:
+        """Drop a line the disk had no room for (the file is truncated to its last whole line)."""
+        if not self._close:
+            return
+        try:
+            os.truncate(self.path, self._good)
+        except OSError:
+            pass
 
     def close(self) -> None:
         if self._close:
@@ -153,7 +244,7 @@ class DecisionLog:
         else:
             self._stream.flush()
 
-    def __enter__(self) -> "DecisionLog":
+    def __enter__(self) -> DecisionLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -290,13 +381,8 @@ def replay(log: str, entries: Sequence[dict], engine: Recommender, people: Itera
     Each person is evaluated for the audience and as-of date of their line; ``store``
     merges recorded outcomes decided by the time of the logged run into their history."""
     keyed = [e for e in entries if e.get("pseudonymised")]
-    if keyed:
-        if pseudonymiser is None:
-            raise DevrecsError("the log holds pseudonyms: give the same key with --pseudonymise-key-env VAR")
-        other = {e.get("key_id") for e in keyed} - {pseudonymiser.key_id}
-        if other:
-            raise DevrecsError(f"the log was pseudonymised with another key (key id {sorted(other)[0]}, "
-                               f"this key's id is {pseudonymiser.key_id})")
+    if keyed and pseudonymiser is None:
+        raise DevrecsError("the log holds pseudonyms: give the same key with --pseudonymise-key-env VAR")
     by_name: dict[str, Person] = {}
     shown: dict[str, str] = {}       # logged subject -> the id to show
     for p in people:
@@ -307,6 +393,12 @@ def replay(log: str, entries: Sequence[dict], engine: Recommender, people: Itera
             shown[pseudonymiser(p.id)] = p.id
     found = [(e, by_name[e["person"]]) for e in entries if e["person"] in by_name]
     missing = tuple(e["person"] for e in entries if e["person"] not in by_name)
+    if keyed and by_name and not any(e.get("pseudonymised") for e, _ in found):
+        # the log keeps no fingerprint of its key (it would let a guessed key be tested
+        # offline), so a wrong key shows only as pseudonyms that match nobody
+        raise DevrecsError(f"none of the {len(keyed)} pseudonymised lines of the log matches any of the "
+                           f"people under this key: the log was pseudonymised with another key, or it is "
+                           f"about other people")
     if store is not None and found:
         from .store import with_history
         until = max(e["_time"] for e, _ in found)
@@ -329,4 +421,20 @@ def replay(log: str, entries: Sequence[dict], engine: Recommender, people: Itera
                   len(found), tuple(changes), missing)
 
 
-__all__ = ["DecisionLog", "Pseudonymiser", "Replay", "new_run_id", "read_log", "replay", "select", "write_log"]
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m devrecs.decisionlog new-key``: print a fresh key (and nothing else)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args != ["new-key"]:
+        print("usage: python -m devrecs.decisionlog new-key   (prints a random key for "
+              "--pseudonymise-key-env; devrecs never stores it)", file=sys.stderr)
+        return 2
+    print(new_key())
+    return 0
+
+
+__all__ = ["DecisionLog", "MIN_KEY_BITS", "Pseudonymiser", "Replay", "key_strength", "new_key", "new_run_id",
+           "read_log", "replay", "select", "write_log"]
+
+
+if __name__ == "__main__":   # pragma: no cover - exercised through a subprocess in the tests
+    sys.exit(main())

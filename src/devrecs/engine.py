@@ -38,21 +38,25 @@ import itertools
 import json
 import re
 import threading
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
-import durable_rules_engine
 
 from . import org
 from .catalog import Catalog
+from .durable_engine import durable_rules_engine
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import PROTECTED_ATTRIBUTES, SCOPE_MARKS, SCOPES, fact_value, normal_key, values_reader
+from .facts import SCOPES, SCOPE_MARKS, fact_value, protected_name, values_reader
 from .model import Evidence, Person, Recommendation, Rule
+from .numeric import durable_json
 from .people import person_from_dict
-from .resolve import DEFAULT_CAP, Resolution, resolve
+from .resolve import DEFAULT_CAP, Resolution, plan, resolve
 from .rulefile.compile import compile_rules, fact_builder
 from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
 from .rulefile.walk import leaf_tests, literal_text
+
+if TYPE_CHECKING:
+    pass
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -78,21 +82,24 @@ _MATCHED_PID = re.compile(r'\{"m":\{"pid":(\d+)')
 # takes the fact", 2 as "seen before" and 3 as "no state to act on": none of them can happen
 # here (a catch-all rule, distinct pids, a fresh session), and each would lose matches.
 _ASSERTED = 0
-_COMPACT = (",", ":")     # JSON without spaces: less for durable to read and to copy into each match
 
 
 def _refuse_protected(rules: Sequence[Rule]) -> None:
-    """No rule may test a protected attribute, however it was built (parse.py refuses it in files)."""
-    problems = [Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
-                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute: it may be audited "
-                        f"but no rule may test it")
-                for rule in rules for leaf in leaves(rule.when)
-                if leaf.path.startswith("extra.") and normal_key(leaf.path[len("extra."):]) in PROTECTED_ATTRIBUTES]
+    """No rule may test a protected attribute, however it was built or named (parse.py refuses
+    names in files; the application layer also refuses facts a plugin derives from one)."""
+    problems = []
+    for rule in rules:
+        for leaf in leaves(rule.when):
+            named = protected_name(leaf.path[len("extra."):]) if leaf.path.startswith("extra.") else None
+            if named is not None and named.certain:
+                problems.append(Problem(rule.file or "<rules>", leaf.loc[0] or rule.line, leaf.loc[1] or 1, "E140",
+                                        f"rule '{rule.id}' tests '{leaf.path}', a protected attribute "
+                                        f"({named.reason}): it may be audited but no rule may test it"))
     if problems:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any) -> list[tuple]:
+def _leaf_tests(node: Any) -> list[tuple[Any, ...]]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
     return [(leaf, literal_text(leaf, positive), positive, certain) for leaf, positive, certain in leaf_tests(node)]
 
@@ -101,11 +108,11 @@ def _leaf_tests(node: Any) -> list[tuple]:
 class OrganizationResult:
     """What ``recommend_organization`` found, at each level."""
 
-    people: list            # [(Person, [Recommendation])] in input order
-    teams: dict             # manager id -> [Recommendation] (subject: that manager)
-    organization: list      # [Recommendation] (subject: "organization")
-    team_facts: dict        # manager id -> team facts
-    organization_facts: dict
+    people: list[tuple[Person, list[Recommendation]]]   # in input order
+    teams: dict[str, list[Recommendation]]              # manager id -> (subject: that manager)
+    organization: list[Recommendation]                  # (subject: "organization")
+    team_facts: dict[str, dict[str, Any]]               # manager id -> team facts
+    organization_facts: dict[str, Any]
 
 
 @attrs.frozen
@@ -134,13 +141,14 @@ class RuleEngine:
     def __init__(self, rules: Sequence[Rule], catalog: Catalog, *, cap: Optional[int] = DEFAULT_CAP,
                  as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self._plans = tuple(plan(r) for r in self.rules)     # what resolve needs of each rule
         _refuse_protected(self.rules)
         self.catalog = catalog
         self.cap = cap
         self.as_of = as_of
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
-        compiled: dict = {}
+        compiled: dict[str, Any] = {}
         self._actions_by_rule: dict[int, str] = {}
         self._builders = {}
         self._rulesets = {}
@@ -169,7 +177,7 @@ class RuleEngine:
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
         paths = dict.fromkeys(path for r in self.rules if r.scope == "person" for path in reads(r.when))
         self._read_values = values_reader(paths)
-        self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
+        self._evidence_cache: dict[tuple[Any, ...], tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
             compiled = self._register(compiled)
@@ -180,37 +188,95 @@ class RuleEngine:
         """A validated person (a Person is taken as it is)."""
         return raw if type(raw) is Person else person_from_dict(raw)
 
-    def _too_complex(self, compiled: dict) -> list[Problem]:
+    def _too_complex(self, compiled: dict[str, Any]) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        problems = []
-        for i, rule in enumerate(self.rules):
-            action = self._actions_by_rule[i]
-            mine = {k: _without_run(v) for body in compiled.values() for k, v in body.items() if v["run"] == action}
-            try:
-                durable_rules_engine.create_ruleset(f"{self.ruleset_name}_probe{i}", json.dumps(mine))
-            except Exception:
-                problems.append(Problem(rule.file or "<rules>", rule.line, 1, "E130",
-                                        f"rule '{rule.id}' is too complex for the matching engine "
-                                        f"(durable-rules allows about 30 tests in one nested "
-                                        f"expression): split it into several rules"))
-        return problems
+        by_action: dict[str, dict[str, Any]] = {}
+        for body in compiled.values():
+            for k, v in body.items():
+                by_action.setdefault(v["run"], {})[k] = _without_run(v)
+        return [Problem(rule.file or "<rules>", rule.line, 1, "E130",
+                        f"rule '{rule.id}' is too complex for the matching engine "
+                        f"(durable-rules allows about 30 tests in one nested "
+                        f"expression): split it into several rules")
+                for i, rule in enumerate(self.rules)
+                if _refused(by_action[self._actions_by_rule[i]]) is not None]
 
-    def _register(self, compiled: dict) -> dict:
+    def _over_limit(self, compiled: dict[str, Any]) -> Optional[Problem]:
+        """The rule at which durable's fixed limits stop a ruleset, found by bisection (a
+        limit once passed stays passed as rules are added, so the first refused prefix
+        ends at that rule); None when every ruleset is taken on its own."""
+        for body in compiled.values():
+            keys = [k for k in body if k != "seen"]
+
+            def refused(n: int, body: dict[str, Any] = body, keys: list[str] = keys) -> Optional[int]:
+                return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
+
+            code = refused(len(keys))
+            if code is None:
+                continue
+            ok, bad = 0, len(keys)          # keys[:ok] are taken, keys[:bad] refused with `code`
+            if refused(0) is not None:
+                return None
+            while bad - ok > 1:
+                mid = (ok + bad) // 2
+                found = refused(mid)
+                if found is None:
+                    ok = mid
+                else:
+                    bad, code = mid, found
+            return self._limit_problem(keys[bad - 1], code)
+        return None
+
+    def _limit_problem(self, key: str, code: Union[int, str, None]) -> Problem:
+        """The problem of the rule whose compiled ``key`` passes durable's limit ``code``
+        (None: the number of rules in one ruleset)."""
+        index = self._rule_of.get(key)
+        if index is None:   # the catch-all rule: no rule of a file to name
+            return Problem("<rules>", 0, 0, "E131", f"durable-rules refused the rules (error code {code})")
+        rule = self.rules[index]
+        where = (rule.file or "<rules>", rule.line or 1, 1)
+        mine = {k: _without_run(v) for body in self._compiled_bodies for k, v in body.items()
+                if v["run"] == self._actions_by_rule[index]}
+        if isinstance(code, int) and _refused(mine) is not None:
+            return Problem(*where, "E130", f"rule '{rule.id}' is too complex for the matching engine "
+                                           f"(durable-rules allows about 30 tests in one nested expression): "
+                                           f"split it into several rules")
+        if code is None:
+            why = (f"durable-rules takes at most {MAX_DURABLE_RULES - 1:,} rules of one scope, counting each "
+                   f"branch of an 'any' at the top of 'when' as one rule, and this rule passes it")
+        else:
+            why = _LIMITS.get(code, f"durable-rules refused it (error code {code})")
+        return Problem(*where, "E131", f"rule '{rule.id}' is one rule too many for the matching engine: {why}; "
+                                       f"the rules before it load. Use fewer rules, or rules that share "
+                                       f"fewer conditions")
+
+    def _register(self, compiled: dict[str, Any]) -> dict[str, Any]:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
-        A rule durable refuses is named (E130). durable has also been seen to refuse, now and
+        A rule durable refuses is named: too complex on its own (E130), or the one at which
+        the ruleset passes one of durable's fixed limits (E131, found by bisection in a few
+        tries, whatever the number of rules). durable has also been seen to refuse, now and
         then, a ruleset it takes under another name: then the same rules are tried under fresh
         names, twice at most."""
+        self._compiled_bodies = list(compiled.values())
+        for body in compiled.values():   # limits durable would hang on, or that need no bisection
+            keys = [k for k in body if k != "seen"]
+            if len(keys) >= MAX_DURABLE_RULES:
+                raise RuleFileError([self._limit_problem(keys[MAX_DURABLE_RULES - 1], None)])
+            full = _past_next_tests(body)
+            if full is not None:
+                raise RuleFileError([self._limit_problem(*full)])
         last: Optional[BaseException] = None
         for _ in range(3):
             try:
                 self._handles = {name: durable_rules_engine.create_ruleset(
-                    name, json.dumps({k: _without_run(v) for k, v in body.items()}))
+                    name, durable_json({k: _without_run(v) for k, v in body.items()}))
                     for name, body in compiled.items()}
             except Exception as exc:
-                problems = self._too_complex(compiled)
-                if problems:
-                    raise RuleFileError(problems) from exc
+                problem = self._over_limit(compiled)
+                if problem is not None:
+                    problems = [problem] if problem.code == "E131" else self._too_complex(compiled)
+                    raise RuleFileError(problems or [problem]) from exc
                 last = exc
                 fresh = f"devrecs_{next(_engine_ids)}"
                 rename = {old: fresh + old[len(self.ruleset_name):] for old in compiled}
@@ -224,7 +290,7 @@ class RuleEngine:
     # -- what was compiled ------------------------------------------------------
 
     @property
-    def compiled(self) -> dict:
+    def compiled(self) -> dict[str, Any]:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return json.loads(self._compiled_text)
 
@@ -271,7 +337,7 @@ class RuleEngine:
             sid = str(next(self._sessions))
             for f in facts:
                 f["sid"] = sid
-            code, state = durable_rules_engine.assert_facts(handle, json.dumps(facts, separators=_COMPACT))
+            code, state = durable_rules_engine.assert_facts(handle, durable_json(facts))
             try:
                 if code != _ASSERTED:
                     raise DevrecsError(f"durable-rules did not take the facts of a session (code {code})")
@@ -297,7 +363,7 @@ class RuleEngine:
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
                   get: Any, cap: Any = "engine", scope: str = "person") -> Evaluation:
         """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
-        fired = tuple(map(self.rules.__getitem__, sorted(fired_indexes)))
+        plans = list(map(self._plans.__getitem__, sorted(fired_indexes)))
         reuse = scope == "person"     # team and organization values come in no fixed kind
         cache = self._evidence_cache
 
@@ -320,9 +386,9 @@ class RuleEngine:
                 cache[key] = made
             return made
 
-        resolution = resolve(person, fired, self.catalog, evidence=evidence, as_of=as_of,
+        resolution = resolve(person, plans, self.catalog, evidence=evidence, as_of=as_of,
                              cap=self.cap if cap == "engine" else cap, ruleset_hash=self.ruleset_hash)
-        return Evaluation(person, fired, resolution, as_of)
+        return Evaluation(person, tuple(p.rule for p in plans), resolution, as_of)
 
     # -- public API -------------------------------------------------------------
 
@@ -352,7 +418,7 @@ class RuleEngine:
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
-                               open_leadership_positions: int = 0) -> "OrganizationResult":
+                               open_leadership_positions: int = 0) -> OrganizationResult:
         """Person, team (to each manager) and organization recommendations for a population.
 
         Team and organization facts are computed from the people (org.py);
@@ -374,7 +440,7 @@ class RuleEngine:
         (organization,) = self._group("organization", {"organization": org_facts}, day).values() or [[]]
         return OrganizationResult(person_results, teams, list(organization), team_facts, org_facts)
 
-    def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
+    def _group(self, scope: str, subjects: dict[str, dict[str, Any]], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
         return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None, scope=scope).recommendations
@@ -394,14 +460,95 @@ class RuleEngine:
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
 
 
-def _reuse(tests: Sequence[tuple]) -> Optional[str]:
+def _reuse(tests: Sequence[tuple[Any, str, bool, bool]]) -> Optional[str]:
     """How a rule's Evidence may be reused (see Engine._evidence_plans)."""
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None
     return "typed" if any(leaf.path.startswith("extra.") for leaf, _, _, _ in tests) else "plain"
 
 
-def _without_run(rule: Mapping[str, Any]) -> dict:
+# durable-rules' fixed limits (rete.c): rules (actions) in one ruleset, the catch-all "seen" among them
+MAX_DURABLE_RULES = 4096
+_LIMITS: dict[Union[int, str], str] = {
+    106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
+          "512 different thresholds of one fact, each the first test of a rule)"),
+    107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
+    108: ("durable-rules lets at most 16 differently built rules end at the same test (each branch of an "
+          "'any' at the top of 'when' counts as a rule), and this rule is one more"),
+}
+_ERROR_CODE = re.compile(r"error code: (\d+)")
+# durable keeps the different tests that follow one test in a table of 512 slots, and looks a
+# new test up there without stopping when the table is full: the process hangs. 'exists'
+# tests go to a list of 32 that durable reads past its end. So tests are counted here first,
+# shared between rules as durable shares them (rete.c: createAlpha, findAlpha, linkAlpha).
+MAX_NEXT_TESTS = 511
+MAX_NEXT_MISSING = 31
+_LIMITS["next"] = (f"durable-rules allows at most {MAX_NEXT_TESTS} different tests right after the same "
+                   f"tests (for example {MAX_NEXT_TESTS} different thresholds of one fact, each the first "
+                   f"test of a rule), and this rule adds one more")
+_LIMITS["missing"] = (f"durable-rules allows at most {MAX_NEXT_MISSING} different 'missing' tests right after "
+                      f"the same tests, and this rule adds one more")
+
+
+def _past_next_tests(body: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+    """``(key, limit)`` of the first compiled rule that gives some test more different tests
+    after it than durable can hold, as durable shares tests between rules; None if none does."""
+    nodes: dict[tuple[Any, ...], int] = {}      # (parent node, test) -> node
+    after: dict[tuple[Any, ...], int] = {}      # (node, "next" or "missing") -> different tests right after it
+    ors = itertools.count(-1, -1)     # an 'or' joins its branches in a node of its own
+
+    def child(parent: int, test: Any, kind: str = "next") -> int:
+        node = nodes.get((parent, test))
+        if node is None:
+            node = nodes[(parent, test)] = len(nodes) + 1
+            count = after[(parent, kind)] = after.get((parent, kind), 0) + 1
+            if count > (MAX_NEXT_MISSING if kind == "missing" else MAX_NEXT_TESTS):
+                raise OverflowError(kind)
+        return node
+
+    def walk(expr: Mapping[str, Any], parent: int) -> int:
+        (op, value), = expr.items()
+        if op == "$and":
+            for item in value:
+                parent = walk(item, parent)
+            return parent
+        if op == "$or":
+            joined = next(ors)
+            for item in value:
+                child(walk(item, parent), joined)
+            return joined
+        if op in ("$iany", "$iall"):
+            (name, inner), = value.items()
+            node = child(parent, (op, name))
+            walk(inner, -node)        # the tests on a list's items are kept apart from the node's own
+            return node
+        return child(parent, json.dumps(expr, sort_keys=True), "missing" if op == "$nex" else "next")
+
+    for key, rule in body.items():
+        try:
+            for part in rule["all"]:
+                for expr in part.values():
+                    walk(expr, 0)
+        except OverflowError as full:
+            return key, str(full)
+        except (ValueError, AttributeError, TypeError):   # a shape this model does not know: durable decides
+            continue
+    return None
+
+
+def _refused(body: Mapping[str, Any]) -> Optional[int]:
+    """durable's error code when it refuses ``body`` (a ruleset of rules without ``run``), else
+    None; the ruleset is deleted again either way."""
+    try:
+        handle = durable_rules_engine.create_ruleset(f"devrecs_probe_{next(_engine_ids)}", durable_json(body))
+    except Exception as exc:
+        found = _ERROR_CODE.search(str(exc))
+        return int(found.group(1)) if found else -1
+    durable_rules_engine.delete_ruleset(handle)
+    return None
+
+
+def _without_run(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A compiled rule as durable takes it: the action name stays with the engine."""
     return {k: v for k, v in rule.items() if k != "run"}
 

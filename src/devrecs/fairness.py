@@ -135,10 +135,12 @@ class Audit:
     min_group: int
     p_values: bool          # False when scipy is not installed
     rejected: int = 0
+    warnings: tuple[str, ...] = ()   # W140: rules on facts whose values look protected (validate.value_warnings)
 
     def to_dict(self) -> dict:
         return {"people": self.people, "rejected": self.rejected, "min_group": self.min_group,
                 "four_fifths": FOUR_FIFTHS, "small_group": SMALL_GROUP, "p_values": self.p_values,
+                "warnings": list(self.warnings),
                 "attributes": [a.to_dict() for a in self.attributes]}
 
 
@@ -150,16 +152,25 @@ def _fisher() -> Any:
     return fisher_exact
 
 
-def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
-          rejected: int = 0) -> Audit:
-    """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``."""
+def audit(engine: Engine, people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
+          rejected: int = 0, audience: str = "hr") -> Audit:
+    """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``.
+
+    ``audience``: whose view is audited. For any but hr the people are first masked for it
+    (audience.masked: hidden facts unknown, history without interventions it may not see),
+    only interventions it may see are audited, and drivers name only facts it may see."""
+    from .audience import check_audience, masked
+    check_audience(audience)
+    if audience != "hr":
+        people = (masked(engine.prepare(p), audience, engine.catalog) for p in people)
     persons: list[Person] = []
     got: list[set[str]] = []
     for person, recs in engine.recommend_many(people):
         persons.append(person)
         got.append({r.intervention for r in recs if r.subject == person.id})
     fisher = _fisher()
-    audited = [i for i in engine.catalog if i.subject == "person" and i.purpose in ("opportunity", "remedial")]
+    audited = [i for i in engine.catalog if i.subject == "person" and i.purpose in ("opportunity", "remedial")
+               and (audience == "hr" or audience in i.audiences)]
     out = []
     for attribute in by:
         groups = [group_of(p, attribute) for p in persons]
@@ -169,16 +180,18 @@ def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_gro
             counts = Counter(g for g, have in zip(groups, got) if intervention.id in have)
             rates = tuple(GroupRate(g, sizes[g], counts[g], sizes[g] < SMALL_GROUP)
                           for g in sorted(sizes, key=_group_order(attribute)))
-            results.append(_compare(engine, intervention, rates, persons, groups, min_group, fisher))
+            results.append(_compare(engine, intervention, rates, persons, groups, min_group, fisher, audience))
         results.sort(key=lambda a: (a.purpose != "opportunity", a.intervention))
         head = tuple(GroupRate(g, sizes[g], sizes[g], sizes[g] < SMALL_GROUP)
                      for g in sorted(sizes, key=_group_order(attribute)))
         out.append(AttributeAudit(attribute, head, tuple(results)))
-    return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected)
+    from .validate import value_warnings
+    return Audit(len(persons), tuple(out), min_group, fisher is not None, rejected,
+                 tuple(value_warnings(engine.rules, persons, attributes=by)))
 
 
-def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
-             groups: list[str], min_group: int, fisher: Any) -> InterventionAudit:
+def _compare(engine: Engine, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
+             groups: list[str], min_group: int, fisher: Any, audience: str = "hr") -> InterventionAudit:
     eligible = [r for r in rates if not r.small and r.group != UNKNOWN]
     comparisons = []
     if eligible and any(r.got for r in eligible):
@@ -192,15 +205,22 @@ def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], 
                 p_value = float(fisher([[r.got, r.people - r.got], [ref.got, ref.people - ref.got]])[1])
             flagged = (ratio is not None and ratio < FOUR_FIFTHS and r.people >= min_group
                        and ref.people >= min_group)
-            drivers = _drivers(engine, intervention.id, r.group, ref.group, persons, groups) if flagged else ()
+            drivers = (_drivers(engine, intervention.id, r.group, ref.group, persons, groups, audience=audience)
+                       if flagged else ())
             comparisons.append(Comparison(r.group, ref.group, ratio, p_value, flagged, drivers))
     return InterventionAudit(intervention.id, intervention.purpose, rates, tuple(comparisons))
 
 
-def _drivers(engine: "Engine", intervention: str, group: str, reference: str, persons: list[Person],
-             groups: list[str], top: int = 3) -> tuple[str, ...]:
-    """Which rules' conditions pass less often for ``group`` than for ``reference``."""
+def _drivers(engine: Engine, intervention: str, group: str, reference: str, persons: list[Person],
+             groups: list[str], top: int = 3, audience: str = "hr") -> tuple[str, ...]:
+    """Which rules' conditions pass less often for ``group`` than for ``reference``.
+
+    For any audience but hr, a condition on a fact hidden from it is never named, and shares
+    are given only when the counts they are made of are SMALL_GROUP or more (else the text
+    says only that the condition holds less often)."""
+    from .audience import hidden_facts
     from .facts import fact_value
+    hidden = hidden_facts(audience) if audience != "hr" else frozenset()
     day = engine.day()
     members = {g: [p for p, pg in zip(persons, groups) if pg == g] for g in (group, reference)}
     found = []
@@ -208,31 +228,57 @@ def _drivers(engine: "Engine", intervention: str, group: str, reference: str, pe
         if rule.scope != "person" or not any(t.intervention == intervention for t in rule.recommend):
             continue
         for leaf in dict.fromkeys(leaves(rule.when)):
-            rate = {}
+            if leaf.path in hidden or (leaf.path == "nine_box" and hidden & {"performance", "potential"}):
+                continue
+            rate, passed = {}, {}
             for g, people in members.items():
-                passed = sum(leaf_holds(leaf, lambda path, p=p: fact_value(p, path, day)) for p in people)
-                rate[g] = passed / len(people) if people else 0.0
+                passed[g] = sum(leaf_holds(leaf, lambda path, p=p: fact_value(p, path, day)) for p in people)
+                rate[g] = passed[g] / len(people) if people else 0.0
             gap = rate[reference] - rate[group]
             if gap > 0:
-                found.append((gap, f"rule '{rule.id}', condition '{leaf.describe()}': holds for "
-                                   f"{rate[group]:.0%} of {group} against {rate[reference]:.0%} of {reference}"))
+                small = audience != "hr" and any(
+                    n < SMALL_GROUP or len(members[g]) - n < SMALL_GROUP for g, n in passed.items())
+                how = (f"holds less often for {group} than for {reference} (counts under {SMALL_GROUP} withheld)"
+                       if small else
+                       f"holds for {rate[group]:.0%} of {group} against {rate[reference]:.0%} of {reference}")
+                found.append((gap, f"rule '{rule.id}', condition '{leaf.describe()}': {how}"))
     found.sort(key=lambda f: -f[0])
     return tuple(text for _, text in found[:top])
 
 
 def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):
     """A maker of the report's fairness section (report.build_report(extra_sections=[...])):
-    for hr and executive alike, aggregates only, groups under 5 shown as <5."""
+    for hr and executive alike, aggregates only.
+
+    It audits the report's own people (for the executive report, already masked) for the
+    report's audience, and shows counts by the report's small-cell rule (``ctx.cells``): for
+    executives a count under 5 is "<5", a second count is hidden where a total would give one
+    away (group sizes add up to the head count; a group's count of an intervention adds up,
+    over the groups, to the count the intervention mix shows), and a ratio or p-value is
+    shown only when none of the counts it is made of is hidden."""
 
     def make(ctx: Any) -> Any:
         from .report import C_BAD, Bar, Section, esc, hbar_chart
-        result = audit(ctx.engine, ctx.people, by, min_group=min_group)
+        cells = ctx.cells
+        result = audit(ctx.engine, ctx.people, by, min_group=min_group, audience=ctx.audience)
         parts = []
         for a in result.attributes:
+            sizes = {g.group: g.people for g in a.groups}
+            hide_size = _hidden_cells(cells, sizes, {g.group for g in a.groups if g.small})
             rows = [i for i in a.interventions if ctx.visible(i.intervention) and any(r.got for r in i.rates)]
+            shown: dict[str, dict[str, str]] = {}
+            hidden_in: dict[str, set[str]] = {}
+            for i in rows:
+                got = {r.group: r.got for r in i.rates}
+                hide = _hidden_cells(cells, got, hide_size | {r.group for r in i.rates if r.small})
+                hidden_in[i.intervention] = hide
+                shown[i.intervention] = {r.group: _cell(r, r.group in hide, r.group in hide_size, cells)
+                                         for r in i.rates}
             bars = []
             for i in rows:     # the chart shows the flagged interventions; the table shows all
-                low = min((c for c in i.comparisons if c.flagged), key=lambda c: c.ratio, default=None)
+                hide = hidden_in[i.intervention]
+                low = min((c for c in i.comparisons if c.flagged and not {c.group, c.reference} & hide),
+                          key=lambda c: c.ratio, default=None)
                 if low is None:
                     continue
                 p = "" if low.p_value is None else f", p={low.p_value:.2g}"
@@ -240,14 +286,13 @@ def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):
                 bars.append(Bar(ctx.intervention_title(i.intervention), min(low.ratio, 1.0), text, C_BAD,
                                 people=False))
             bars.sort(key=lambda b: b.value)
-            groups = ", ".join(f"{esc(g.group)} {'&lt;5' if g.small else g.people}" for g in a.groups)
+            groups = ", ".join(f"{esc(g.group)} {esc(_size_text(g, g.group in hide_size, cells))}" for g in a.groups)
             table = ["<table><thead><tr><th>intervention</th>"
                      + "".join(f"<th>{esc(g.group)}</th>" for g in a.groups) + "</tr></thead><tbody>"]
             for i in rows:
-                by_group = {r.group: r for r in i.rates}
-                cells = "".join(f"<td>{esc(_pct(by_group[g.group]))}</td>" for g in a.groups)
+                cells_html = "".join(f"<td>{esc(shown[i.intervention][g.group])}</td>" for g in a.groups)
                 flag = " <strong>flag</strong>" if i.flagged else ""
-                table.append(f"<tr><td>{esc(ctx.intervention_title(i.intervention))}{flag}</td>{cells}</tr>")
+                table.append(f"<tr><td>{esc(ctx.intervention_title(i.intervention))}{flag}</td>{cells_html}</tr>")
             table.append("</tbody></table>")
             drivers = [f"<li>{esc(i.intervention)}, {esc(c.group)} vs {esc(c.reference)}: {esc(d)}</li>"
                        for i in rows for c in i.comparisons for d in c.drivers[:1]]
@@ -255,16 +300,47 @@ def report_section(by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP):
                          + (hbar_chart(f"fairness-{esc(a.attribute)}", f"Flagged: lowest share ratio by {a.attribute}",
                                        bars, 1.0, share=True, reference=(FOUR_FIFTHS, "four-fifths line"),
                                        label_width=230, text_width=230) if bars else
-                            "<p>No intervention is flagged.</p>")
+                            "<p>No intervention is flagged" + (" with counts that may be shown" if any(
+                                i.flagged for i in rows) else "") + ".</p>")
                          + "".join(table)
                          + (f"<ul>{''.join(drivers)}</ul>" if drivers else ""))
         lede = (f"Share of each group that gets each intervention, and each group's share over the highest "
                 f"group's: under {FOUR_FIFTHS:.0%} is flagged when both groups have {min_group}+ people. "
-                f"Groups under {SMALL_GROUP} are shown as <5. Protected attributes are never used by rules.")
+                + (f"Counts under {cells.threshold} are shown as <{cells.threshold} (and a second count where a "
+                   f"total would reveal one). " if cells.on else f"Groups under {SMALL_GROUP} are shown as <5. ")
+                + "Protected attributes are never used by rules.")
         return Section("fairness", "Fairness audit", "".join(parts), lede=lede, wide=True,
                        audiences=("hr", "executive"))
 
     return make
+
+
+def _hidden_cells(cells: Any, counts: dict, forced: set) -> set:
+    """The groups whose count is hidden: the ``forced`` ones and those ``cells`` hides (under the
+    threshold), and, when exactly one is hidden, the next smallest too (the total gives one away)."""
+    if not cells.on:
+        return set(forced)
+    hide = set(forced) | {g for g, n in counts.items() if n < cells.threshold}
+    if len(hide) == 1 and len(counts) > 1:
+        rest = sorted((n, str(g)) for g, n in counts.items() if g not in hide)
+        hide.add(rest[0][1])
+    return hide
+
+
+def _size_text(group: GroupRate, hidden: bool, cells: Any) -> str:
+    if group.small:
+        return "<5"
+    return cells.withheld(group.people) if hidden else f"{group.people}"
+
+
+def _cell(rate: GroupRate, hidden: bool, size_hidden: bool, cells: Any) -> str:
+    if not cells.on:
+        return _pct(rate)
+    if rate.small or size_hidden:
+        return "<5" if rate.small else "withheld"
+    if hidden:
+        return f"{cells.withheld(rate.got)}/{rate.people}"
+    return _pct(rate)
 
 
 # -- rendering ----------------------------------------------------------------------
@@ -281,10 +357,12 @@ def render_text(result: Audit) -> str:
                f"at least {result.min_group} people. Groups under {SMALL_GROUP} are shown as <5."]
     if not result.p_values:
         lines.append("p-values need scipy: pip install 'devrecs[audit]'.")
+    lines.extend(result.warnings)
     for a in result.attributes:
         lines += ["", f"By {a.attribute}: " + ", ".join(
             f"{g.group} {'<5' if g.small else g.people}" for g in a.groups)]
-        for purpose, title in (("opportunity", "Opportunities"), ("remedial", "Remedial help (a higher rate is not an advantage)")):
+        for purpose, title in (("opportunity", "Opportunities"),
+                               ("remedial", "Remedial help (a higher rate is not an advantage)")):
             rows = [i for i in a.interventions if i.purpose == purpose and any(r.got for r in i.rates)]
             if not rows:
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import re
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 import attrs
 
@@ -26,6 +26,7 @@ from .errors import DevrecsError, RecordError
 from .mapping import DataMapping, identity, load_mapping
 from .model import Person
 from .people import person_from_dict
+from .sources import shape
 
 SAMPLE = "sample"        # the location name of the built-in sample organization
 
@@ -82,15 +83,21 @@ class Reader:
             return reject(label, None, ((raw.field, raw.reason),))
         if not isinstance(raw, Mapping):
             return reject(label, None, (("", f"expected a mapping of facts, got {type(raw).__name__}"),))
+        wrong = shape.problem(raw)       # too deep, or a key twice: before anything walks it
+        if wrong is not None:
+            return reject(label, self._pid(raw), (wrong,))
         try:
             record = self.mapping.apply(str(label), raw) if self.mapping else identity(raw, self.tabular)
             return person_from_dict(record, record=str(label))
         except RecordError as exc:
-            pid = self._source_id(raw)
-            return reject(label, None if pid in (None, "") else str(pid),
-                          tuple(split_message(m) for m in exc.messages))
-        except RecursionError:
-            return reject(label, self._source_id(raw), (("", "the record is nested too deeply to read"),))
+            return reject(label, self._pid(raw), tuple(split_message(m) for m in exc.messages))
+        except Exception as exc:         # whatever else goes wrong with one record rejects it alone
+            return reject(label, self._pid(raw), (("", f"this record could not be processed "
+                                                       f"({type(exc).__name__})"),))
+
+    def _pid(self, raw: Mapping[str, Any]) -> Optional[str]:
+        pid = self._source_id(raw)
+        return None if pid in (None, "") or isinstance(pid, (dict, list)) else str(pid)
 
     def _source_id(self, raw: Mapping[str, Any]) -> Any:
         try:

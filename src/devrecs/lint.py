@@ -17,7 +17,9 @@ made when it is proven with the Python evaluator's semantics):
 - L107 a catalog intervention that no rule can bring;
 - L108 rules that suppress each other's recommendations (a cycle);
 - L109 a rule without a rationale; L110 a rule without a source;
-- L111 ``suppresses`` names an intervention no rule of its scope recommends.
+- L111 ``suppresses`` names an intervention no rule of its scope recommends;
+- L140 a condition on an extra fact that may be a protected attribute (facts.protected_name;
+  one that surely is one is refused, E140).
 
 Rules of different scopes (person, team, organization) never meet in one
 resolution, so pairs are only compared within a scope.
@@ -29,10 +31,10 @@ from typing import Any, Optional, Sequence
 
 import attrs
 
-from .facts import SCOPES
+from .facts import NOT_PROTECTED_ENV, SCOPES, protected_name
 from .model import Rule
 from .packs import PathLike
-from .rulefile.conditions import describe
+from .rulefile.conditions import describe, leaves
 from .rulefile.logic import (
     branches,
     can_hold_together,
@@ -90,6 +92,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("L111", WARNING, "suppresses nothing",
          "'suppresses' names an intervention that no rule of the same scope recommends, so it has "
          "no effect."),
+    Code("L140", WARNING, "may be a protected attribute",
+         "The rule tests an extra fact whose name looks like a protected attribute (a short word such "
+         "as age or sex run into another, or a near spelling of one) without being sure to be one. "
+         "If it is one, test something else: no rule may use it. If it is not, declare it with "
+         "DEVRECS_NOT_PROTECTED=name (or not_protected: in the mapping file)."),
 )}
 
 
@@ -204,9 +211,24 @@ class _Linter:
         self.useless_suppresses()
         self.unreached(suppressed)
         self.texts()
+        self.protected_guesses()
         return sorted(self.findings, key=lambda f: (f.file, f.line, f.col, f.code, f.message))
 
     # -- one rule -----------------------------------------------------------------
+
+    def protected_guesses(self) -> None:
+        """L140: a condition on an extra fact that may be a protected attribute (a sure one is E140)."""
+        for rule in self.rules:
+            for leaf in dict.fromkeys(leaves(rule.when)):
+                if not leaf.path.startswith("extra."):
+                    continue
+                found = protected_name(leaf.path[len("extra."):])
+                if found is not None and not found.certain:
+                    line, col = tuple(getattr(leaf, "loc", (0, 0))) if getattr(leaf, "loc", None) else (0, 0)
+                    self.add(rule.file, line or rule.line, col or 1, "L140",
+                             f"rule '{rule.id}' tests '{leaf.path}', which may be a protected attribute "
+                             f"({found.reason}); if it is not, set {NOT_PROTECTED_ENV}="
+                             f"{leaf.path[len('extra.'):]}", rule.id)
 
     def contradictions(self) -> None:
         for rule in self.rules:
@@ -349,6 +371,8 @@ class _Linter:
             else:
                 message = (f"intervention '{x}' ({entry.intervention.title}) is only recommended by rules that "
                            f"never bring it ({', '.join(repr(r.id) for r in naming)}: see L103, L105, L106)")
+            if entry.plugin:
+                message += f" (plugin '{entry.plugin}')"
             self.add(entry.file, entry.line, 1, "L107", message)
 
 
@@ -393,9 +417,11 @@ def lint_rules(rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry] = 
     return _Linter(rules, catalog_entries).run()
 
 
-def lint(paths: Optional[Sequence[PathLike]] = None) -> LintReport:
-    """Check, then lint, the packs under ``paths`` (None: the built-in and plugins' packs)."""
-    checked = check(paths)
+def lint(paths: Optional[Sequence[PathLike]] = None, *, plugins: Sequence[Any] = ()) -> LintReport:
+    """Check, then lint, the packs under ``paths`` (None: the built-in and plugins' packs).
+    ``plugins`` are plugins under development ((name, module) pairs), linted with the rest; the
+    interventions a plugin adds are checked for L107 like a catalog file's."""
+    checked = check(paths, plugins=plugins)
     if not checked.ok:
         return LintReport(checked, ())
     return LintReport(checked, tuple(lint_rules(checked.packs.rules, checked.catalog_entries)))

@@ -37,6 +37,7 @@ import attrs
 
 from . import sources
 from .errors import DevrecsError, Problem, RecordError, did_you_mean
+from .facts import normal_key, protected_name, sensitive_field, withhold_values
 from .model import Person
 from .rulefile.located import LMap, LSeq, Loc, YamlError, load, loc_of
 
@@ -50,7 +51,7 @@ SOURCES_KEYS = ("column", "value", "template", "mean", "cases", "items")
 OPTION_KEYS = ("map", "default", "missing", "split", "scale", "divide_by", "round", "buckets", "type")
 TESTS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "between")
 TYPES = ("int", "float", "text", "bool")
-TOP_KEYS = ("id", "facts", "extra", "join")
+TOP_KEYS = ("id", "facts", "extra", "join", "not_protected")
 JOIN_KEYS = ("from", "source", "table", "query", "key", "into", "fields", "item")
 
 
@@ -214,7 +215,8 @@ class _Value:
                             f"{did_you_mean(str(key), SOURCES_KEYS + OPTION_KEYS)}")
         if len(given) != 1:
             ctx.problem(node.loc, "M113", f"'{self.name}': say where the value comes from with one of "
-                                          f"{', '.join(SOURCES_KEYS)}" + (f" (found {', '.join(given)})" if given else ""))
+                                          f"{', '.join(SOURCES_KEYS)}"
+                                          + (f" (found {', '.join(given)})" if given else ""))
             return
         kind = given[0]
         arg, aloc = node[kind], node.value_loc(kind)
@@ -651,8 +653,36 @@ class DataMapping:
             ctx.problem(doc.value_loc("join"), "M106", "'join' is a list of joins")
             joins = LSeq()
         self.joins = [_Join(j, joins.item_loc(i), ctx, base) for i, j in enumerate(joins)]
+        # facts (extra names) or columns declared not protected: settles a guess (see protected_facts)
+        safe = doc.get("not_protected", LSeq())
+        if not isinstance(safe, LSeq) or not all(isinstance(n, str) and n for n in safe):
+            ctx.problem(doc.value_loc("not_protected"), "M107", "'not_protected' is a list of fact or column names "
+                                                                "that only look like protected attributes")
+            safe = LSeq()
+        self.not_protected = frozenset(normal_key(n) for n in safe)
         if ctx.problems:
             raise MappingError(ctx.problems)
+
+    def protected_facts(self, guesses: bool = False) -> dict[str, str]:
+        """Facts this mapping fills from a protected attribute: fact path -> reason. A fact is
+        protected when its name is (facts.protected_name) or when it is read from a column
+        whose name is ("extra.g" mapped from column "Gender"). ``guesses``: the facts that only
+        may be (a look-alike name), which ``not_protected:`` in the mapping settles."""
+        out: dict[str, str] = {}
+        for name, spec in self.facts.items():
+            own = name[len("extra."):] if name.startswith("extra.") else name
+            found = [(own, protected_name(own, self.not_protected))] if name.startswith("extra.") else []
+            found += [(col, protected_name(col, self.not_protected)) for col, _ in spec.columns]
+            for source, p in found:
+                if p is None or p.certain == guesses:
+                    continue
+                if source == own:
+                    why = p.reason
+                else:
+                    why = f"{self.file} maps it from column '{source}': {p.reason}"
+                out.setdefault(name, why + ("" if p.certain else
+                                            f"; if it is not, list '{source}' under not_protected: in {self.file}"))
+        return out
 
     def columns(self) -> list[tuple[str, Loc]]:
         out = list(self.id.columns)
@@ -688,7 +718,10 @@ class DataMapping:
             try:
                 value = spec.value(raw)
             except _RowError as exc:
-                errors.append(f"field '{name}': {exc}")
+                problem = f"field '{name}': {exc}"
+                if sensitive_field(name):    # never quote a sensitive cell (facts.withhold_values)
+                    problem = withhold_values(problem, [raw.get(col) for col, _ in spec.columns])
+                errors.append(problem)
                 continue
             if value is None:
                 continue

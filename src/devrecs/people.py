@@ -5,6 +5,12 @@ that names the record, the field path and what was expected, e.g.
 ``person 'p17', field 'gaps[1].severity': 'hihg' is not one of low, medium, high``.
 Unknown keys are rejected, except under ``extra``.
 
+Values are refused at this edge when the rest of devrecs could not take them
+as they are: whole numbers below 0 or past 2**53 (numeric.py), numbers that
+are not finite (also anywhere under ``extra``), a ``tenure_years`` below 0,
+and text that is not valid Unicode (a lone surrogate such as ``"\ud800"``,
+which no output can write), in any field, ``extra`` keys and values included.
+
 Clean records (the usual case) take a fast path that builds the same Person
 with plain dict lookups; whatever it is not sure of goes to the converter, so
 results and error messages are the converter's either way.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+import re
 import typing
 from typing import Any, Callable, Mapping, Optional, Union
 
@@ -29,6 +36,7 @@ from cattrs.errors import (
 )
 
 from .errors import RecordError, did_you_mean
+from .facts import SENSITIVE_FACTS, sensitive_field, withhold_values
 from .model import (
     Aspiration,
     CareerStage,
@@ -44,6 +52,8 @@ from .model import (
     Track,
     plain,
 )
+from .numeric import EXACT_INT_LIMIT, number_problem
+from .text import shown as _shown, text_problem as _text_problem
 
 # career_stage, when absent, from tenure_years: under 3 years early,
 # under 10 mid, 10 and more senior (documented in docs/facts.md).
@@ -52,7 +62,57 @@ SENIOR_FROM_YEARS = 10.0
 
 
 class _Bad(ValueError):
-    """A value that does not fit; the message says what was expected."""
+    """A value that does not fit; the message says what was expected. ``at`` continues
+    the field's path to the part that does not fit (``.key``, ``[0]``) inside a value."""
+
+    def __init__(self, message: str, at: str = ""):
+        super().__init__(message)
+        self.at = at
+
+
+def _value_problem(value: Any) -> Optional[tuple[str, str]]:
+    """(where, why) for the first part of an ``extra`` value (or key) that cannot be taken:
+    a number that is not finite or past +/- 2**53, or text with a lone surrogate. Flat
+    values of plain types are checked in one loop; anything nested takes a walk that keeps
+    its own stack, so deep values take no Python recursion."""
+    if type(value) is dict:
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                fits = item.isascii() or _text_problem(item) is None
+            elif kind is int:
+                fits = -EXACT_INT_LIMIT <= item <= EXACT_INT_LIMIT
+            elif kind is float:
+                fits = item - item == 0.0       # finite
+            else:
+                fits = kind is bool or item is None
+            if not fits or (type(key) is str and not key.isascii() and _text_problem(key) is not None):
+                return _walk_problem(value)
+        return None
+    return _walk_problem(value)
+
+
+def _walk_problem(value: Any) -> Optional[tuple[str, str]]:
+    """_value_problem for any value, part by part."""
+    stack = [("", value)]
+    while stack:
+        at, item = stack.pop()
+        problem = None
+        if isinstance(item, str):
+            problem = _text_problem(item)
+        elif isinstance(item, (int, float)):    # true/false: number_problem says nothing
+            problem = number_problem(item)
+        elif isinstance(item, Mapping):
+            for key in reversed(list(item)):
+                key_problem = _text_problem(key) if isinstance(key, str) else None
+                if key_problem is not None:
+                    return f"{at}.{_shown(key)}", f"the key: {key_problem}"
+                stack.append((f"{at}.{_shown(str(key))}", item[key]))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{at}[{i}]", sub) for i, sub in reversed(list(enumerate(item))))
+        if problem is not None:
+            return at, problem
+    return None
 
 
 def _enum_hook(value: Any, cls: type[enum.Enum]) -> enum.Enum:
@@ -69,18 +129,27 @@ def _enum_hook(value: Any, cls: type[enum.Enum]) -> enum.Enum:
 
 
 def _int_hook(value: Any, _cls: type) -> int:
+    """A level or a count of months: a whole number from 0 to 2**53."""
+    whole: Optional[int] = None
     if isinstance(value, bool):
         raise _Bad(f"{value!r} is not a whole number")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        whole = value
+    elif isinstance(value, float) and value.is_integer():
+        whole = int(value)
+    elif isinstance(value, str):
         try:
-            return int(value.strip())
+            whole = int(value.strip())
         except ValueError:
             pass
-    raise _Bad(f"{value!r} is not a whole number")
+    if whole is None:
+        raise _Bad(f"{value!r} is not a whole number")
+    if whole < 0:
+        raise _Bad(f"{value!r} is negative: expected a whole number from 0")
+    problem = number_problem(whole)
+    if problem is not None:
+        raise _Bad(problem)
+    return whole
 
 
 def _float_hook(value: Any, _cls: type) -> float:
@@ -106,6 +175,9 @@ def _str_hook(value: Any, _cls: type) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
+        problem = _text_problem(value)
+        if problem is not None:
+            raise _Bad(problem)
         return value
     raise _Bad(f"{value!r} is not a text value")
 
@@ -137,11 +209,14 @@ def _date_hook(value: Any, _cls: type) -> dt.date:
     raise _Bad(f"{value!r} is not a date (expected YYYY-MM-DD)")
 
 
-def _extra_hook(value: Any, _cls: type) -> dict:
+def _extra_hook(value: Any, _cls: type) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise _Bad(f"{value!r} is not a mapping")
+    problem = _value_problem(value)
+    if problem is not None:
+        raise _Bad(problem[1], at=problem[0])
     return {str(k): v for k, v in value.items()}
 
 
@@ -170,6 +245,7 @@ def _messages(exc: BaseException, path: str = "") -> list[str]:
     if isinstance(exc, ForbiddenExtraKeysError):
         allowed = [f.name for f in attrs.fields(exc.cl)]
         for key in sorted(exc.extra_fields):
+            key = _shown(key) if isinstance(key, str) else key
             where = f"{path}.{key}" if path else key
             out.append(f"field '{where}': unknown field{did_you_mean(key, allowed)}; "
                        f"put organization-specific facts under 'extra'")
@@ -189,10 +265,21 @@ def _messages(exc: BaseException, path: str = "") -> list[str]:
         full = path if path.split(".")[-1] == key else (f"{path}.{key}" if path else key)
         return [f"field '{full}' is required"]
     if isinstance(exc, _Bad):
-        return [f"field '{path}': {exc}"]
+        return [f"field '{path}{exc.at}': {exc}"]
     if isinstance(exc, (TypeError, ValueError, AttributeError)):
         return [f"field '{path}': {_type_hint(exc)}"]
     return [f"field '{path}': {exc}"]
+
+
+def _withheld(message: str, data: Mapping[str, Any], everywhere: bool = False) -> str:
+    """A problem line that quotes no value of a sensitive field (facts.SENSITIVE_FACTS)."""
+    field = message[len("field '"):].split("'", 1)[0] if message.startswith("field '") else ""
+    if field and sensitive_field(field):
+        return withhold_values(message, [data.get(re.split(r"[.\[]", field, maxsplit=1)[0])])
+    if everywhere:
+        quoted = [data.get(f) for f in SENSITIVE_FACTS if f in data and str(data.get(f)) in message]
+        return withhold_values(message, quoted) if quoted else message
+    return message
 
 
 def _type_hint(exc: BaseException) -> str:
@@ -250,11 +337,15 @@ def _fast_enum(cls: type[enum.Enum]) -> Callable[[Any], Any]:
 
 def _fast_int(value: Any) -> int:
     if type(value) is int:
-        return value
-    if type(value) is float and value.is_integer():
-        return int(value)
-    if type(value) is str:
-        return int(value.strip())
+        whole = value
+    elif type(value) is float and value.is_integer():
+        whole = int(value)
+    elif type(value) is str:
+        whole = int(value.strip())
+    else:
+        raise _Unsure
+    if 0 <= whole <= EXACT_INT_LIMIT:
+        return whole
     raise _Unsure
 
 
@@ -272,7 +363,9 @@ def _fast_float(value: Any) -> float:
 
 def _fast_text(value: Any) -> str:
     if type(value) is str:
-        return value
+        if value.isascii() or _text_problem(value) is None:
+            return value
+        raise _Unsure
     if type(value) is int or type(value) is float:
         return str(value)
     raise _Unsure
@@ -302,8 +395,8 @@ def _fast_date(value: Any) -> dt.date:
     raise _Unsure
 
 
-def _fast_extra(value: Any) -> dict:
-    if type(value) is dict and all(type(key) is str for key in value):
+def _fast_extra(value: Any) -> dict[str, Any]:
+    if type(value) is dict and all(type(key) is str for key in value) and _value_problem(value) is None:
         return dict(value)
     raise _Unsure
 
@@ -312,8 +405,8 @@ def _fast_optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else convert(value)
 
 
-def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple]:
-    def convert_all(value: Any) -> tuple:
+def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    def convert_all(value: Any) -> tuple[Any, ...]:
         if type(value) is not list and type(value) is not tuple:
             raise _Unsure
         return tuple(map(convert, value))
@@ -367,12 +460,12 @@ def _fast_converter(tp: Any) -> Callable[[Any], Any]:
 _PERSON_CONVERTERS = {f.name: _fast_converter(_given(f.type)) for f in attrs.fields(Person)}
 
 
-def _fast_person(raw: dict) -> Person:
+def _fast_person(raw: dict[str, Any]) -> Person:
     """Person from a clean record, equal to what the converter makes; raises when not sure.
     An unknown key fails the converter lookup (KeyError), a missing required field fails
     the constructor (TypeError): the fast path gives up on those like on anything else."""
     kwargs = {key: _PERSON_CONVERTERS[key](value) for key, value in raw.items() if value is not None}
-    if not kwargs["id"].strip():
+    if not kwargs["id"].strip() or kwargs.get("tenure_years", 0.0) < 0:
         raise _Unsure
     if "career_stage" not in kwargs and "tenure_years" in kwargs:
         kwargs["career_stage"] = stage_from_tenure(kwargs["tenure_years"])
@@ -416,9 +509,12 @@ def _person_from_dict_cattrs(raw: Any, record: Optional[str] = None) -> Person:
     try:
         person = _converter.structure(data, Person)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
-        raise RecordError(name, _messages(exc)) from None
+        raise RecordError(name, [_withheld(m, data) for m in _messages(exc)]) from None
     except _Bad as exc:
-        raise RecordError(name, [str(exc)]) from None
+        raise RecordError(name, [_withheld(str(exc), data, everywhere=True)]) from None
+    if person.tenure_years is not None and person.tenure_years < 0:
+        raise RecordError(name, [f"field 'tenure_years': {person.tenure_years!r} is negative: "
+                                 f"expected a number of years from 0"])
     if person.career_stage is None and person.tenure_years is not None:
         person = attrs.evolve(person, career_stage=stage_from_tenure(person.tenure_years))
     return person
@@ -432,7 +528,7 @@ def stage_from_tenure(years: float) -> CareerStage:
     return CareerStage.SENIOR
 
 
-def person_to_dict(person: Person) -> dict:
+def person_to_dict(person: Person) -> dict[str, Any]:
     """The plain mapping of a Person (enums as their values, dates as ISO text)."""
     out = plain(person)
     return {k: v for k, v in out.items() if v not in (None, [], {})}

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import attrs
 
+from .audience import hidden_facts, masked
 from .explain import PROPOSALS_NOTE, touches_hidden
-from .audience import hidden_facts
 from .model import NINE_BOX, Person, Track
 from .org import HOTSPOT_REPORTS, is_developing, is_waiting_graduate
 
@@ -307,7 +307,7 @@ def _mix(a: str, b: str, k: float) -> str:
 HATCH_CSS = "repeating-linear-gradient(45deg,#94a3b8 0 2px,#e2e8f0 2px 5px)"
 
 
-def _hatch_key(ctx: "ReportContext") -> list[tuple[str, str]]:
+def _hatch_key(ctx: ReportContext) -> list[tuple[str, str]]:
     return [("small count withheld", HATCH_CSS)] if ctx.executive else []
 
 
@@ -336,7 +336,7 @@ class Section:
 class ReportContext:
     """What a section is built from (also what an extra section receives)."""
 
-    engine: "Engine"
+    engine: Engine
     people: tuple[Person, ...]
     result: Any                 # engine.OrganizationResult
     audience: str
@@ -372,7 +372,9 @@ class ReportContext:
 def _kpis(ctx: ReportContext) -> str:
     f = ctx.result.organization_facts
     c = ctx.cells
-    proposals = sum(len(recs) for _, recs in ctx.result.people)
+    # only what the audience may see is counted: a total over hidden items less the visible
+    # ones would give the hidden count away
+    proposals = sum(1 for _, recs in ctx.result.people for r in recs if ctx.visible(r.intervention))
     ics = f["ics"]
     developing = sum(1 for p in ctx.people
                      if p.track == Track.INDIVIDUAL_CONTRIBUTOR and is_developing(p, ctx.as_of) is True)
@@ -384,7 +386,7 @@ def _kpis(ctx: ReportContext) -> str:
          else "\u2013",
          "of ICs developing (22% reference)"),
         (f"{c.count(f['graduates_waiting'])} / {ctx.open_positions}", "graduates waiting / open seats"),
-        (c.count(f["flight_risk_hotspots"]), f"managers with {HOTSPOT_REPORTS}+ high-flight-risk reports"),
+        (_hotspots_text(ctx), f"managers with {HOTSPOT_REPORTS}+ high-flight-risk reports"),
         (c.count(proposals), "proposals to review"),
     ]
     return '<div class="kpis">' + "".join(f'<div class="kpi"><div class="v">{esc(v)}</div>'
@@ -429,6 +431,9 @@ def coverage_section(ctx: ReportContext) -> Section:
     share = total[0] / total[1] if total[1] else None
     if share is None:
         reading = "There are no individual contributors in these people."
+    elif c.hidden(total[0]) or c.hidden(total[1]):
+        reading = (f"{c.share(total[0], total[1])} of individual contributors had a development intervention "
+                   f"accepted or completed in the last 12 months.")
     else:
         side = "above" if share >= BENCHMARK else "below"
         reading = (f"{share:.0%} of individual contributors had a development intervention accepted or completed "
@@ -520,19 +525,29 @@ def pipeline_section(ctx: ReportContext) -> Section:
                    lede="How long graduates of the leadership pipeline have waited for a leadership seat.")
 
 
+def _hotspot_groups(ctx: ReportContext) -> tuple[dict, set]:
+    """Managers by how many reports are at high flight risk, and the groups small-cell rules hide."""
+    dist = {"none": 0, "1": 0, "2": 0, f"{HOTSPOT_REPORTS}+": 0}
+    for facts in ctx.result.team_facts.values():
+        k = facts["high_flight_risk_reports"]
+        dist["none" if k == 0 else f"{HOTSPOT_REPORTS}+" if k >= HOTSPOT_REPORTS else str(k)] += 1
+    return dist, ctx.cells.group(dist)
+
+
+def _hotspots_text(ctx: ReportContext) -> str:
+    """The number of hotspot managers as every part of the page says it (tile and section alike)."""
+    hot = ctx.result.organization_facts["flight_risk_hotspots"]
+    if ctx.executive and f"{HOTSPOT_REPORTS}+" in _hotspot_groups(ctx)[1]:
+        return ctx.cells.withheld(hot)
+    return ctx.cells.count(hot)
+
+
 def hotspots_section(ctx: ReportContext) -> Section:
     c = ctx.cells
     teams = ctx.result.team_facts
-    hot = ctx.result.organization_facts["flight_risk_hotspots"]
-    hot_text = c.count(hot)
+    hot_text = _hotspots_text(ctx)
     if ctx.executive:
-        dist = {"none": 0, "1": 0, "2": 0, f"{HOTSPOT_REPORTS}+": 0}
-        for facts in teams.values():
-            k = facts["high_flight_risk_reports"]
-            dist["none" if k == 0 else f"{HOTSPOT_REPORTS}+" if k >= HOTSPOT_REPORTS else str(k)] += 1
-        hide = c.group(dist)
-        if f"{HOTSPOT_REPORTS}+" in hide:
-            hot_text = c.withheld(hot)
+        dist, hide = _hotspot_groups(ctx)
         bars = [Bar(f"{label} at high risk" if label != "none" else "no report at high risk",
                     SMALL_CELL if label in hide else n, c.withheld(n) if label in hide else f"{n:,} managers",
                     C_BAD if label.endswith("+") else C_WARN if label != "none" else C_GOOD, hatched=label in hide)
@@ -572,15 +587,17 @@ def mix_section(ctx: ReportContext) -> Section:
         counts.update(r.intervention for r in recs)
     visible = [(i, n) for i, n in counts.most_common() if ctx.visible(i)]
     shown = visible[:MAX_BARS]
+    # the total is shown: where it would give one small count away, a second one is hidden
+    hide = c.group(dict(visible))
     kinds = {}
     bars = []
     for i, n in shown:
         kind = ctx.engine.catalog.get(i).kind if i in ctx.engine.catalog else "other"
         color = KIND_COLORS.get(kind, C_MUTED)
         kinds[kind] = color
-        hidden = c.hidden(n)
-        bars.append(Bar(ctx.intervention_title(i), SMALL_CELL if hidden else n, c.count(n), color, hatched=hidden,
-                        tip=i))
+        hidden = i in hide
+        bars.append(Bar(ctx.intervention_title(i), SMALL_CELL if hidden else n,
+                        c.withheld(n) if hidden else c.count(n), color, hatched=hidden, tip=i))
     chart = hbar_chart("chart-mix", "Proposals per intervention", bars, max([b.value for b in bars] + [1]),
                        width=1100, label_width=330)
     more = (f'<p class="small">and {len(visible) - len(shown)} more interventions with fewer proposals.</p>'
@@ -661,9 +678,7 @@ def acceptance_section(ctx: ReportContext) -> Section:
     chart = stacked_chart("chart-acceptance", "Acceptance per intervention", rows[:MAX_BARS] or
                           [("no decided proposal among these interventions", [], "", False)])
     if ctx.executive:
-        hidden = hidden_facts("executive")
-        allowed = {r.id for r in ctx.engine.rules
-                   if not touches_hidden(r, hidden) and all(ctx.visible(t.intervention) for t in r.recommend)}
+        allowed = allowed_rules(ctx.engine, ctx.audience)
         rule_tallies = {k: t for k, t in ctx.rates.rules.items() if k in allowed}
     else:
         rule_tallies = dict(ctx.rates.rules)
@@ -784,7 +799,7 @@ footer p{margin:4px 0}
 """
 
 
-def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr", store: Any = None,
+def build_report(engine: Engine, people: Iterable[Any], *, audience: str = "hr", store: Any = None,
                  open_positions: int = 0, as_of: Optional[dt.date] = None, title: str = "",
                  extra_sections: Sequence[Callable[[ReportContext], Optional[Section]]] = ()) -> str:
     """The report as one HTML document (a str). ``people``: Persons or mappings (merge the
@@ -795,13 +810,42 @@ def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr
         raise DevrecsError(f"the report is written for {' or '.join(REPORT_AUDIENCES)}, not '{audience}'")
     day = as_of or engine.as_of or dt.date.today()
     persons = tuple(engine.prepare(p) for p in people)
+    if audience != "hr":
+        # everything on the page comes from the audience's view: hidden facts unknown and history
+        # without interventions it may not see (audience.masked), store rows it may see
+        persons = tuple(masked(p, audience, engine.catalog) for p in persons)
     result = engine.recommend_organization(persons, day, open_leadership_positions=open_positions)
+    rates = None
+    if store is not None:
+        rates = store.rates() if audience == "hr" else store.rates(keep=store_rows_for(engine, audience))
     ctx = ReportContext(engine, persons, result, audience, Cells(audience == "executive"), day,
-                        store.rates() if store is not None else None, getattr(store, "label", ""),
-                        open_positions, title or "Development report")
+                        rates, getattr(store, "label", ""), open_positions, title or "Development report")
     sections = [make(ctx) for make in BUILT_IN_SECTIONS]
     sections += extra_sections_for(ctx, extra_sections)
     return render_page(ctx, sections)
+
+
+def allowed_rules(engine: Engine, audience: str) -> set[str]:
+    """Rules whose proposals this audience may see counted: they test no fact hidden from it
+    and recommend only interventions it may see."""
+    hidden = hidden_facts(audience)
+    catalog = engine.catalog
+    return {r.id for r in engine.rules
+            if not touches_hidden(r, hidden)
+            and all(t.intervention in catalog and catalog.visible_to(t.intervention, audience) for t in r.recommend)}
+
+
+def store_rows_for(engine: Engine, audience: str) -> Callable[[str, tuple[str, ...]], bool]:
+    """Which store rows (intervention, rules) count for this audience: a visible intervention,
+    from allowed rules only (an outcome that answers no proposal counts by its intervention)."""
+    allowed = allowed_rules(engine, audience)
+    catalog = engine.catalog
+
+    def keep(intervention: str, rules: tuple[str, ...]) -> bool:
+        return (intervention in catalog and catalog.visible_to(intervention, audience)
+                and all(r in allowed for r in rules))
+
+    return keep
 
 
 def render_page(ctx: ReportContext, sections: Sequence[Section]) -> str:

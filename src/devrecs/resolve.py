@@ -52,8 +52,8 @@ class Resolution:
         return tuple(Removed(*fields) for fields in self.trace)
 
 
-class _RuleInfo(NamedTuple):
-    """What resolve needs of a rule, worked out once per Rule object (see _info)."""
+class RulePlan(NamedTuple):
+    """What resolve needs of a rule, worked out once when an engine is built (``plan``)."""
 
     neg_priority: int
     rule: Rule
@@ -67,26 +67,13 @@ class _RuleInfo(NamedTuple):
     kinds: tuple[str, ...]  # suppresses_kinds
 
 
-# Rules are frozen and an engine passes the same Rule objects for every person, so each
-# rule's info is kept, keyed by id(rule); an entry holds its rule, so that id cannot be
-# reused while the entry lives, and a hit is confirmed with ``is``. Cleared past
-# _RULE_INFO_MAX entries (engines built over and over, as in tests, would otherwise keep
-# every rule they ever resolved).
-_RULE_INFO: dict[int, _RuleInfo] = {}
-_RULE_INFO_MAX = 8192
-
-
-def _info(rule: Rule) -> _RuleInfo:
-    """Work out and keep a rule's info (resolve looks it up first, inline: it runs per fired rule)."""
+def plan(rule: Rule) -> RulePlan:
+    """The rule's plan; an engine makes one per rule and passes the fired ones to ``resolve``."""
     keys = tuple((t.intervention, True) if t.to == "manager" else t.intervention for t in rule.recommend)
     to_manager = any(type(k) is tuple for k in keys)
-    info = _RuleInfo(-rule.priority, rule, keys, tuple(rule.suppresses), to_manager, rule.id,
-                     (-rule.priority, rule.id), keys[0] if len(keys) == 1 and not to_manager else None,
-                     tuple(rule.suppresses_kinds))
-    if len(_RULE_INFO) >= _RULE_INFO_MAX:
-        _RULE_INFO.clear()
-    _RULE_INFO[id(rule)] = info
-    return info
+    return RulePlan(-rule.priority, rule, keys, tuple(rule.suppresses), to_manager, rule.id,
+                    (-rule.priority, rule.id), keys[0] if len(keys) == 1 and not to_manager else None,
+                    tuple(rule.suppresses_kinds))
 
 
 _NO_MANAGER = "the person has no manager_id"
@@ -127,24 +114,32 @@ def _ranked(intervention: str, subject: str, infos: list, item) -> tuple:
     return (infos[0].neg_priority, intervention, subject, infos, item)
 
 
-def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
+def resolve(person: Person, fired: Sequence[RulePlan], catalog: Catalog, *,
             evidence: Callable[[Rule], tuple[Evidence, ...]], as_of: dt.date,
             cap: Optional[int] = DEFAULT_CAP, ruleset_hash: str = "") -> Resolution:
-    # Once per person on every recommendation path, so written for speed. A candidate is the list of
-    # the infos of its rules, one per rule id, in the order they fired; candidates keep the
-    # order they were first named in, which is the order of their ``removed`` entries.
+    """The person's recommendations from the plans of the rules that fired (in rule order), and
+    the trace of what each step took away. Runs once per person on every path, so each step is
+    written for speed; candidates keep the order they were first named in, which is the order
+    of their ``removed`` entries."""
+    removed: list[tuple] = []            # the fields of each Removed, in order
+    candidates, suppressed_by, kinds_by = _candidates(person, fired, removed)
+    kept = _kept(person, candidates, suppressed_by, kinds_by, catalog, as_of, removed)
+    kept.sort()                          # 4. priority (highest first), intervention, subject: unique
+    out = _capped(person, kept, catalog, cap, evidence, ruleset_hash, removed)
+    return Resolution(tuple(out), tuple(removed))
+
+
+def _candidates(person: Person, fired: Sequence[RulePlan], removed: list[tuple],
+                ) -> tuple[dict, Optional[dict[str, tuple]], Optional[dict[str, list]]]:
+    """1. candidates (key -> the plans of their rules, one per rule id, in firing order); and,
+    for step 2, the highest-ranked rule suppressing each intervention and the rules
+    suppressing each kind."""
     pid = person.id
     mid = person.manager_id
-    removed: list[tuple] = []            # the fields of each Removed, in order
-    candidates: dict = {}                # key (see _RuleInfo.keys) -> [info, ...]
+    candidates: dict = {}
     suppressed_by: Optional[dict[str, tuple]] = None     # intervention -> rank of the suppressing rule
-    kinds_by: Optional[dict[str, list]] = None           # kind -> [info of each rule suppressing it]
-
-    # 1. candidates; 2. (first half) the highest-ranked rule suppressing each intervention
-    for rule in fired:
-        info = _RULE_INFO.get(id(rule))
-        if info is None or info.rule is not rule:
-            info = _info(rule)
+    kinds_by: Optional[dict[str, list]] = None           # kind -> [plan of each rule suppressing it]
+    for info in fired:
         key = info.only
         if key is not None:              # one target, for the person
             infos = candidates.get(key)
@@ -178,16 +173,20 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
                 kinds_by = {}
             for kind in info.kinds:
                 kinds_by.setdefault(kind, []).append(info)
+    return candidates, suppressed_by, kinds_by
 
-    # the interventions in the person's history (most people have little or none)
-    history = person.history
-    in_history: Optional[dict[str, None]] = None
-    if history:
-        in_history = {}
-        for entry in history:
-            in_history[entry.intervention] = None
 
-    # 2. suppressed; 3. cooldown (the person's own items); the rest is kept, with its sort entry
+def _kept(person: Person, candidates: dict, suppressed_by: Optional[dict[str, tuple]],
+          kinds_by: Optional[dict[str, list]], catalog: Catalog, as_of: dt.date, removed: list[tuple],
+          ) -> list[tuple]:
+    """2. suppressed (by id, then by kind); 3. cooldown (the person's own items). The rest, each
+    as its sort entry (neg_priority, intervention, subject, plans, catalog item or None for the
+    manager's)."""
+    pid = person.id
+    mid = person.manager_id
+    in_history: Optional[dict[str, None]] = None      # most people have little history or none
+    if person.history:
+        in_history = dict.fromkeys(entry.intervention for entry in person.history)
     get = catalog.get
     kept: list[tuple] = []
     for key, infos in candidates.items():
@@ -220,11 +219,16 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
             kept.append((infos[0].neg_priority, key, pid, infos, item))
         else:
             kept.append(_ranked(key, pid, infos, item))
+    return kept
 
-    # 4. order: priority (highest first), intervention, subject; these three are unique
-    kept.sort()
 
-    # 5. cap (the person's own items only), and the recommendations
+def _capped(person: Person, kept: list[tuple], catalog: Catalog, cap: Optional[int],
+            evidence: Callable[[Rule], tuple[Evidence, ...]], ruleset_hash: str, removed: list[tuple],
+            ) -> list[Recommendation]:
+    """5. cap (the person's own items only; the manager's are not counted), and the
+    recommendations with their evidence."""
+    pid = person.id
+    get = catalog.get
     out: list[Recommendation] = []
     own = 0
     limit = _NO_LIMIT if cap is None else cap
@@ -252,4 +256,4 @@ def resolve(person: Person, fired: Sequence[Rule], catalog: Catalog, *,
                                       tuple(dict.fromkeys([r.rationale for r in rules if r.rationale])),
                                       tuple([e for r in rules for e in evidence(r)]), ruleset_hash,
                                       tuple([w for r in rules for w in r.wording])))
-    return Resolution(tuple(out), tuple(removed))
+    return out

@@ -27,8 +27,9 @@ SCALAR = ["string", "number", "boolean"]
 def _default_interventions() -> list[str]:
     try:
         from .packs import default_rules_dir
-        import yaml
-        doc = yaml.safe_load((default_rules_dir() / "catalog.yaml").read_text(encoding="utf-8"))
+        from .rulefile import located
+        path = default_rules_dir() / "catalog.yaml"
+        doc = located.load(path.read_text(encoding="utf-8"), str(path), located=False)
         return [e["id"] for e in doc["interventions"]]
     except Exception:       # the schema still works without suggestions
         return []
@@ -90,7 +91,8 @@ def _fact_test(spec: FactSpec, path: str) -> dict:
             fields[name] = {"anyOf": [value, ops], "description": fspec.doc or f"the entry's {name}"}
         if path == "history":
             fields["within_months"] = {"type": "number", "minimum": 0,
-                                       "description": "the entry's date lies within this many months before the run date"}
+                                       "description": "the entry's date lies within this many months "
+                                                      "before the run date"}
         where = {"type": ["object", "null"], "additionalProperties": False, "properties": fields}
         return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
                 "description": f"{doc}: 'any' (some entry passes every test) or 'none' (no entry does)",
@@ -264,6 +266,9 @@ def test_file_schema() -> dict:
         "description": "Tests of rule packs, run by 'devrecs test' or pytest. See docs/authoring.md.",
         "type": "object", "required": ["tests"], "additionalProperties": False,
         "properties": {"rules": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "packs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "plugins": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "isolated": {"type": "boolean"},
                        "as_of": date, "description": {"type": "string"},
                        "tests": {"type": "array", "items": test}},
         "definitions": {"intervention": intervention, "wanted": wanted_def, "level": level_def},

@@ -217,19 +217,23 @@ class Store:
         if self.sqlite:
             _sqlite_setup(self.engine)
         target = migrate_to or LATEST
-        current = self._read(_version)     # no write lock at all when there is nothing to migrate
-        if current > LATEST:
-            raise StoreError(f"store {self.label}: its schema is version {current}, newer than this devrecs "
-                             f"knows ({LATEST}): upgrade devrecs")
-        self.version = current if current >= target else self._write(lambda conn: _migrate(conn, target),
-                                                                       migrate=True)
+        try:
+            current = self._read(_version)     # no write lock at all when there is nothing to migrate
+            if current > LATEST:
+                raise StoreError(f"its schema is version {current}, newer than this devrecs knows ({LATEST}): "
+                                 f"upgrade devrecs")
+            self.version = current if current >= target else self._write(lambda conn: _migrate(conn, target),
+                                                                           migrate=True)
+        except StoreError as exc:
+            text = str(exc)
+            raise StoreError(text if text.startswith("store ") else f"store {self.label}: {text}") from None
 
     # -- plumbing ----------------------------------------------------------------
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -303,7 +307,7 @@ class Store:
         return self._write(work)
 
     def start_run(self, ruleset_hash: str, *, as_of: Optional[dt.date] = None, audience: Optional[str] = None,
-                  label: str = "") -> "RunRecorder":
+                  label: str = "") -> RunRecorder:
         """A run to add proposals to (``add``); ``close`` (or leaving a ``with``) finishes it."""
         return RunRecorder(self, ruleset_hash, as_of, audience, label)
 
@@ -369,9 +373,18 @@ class Store:
                     for row in conn.execute(sa.select(r.subject, r.intervention, r.rules))]
         return iter(self._read(work))
 
-    def rates(self) -> "Rates":
-        """Acceptance and completion per intervention and per rule (see ``Rates``)."""
-        return Rates.compute(self.proposals(), self.outcomes())
+    def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> Rates:
+        """Acceptance and completion per intervention and per rule (see ``Rates``).
+
+        ``keep(intervention, rules)``: only the proposals and outcomes it keeps count (an
+        outcome's rules are those of the proposal it answers; none when it answers none).
+        The executive report keeps only rows an executive may see (report.py)."""
+        proposals: Iterable[tuple[str, str, tuple[str, ...]]] = self.proposals()
+        outcomes = self.outcomes()
+        if keep is not None:
+            proposals = [p for p in proposals if keep(p[1], p[2])]
+            outcomes = [o for o in outcomes if keep(o.intervention, o.rules)]
+        return Rates.compute(proposals, outcomes)
 
 
 class RunRecorder:
@@ -417,20 +430,24 @@ class RunRecorder:
         self.store._write(lambda conn: conn.execute(recommendations_table.insert(), rows))
         self.proposals += len(rows)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Write what is pending; a run that did not finish keeps ``finished_at`` empty, with the
+        counts of what was recorded (so the store agrees with the run's output and log)."""
         if self._closed:
             return
         self._closed = True
         self.flush()
-        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(
-            finished_at=_now(), people=self.people, proposals=self.proposals)
+        values: dict[str, Any] = {"people": self.people, "proposals": self.proposals}
+        if finished:
+            values["finished_at"] = _now()
+        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(**values)
         self.store._write(lambda conn: conn.execute(done))
 
-    def __enter__(self) -> "RunRecorder":
+    def __enter__(self) -> RunRecorder:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 # -- rates --------------------------------------------------------------------------------------
@@ -478,7 +495,7 @@ class Rates:
     last: Optional[dt.datetime] = None
 
     @classmethod
-    def compute(cls, proposals: Iterable[tuple[str, str, tuple[str, ...]]], recorded: Sequence[Recorded]) -> "Rates":
+    def compute(cls, proposals: Iterable[tuple[str, str, tuple[str, ...]]], recorded: Sequence[Recorded]) -> Rates:
         rates = cls()
         seen: dict[tuple[str, str], set[str]] = {}
         for subject, intervention, rule_ids in proposals:
@@ -580,10 +597,32 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 
 def _version(conn: sa.Connection) -> int:
-    """The schema version of the database (0: a new, empty one)."""
+    """The schema version of the database (0: a new, empty one). A ``schema_version`` table
+    that holds anything but whole numbers 1, 2, ... (text, fractions, negative numbers, gaps)
+    is a damaged store, or not a devrecs store: StoreError, never a guess."""
     if not sa.inspect(conn).has_table("schema_version"):
         return 0
-    return conn.execute(sa.select(sa.func.max(schema_version_table.c.version))).scalar() or 0
+    found = [row[0] for row in conn.execute(sa.select(sa.column("version")).select_from(
+        sa.table("schema_version")))]
+    for value in found:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            shown = _shown(value)
+            raise StoreError(f"its schema_version table holds {shown}, not a version number (1, 2, ...): "
+                             f"this is not a devrecs store, or it is damaged; restore it from a backup or "
+                             f"give another --store")
+    if found and max(found) <= LATEST and sorted(found) != list(range(1, len(found) + 1)):
+        raise StoreError(f"its schema_version table lists versions {', '.join(map(str, sorted(found)))}, "
+                         f"not 1 to {max(found)} in turn: the store is damaged; restore it from a backup")
+    return max(found, default=0)
+
+
+def _shown(value: Any) -> str:
+    """A schema_version value as an error may show it: short, and only what it is."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"binary data ({len(bytes(value))} bytes)"
+    if isinstance(value, str):
+        return f"the text {value[:20]!r}" + ("..." if len(value) > 20 else "")
+    return f"{value!r}"[:30]
 
 
 def _migrate(conn: sa.Connection, target: int) -> int:
@@ -594,8 +633,8 @@ def _migrate(conn: sa.Connection, target: int) -> int:
     if current == 0 and not sa.inspect(conn).has_table("schema_version"):
         schema_version_table.create(conn)
     if current > LATEST:
-        raise StoreError(f"the store's schema is version {current}, newer than this devrecs knows "
-                         f"({LATEST}): upgrade devrecs")
+        raise StoreError(f"its schema is version {current}, newer than this devrecs knows ({LATEST}): "
+                         f"upgrade devrecs")
     for version, migration in MIGRATIONS:
         if current < version <= target:
             migration(conn)

@@ -26,6 +26,11 @@ evaluator over every kind of condition, so a quirk left unhandled shows up there
   unknown fact matches neither way, as in the Python evaluator's three-valued
   logic; "every item fails" of a history test also requires the history
   to be complete far enough back (``history_known_days``);
+- durable reads an exponent only after a '.', compares whole numbers with
+  fractions as doubles and cannot read NaN or infinities: numbers reach it
+  through ``numeric.durable_json``, and a rule whose constant durable could
+  not compare exactly (numeric.number_problem) is refused here (E112), as
+  parse.py refuses it in files;
 - the session state is matched against rules too, so every rule also
   requires ``t`` to be its scope's mark (1 person, 2 team, 3 organization),
   which only posted facts carry.
@@ -38,15 +43,15 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
-from ..facts import FactSpec, spec_for
-from ..model import Rule
 from ..errors import Problem, RuleFileError
-from ..facts import DAYS_LIMIT, HISTORY_KNOWN_DAYS
+from ..facts import DAYS_LIMIT, HISTORY_KNOWN_DAYS, FactSpec, spec_for
+from ..model import Rule
+from ..numeric import MONTHS_LIMIT, number_problem
 from .conditions import (
     Compare,
     Contains,
-    Items,
     ItemTest,
+    Items,
     complement,
     days_ranges,
     kind_of,
@@ -360,7 +365,8 @@ class _Compiler:
                 chosen = [v for v in order if not ranks[value[0]] <= ranks[v] <= ranks[value[1]]]
             else:
                 e = ranks[value]
-                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e, "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
+                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e,
+                        "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
                 chosen = [v for v in order if pick(ranks[v])]
             return self._test(key, "in", tuple(chosen), (), item)
         if op == "eq":
@@ -465,6 +471,10 @@ def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
     problems: list[Problem] = []
     for i, rule in enumerate(rules):
         rname = f"{prefix}{i}"
+        bad = _bad_constants(rule)
+        if bad:
+            problems.extend(bad)
+            continue
         try:
             exprs = rule_expressions(rule, layout, facts, mark)
         except TooComplex as exc:
@@ -479,6 +489,26 @@ def compile_rules(name: str, rules: Iterable[Rule], facts: dict[str, FactSpec],
         raise RuleFileError(problems)
     body["seen"] = {"all": [{"m": {"t": mark}}], "run": f"{prefix}seen", "cap": cap}
     return {name: body}, layout, names
+
+
+def _bad_constants(rule: Rule) -> list[Problem]:
+    """A problem (E112) for each number in the rule's tests that the matching engine could
+    not compare exactly, or (history months) turn into days; rules read from files never
+    have one (parse.py refuses them), rules built in code may."""
+    problems = []
+    for leaf in leaves(rule.when):
+        tests = [(leaf.path, leaf.value)] if isinstance(leaf, Compare) else (
+            [(f"{leaf.path}.{t.field}", t.value) for t in leaf.where] if isinstance(leaf, Items) else [])
+        for path, value in tests:
+            for v in value if isinstance(value, tuple) else (value,):
+                why = number_problem(v)
+                if why is None and path == "history.months_ago" and kind_of(v) == "num" and abs(v) > MONTHS_LIMIT:
+                    why = f"{v!r} is past {MONTHS_LIMIT} months"
+                if why is not None:
+                    problems.append(Problem(rule.file or "<rules>", leaf.loc[0] or rule.line or 1,
+                                            leaf.loc[1] or 1, "E112",
+                                            f"rule '{rule.id}' tests {path}: {why}"))
+    return problems
 
 
 def fact_builder(layout: FactLayout, facts: dict[str, FactSpec]):

@@ -37,8 +37,20 @@ import attrs
 
 from ..facts import DAYS_LIMIT, PERSON_FACTS, FactSpec, spec_for
 from ..model import NINE_BOX
-from .conditions import (All, Always, AnyOf, Compare, Contains, Items, Node, Not, days_ranges, item_truth,
-                         leaf_truth, window_oldest)
+from .conditions import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Contains,
+    Items,
+    Node,
+    Not,
+    days_ranges,
+    item_truth,
+    leaf_truth,
+    window_oldest,
+)
 from .walk import MAX_TERMS, NOT_TRUE, Literal, Term, dnf  # noqa: F401  (MAX_TERMS: part of this module's contract)
 
 OTHER_TEXT = "\x00a text no rule names"
@@ -232,6 +244,8 @@ def never_holds(node: Node, facts: dict[str, FactSpec] = PERSON_FACTS) -> Option
 
 def implies(a: Node, b: Node, facts: dict[str, FactSpec] = PERSON_FACTS) -> bool:
     """True only when ``b`` holds whenever ``a`` holds (proven); False when not, or unknown."""
+    if a == b or (isinstance(a, All) and b in a.items):    # "all" holds only when each of its items does
+        return True
     ways_a, ways_not_b = dnf(a), dnf(b, NOT_TRUE)
     if ways_a is None or ways_not_b is None or len(ways_a) * len(ways_not_b) > MAX_TERMS:
         return False

@@ -18,7 +18,10 @@ A rule file::
         source: seed 000
 
 See docs/rules.md for the whole language. All problems of all files are
-collected; nothing in a file is executed.
+collected; nothing in a file is executed. A value of the wrong type at any
+key is a located problem, never an exception; numbers must be ones the
+matching engine compares exactly (numeric.py: finite, whole numbers within
++/- 2**53), and text must be valid Unicode (no lone surrogate).
 """
 
 from __future__ import annotations
@@ -31,15 +34,16 @@ from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
 from ..facts import (
     PERSON_FACTS,
-    PROTECTED_ATTRIBUTES,
     SCOPES,
     SKILLS,
     FactSpec,
-    normal_key,
     normal_word,
+    protected_name,
     spec_for,
 )
 from ..model import Rule, Target
+from ..numeric import MONTHS_LIMIT, number_problem
+from ..text import text_problem
 from . import located
 from .conditions import (
     COMPARE_OPS,
@@ -97,6 +101,8 @@ class _Reader:
     # -- header and rules ---------------------------------------------------
 
     def read(self, doc: Any) -> Optional[RuleFile]:
+        if not self.valid_text(doc):    # nothing else is read: messages would quote that text
+            return None
         if not isinstance(doc, LMap):
             self.problem(loc_of(doc), "E104", "a rule file must be a mapping with 'ruleset' and 'rules'")
             return None
@@ -105,7 +111,11 @@ class _Reader:
         if not isinstance(name, str) or not name.strip():
             self.problem(doc.loc, "E102", "missing 'ruleset': the name of this rule pack")
             name = ""
-        version = str(doc.get("version", ""))
+        version = doc.get("version", "")
+        if isinstance(version, (LMap, LSeq)) or number_problem(version) is not None:
+            self.problem(doc.value_loc("version"), "E104", "'version' must be text or a number")
+            version = ""
+        version = str(version)
         if "vocabulary" in doc:
             self.read_vocabulary(doc["vocabulary"], doc.value_loc("vocabulary"))
         raw_rules = doc.get("rules")
@@ -119,6 +129,24 @@ class _Reader:
             if rule is not None:
                 rules.append(rule)
         return RuleFile(self.file, name, version, tuple(rules))
+
+    def valid_text(self, doc: Any) -> bool:
+        """Report each key or text value with a lone surrogate (E100); True when there is none."""
+        before = len(self.problems)
+        stack = [(doc, loc_of(doc))]
+        while stack:
+            node, loc = stack.pop()
+            if isinstance(node, LMap):
+                for key, value in node.items():
+                    if isinstance(key, str) and text_problem(key):
+                        self.problem(node.key_loc(key), "E100", f"a key: {text_problem(key)}")
+                    stack.append((value, node.value_loc(key)))
+            elif isinstance(node, LSeq):
+                stack.extend((item, node.item_loc(i)) for i, item in enumerate(node))
+            elif isinstance(node, str) and text_problem(node):
+                self.problem(loc, "E100", f"{text_problem(node)}")
+        self.problems[before:] = sorted(self.problems[before:], key=lambda p: (p.line, p.col))
+        return len(self.problems) == before
 
     def read_vocabulary(self, value: Any, loc: Loc) -> None:
         """``vocabulary``: interest topics, each with the free-text words (and synonyms) that mean it."""
@@ -158,7 +186,7 @@ class _Reader:
             self.problem(raw.loc, "E102", f"rule '{rule_id}' has no 'title'")
             title = str(rule_id)
         scope = raw.get("scope", "person")
-        if scope not in SCOPES:
+        if not isinstance(scope, str) or scope not in SCOPES:
             self.problem(raw.value_loc("scope"), "E104", f"'scope' must be one of {', '.join(SCOPES)}, "
                                                          f"got {scope!r}{did_you_mean(str(scope), SCOPES)}")
             scope = "person"
@@ -175,7 +203,8 @@ class _Reader:
         if isinstance(priority, bool) or not isinstance(priority, int) or not (
                 PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]):
             self.problem(raw.value_loc("priority"), "E104",
-                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
+                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, "
+                         f"got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
         replaces = raw.get("replaces", False)
@@ -272,7 +301,7 @@ class _Reader:
             if isinstance(item, LMap):
                 self._unknown_keys(item, ("intervention", "to"))
                 to = item.get("to", "person")
-                if to not in TARGETS:
+                if not isinstance(to, str) or to not in TARGETS:
                     self.problem(item.value_loc("to"), "E122",
                                  f"'to' must be one of {', '.join(TARGETS)}{did_you_mean(str(to), TARGETS)}")
                     continue
@@ -347,8 +376,9 @@ class _Reader:
                 self.problem(loc, "E111", f"'{key}' tests one fact, not a list: write '{name}: {test}' "
                                           f"for a list that has items")
                 continue
-            if name.startswith("extra.") and normal_key(name[len("extra."):]) in PROTECTED_ATTRIBUTES:
-                self.problem(loc, "E140", f"'{name}' is a protected attribute: it may be audited "
+            found = protected_name(name[len("extra."):]) if name.startswith("extra.") else None
+            if found is not None and found.certain:
+                self.problem(loc, "E140", f"'{name}' is a protected attribute ({found.reason}): it may be audited "
                                           f"('devrecs audit --by {name[len('extra.'):]}') but no rule may test it")
                 continue
             out.append(Compare(name, "exists", key == "exists", (), tuple(kloc)))
@@ -360,9 +390,9 @@ class _Reader:
             known = [p for p in self.facts] + ["all", "any", "not", "exists", "missing", "extra.<name>"]
             self.problem(kloc, "E110", f"unknown fact '{path}'{did_you_mean(path, known)}")
             return []
-        protected = path.startswith("extra.") and normal_key(path[len("extra."):]) in PROTECTED_ATTRIBUTES
-        if protected:
-            self.problem(kloc, "E140", f"'{path}' is a protected attribute: it may be audited "
+        found = protected_name(path[len("extra."):]) if path.startswith("extra.") else None
+        if found is not None and found.certain:
+            self.problem(kloc, "E140", f"'{path}' is a protected attribute ({found.reason}): it may be audited "
                                        f"('devrecs audit --by {path[len('extra.'):]}') but no rule may test it")
             return []
         if spec.kind == "items":
@@ -436,9 +466,15 @@ class _Reader:
                                            f"{', '.join(spec.values)}{did_you_mean(str(v), spec.values)}")
                 return None
             return v
+        if kind == "num" and number_problem(v) is not None:
+            self.problem(vloc, "E112", f"{path}: {number_problem(v)}")
+            return None
         if spec.kind in ("int", "float"):
             if kind != "num":
                 self.problem(vloc, "E112", f"{path} is a number, got {v!r}")
+                return None
+            if path == "history.months_ago" and abs(v) > MONTHS_LIMIT:
+                self.problem(vloc, "E112", f"{path} takes a number of months within +/- {MONTHS_LIMIT}, got {v!r}")
                 return None
             return v
         if spec.kind == "bool":
@@ -485,8 +521,9 @@ class _Reader:
         for field, test in where.items():
             floc, tloc = where.key_loc(field), where.value_loc(field)
             if field == "within_months" and path == "history":
-                if kind_of(test) != "num" or test < 0:
-                    self.problem(tloc, "E112", f"'within_months' takes a number of months, got {test!r}")
+                if kind_of(test) != "num" or number_problem(test) is not None or not 0 <= test <= MONTHS_LIMIT:
+                    self.problem(tloc, "E112", f"'within_months' takes a number of months from 0 to "
+                                               f"{MONTHS_LIMIT}, got {test!r}")
                     continue
                 tests.append(ItemTest("months_ago", "le", test))
                 continue
@@ -527,7 +564,8 @@ class _Reader:
         wanted = value["contains"]
         wanted = list(wanted) if isinstance(wanted, list) else [wanted]
         if not wanted or any(not isinstance(w, str) for w in wanted):
-            self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
+            self.problem(value.value_loc("contains"), "E112",
+                         f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
         return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
 

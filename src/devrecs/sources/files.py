@@ -4,8 +4,10 @@ Every record is named by file and position: CSV by ``row`` (the line the
 record starts on, the header being row 1, as a spreadsheet numbers it),
 JSON Lines by ``line``, JSON and YAML by ``record`` (1 for the first).
 A record that cannot be read (bytes that are not UTF-8, a truncated or
-malformed line) comes as :class:`Unreadable` and the file goes on where the
-format allows it.
+malformed line, JSON nested too deep for Python's reader, a YAML record that
+passes a bound of ``rulefile.located``) comes as :class:`Unreadable` and the
+file goes on where the format allows it. JSON is decoded by ``shape`` so that
+a duplicate key can be refused later (``shape.problem``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-from . import RecordLabel, SourceError, Unreadable
+from ..rulefile.located import EventLoader, Reader, YamlError
+from . import RecordLabel, SourceError, Unreadable, shape
 
 Record = tuple[RecordLabel, Any]
 
@@ -181,10 +184,13 @@ class JsonLinesSource:
                     continue
                 text = text.rstrip("\r\n")
                 try:
-                    raw = json.loads(text)
+                    raw = shape.loads(text)
                 except json.JSONDecodeError as exc:
                     what = "" if text.rstrip().endswith(("}", "]")) else "; truncated line?"
                     yield label, Unreadable(f"not valid JSON ({_json_problem(exc)}{what})")
+                    continue
+                except shape.TooDeep as exc:
+                    yield label, Unreadable(f"cannot be read: {exc}")
                     continue
                 if not isinstance(raw, dict):
                     yield label, Unreadable(f"expected a JSON object of facts, got {type(raw).__name__}")
@@ -222,9 +228,13 @@ class JsonSource:
 
     def _whole(self, text: str) -> Iterator[Record]:
         try:
-            doc = json.loads(text)
+            doc = shape.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{self.label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        except shape.TooDeep as exc:
+            raise SourceError(f"{self.label}: cannot be read: {exc}") from None
+        if isinstance(doc, shape.Duplicated):
+            raise SourceError(f"{self.label}: the key '{doc.key}' appears more than once at the top of the file")
         people = doc.get("people")
         if not isinstance(people, list):
             raise SourceError(f"{self.label}: expected 'people' to be a list of people")
@@ -234,6 +244,8 @@ class JsonSource:
 
     def _record(self, n: int, raw: Any, dirty: bool = True) -> Record:
         label = RecordLabel(self.label, n, "record")
+        if isinstance(raw, Unreadable):
+            return label, raw
         if not isinstance(raw, dict):
             return label, Unreadable(f"expected a JSON object of facts, got {type(raw).__name__}")
         bad = dirty and _bad_bytes(json.dumps(raw, ensure_ascii=False))
@@ -242,7 +254,6 @@ class JsonSource:
         return label, raw
 
     def _stream(self, text: io.TextIOWrapper, buf: str, pos: int) -> Iterator[Record]:
-        decoder = json.JSONDecoder()
         dirty = bool(_bad_bytes(buf))   # some bytes were not UTF-8: check each record
         eof = False
         n = 0
@@ -282,12 +293,22 @@ class JsonSource:
                 continue
             while True:
                 try:
-                    raw, end = decoder.raw_decode(buf, pos)
+                    raw, end = shape.raw_decode(buf, pos)
                     if end < len(buf) or eof:
                         break
+                except shape.TooDeep as exc:
+                    while (end := shape.value_end(buf, pos)) is None and more():
+                        pass
+                    if end is None:
+                        yield RecordLabel(self.label, n + 1, "record"), Unreadable(
+                            f"cannot be read: {exc}; the file ends inside it (truncated file?)")
+                        return
+                    raw = Unreadable(f"cannot be read: {exc}")   # rejected alone; the file goes on
+                    break
                 except json.JSONDecodeError as exc:
                     if not more():
-                        what = "truncated file?" if exc.pos >= len(buf.rstrip()) else "the rest of the file cannot be read"
+                        what = ("truncated file?" if exc.pos >= len(buf.rstrip())
+                                else "the rest of the file cannot be read")
                         yield RecordLabel(self.label, n + 1, "record"), Unreadable(
                             f"not valid JSON ({exc.msg.removesuffix(' at')}; {what})")
                         return
@@ -301,7 +322,8 @@ class JsonSource:
 
 class YamlSource:
     """A YAML list of people, or a mapping with ``people:`` (and ``as_of:`` before it),
-    parsed one person at a time."""
+    parsed one person at a time by ``located.Reader`` (bounded; a record that passes a
+    bound or repeats a key is rejected alone)."""
 
     extensions = (".yaml", ".yml")
     tabular = False
@@ -315,8 +337,10 @@ class YamlSource:
 
     def __iter__(self) -> Iterator[Record]:
         with _open(self.location) as f:
-            loader = yaml.SafeLoader(f)
+            loader = EventLoader(f)   # libyaml stops at 1,000 levels: past that the file ends there
+            reader = Reader(self.label, located=False)
             self._count = 0
+            self._inside = False   # reading a record (self._count)
             try:
                 try:
                     for event_type in (StreamStartEvent, DocumentStartEvent):
@@ -326,7 +350,7 @@ class YamlSource:
                         loader.get_event()
                     if loader.check_event(SequenceStartEvent):
                         loader.get_event()
-                        yield from self._items(loader)
+                        yield from self._items(reader, loader)
                         return
                     if not loader.check_event(MappingStartEvent):
                         raise SourceError(f"{self.label}: expected a list of people, or a mapping "
@@ -334,16 +358,15 @@ class YamlSource:
                     loader.get_event()
                     found = False
                     while not loader.check_event(MappingEndEvent):
-                        key = loader.construct_document(loader.compose_node(None, None))
+                        key = self._top(reader, loader)
                         if key == "people" and loader.check_event(SequenceStartEvent):
                             found = True
                             loader.get_event()
-                            yield from self._items(loader)
+                            yield from self._items(reader, loader)
                         elif key == "as_of":
-                            node = loader.compose_node(None, None)
-                            self.as_of = _as_of(loader.construct_document(node), self.label)
+                            self.as_of = _as_of(self._top(reader, loader), self.label)
                         else:
-                            loader.compose_node(None, None)   # read and drop
+                            self._top(reader, loader)   # read and drop
                     if not found:
                         raise SourceError(f"{self.label}: expected 'people:' with a list of people")
                 finally:
@@ -352,20 +375,34 @@ class YamlSource:
                 mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 1}" if mark else ""
                 problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc
-                yield RecordLabel(self.label, self._count + 1, "record"), Unreadable(
+                if problem == "exceeded maximum nesting depth":   # libyaml's bound
+                    problem = "mappings and lists nest deeper than 1,000 levels"
+                yield RecordLabel(self.label, self._count + (0 if self._inside else 1), "record"), Unreadable(
                     f"not valid YAML{where} ({problem}); the rest of the file cannot be read")
 
-    def _items(self, loader: yaml.SafeLoader) -> Iterator[Record]:
+    def _top(self, reader: Reader, loader: Any) -> Any:
+        """A key or value of the file's top mapping; a problem in it stops the file."""
+        try:
+            return reader.value(loader.get_event)
+        except YamlError as exc:
+            p = exc.problem
+            raise SourceError(f"{self.label}:{p.line}:{p.col}: {p.message}") from None
+
+    def _items(self, reader: Reader, loader: Any) -> Iterator[Record]:
         while not loader.check_event(SequenceEndEvent):
-            node = loader.compose_node(None, None)
             self._count += 1
             label = RecordLabel(self.label, self._count, "record")
+            self._inside = True
             try:
-                raw = loader.construct_document(node)
-            except (yaml.YAMLError, ValueError) as exc:   # e.g. an impossible date 2025-13-01
-                yield label, Unreadable(f"a value cannot be read ({getattr(exc, 'problem', None) or exc}); "
-                                        f"write dates as 'YYYY-MM-DD' in quotes")
+                raw = reader.value(loader.get_event)
+            except YamlError as exc:   # e.g. an impossible date 2025-13-01, a duplicate key, too deep
+                reader.skip(loader.get_event, exc.open)
+                self._inside = False
+                p = exc.problem
+                field = p.message.split("'")[1] if p.code == "E101" else ""
+                yield label, Unreadable(f"cannot be read at line {p.line}: {p.message}", field)
                 continue
+            self._inside = False
             if not isinstance(raw, dict):
                 yield label, Unreadable(f"expected a mapping of facts, got {type(raw).__name__}")
                 continue

@@ -1,0 +1,93 @@
+"""Unquoted facts (domain.md): for the employee, potential, the 9-box, flight risk, leadership
+motive, pay position and engagement may drive an item but are never named, quoted or hinted at,
+in the list, its evidence, the explanation, why-not or what it would take. On 7cf748f the
+employee's JSON quoted 'potential ... low' and rule ids such as 'flight-risk-career-conversation'."""
+
+import json
+import re
+
+import pytest
+
+from devrecs import Engine
+from devrecs.audience import TALENT_REVIEW, unquoted_facts
+from devrecs.peoplefile import sample_file
+
+UNQUOTED = sorted(unquoted_facts("employee"))
+# words that name an unquoted fact or one of its labels, as JSON or text would show them
+NAMING = re.compile(r"potential|nine_box|9-box|flight|risk of leaving|motive|compa_ratio|compa ratio|"
+                    r"pay position|below market|under market|engagement|disengaged|status or control|"
+                    r"control or status", re.I)
+
+
+def without_ids(text, person):
+    """The text without the person's own id and name (persona ids name what they test) and
+    without the rules' sources (citations of the seeds, about people in general)."""
+    text = re.sub(r'"source": "[^"]*"', "", text)
+    text = re.sub(r"(?m)^\s*source: .*$", "", text)
+    for own in (person.id, person.name):
+        if own:
+            text = text.replace(own, "")
+    return text
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine.default(as_of=sample_file().as_of)
+
+
+@pytest.fixture(scope="module")
+def people():
+    return list(sample_file().people())
+
+
+def test_the_unquoted_facts_are_the_matrix_rows():
+    assert UNQUOTED == ["compa_ratio", "engagement", "flight_risk", "leadership_motive", "nine_box", "potential"]
+
+
+def test_the_employee_list_never_names_an_unquoted_fact(engine, people):
+    named = []
+    for person in people:
+        for rec in engine.recommend_for(person, "employee"):
+            text = json.dumps({"rules": rec.rules, "rationale": rec.rationale,
+                               "evidence": [[e.rule, e.fact, e.test, str(e.actual)] for e in rec.evidence]})
+            if NAMING.search(text):
+                named.append((person.id, rec.intervention, NAMING.search(text).group(0)))
+    assert not named, named[:10]
+
+
+def test_an_item_an_unquoted_fact_drove_is_said_to_come_from_the_talent_review(engine, people):
+    driven = [(p, r) for p in people for r in engine.recommend_for(p, "employee") if TALENT_REVIEW in r.rules]
+    assert driven, "the sample has people whose items come from potential or flight risk"
+    for person, rec in driven:
+        assert not [e for e in rec.evidence if e.fact in UNQUOTED]
+        assert not [r for r in rec.rules if NAMING.search(r)]
+
+
+def test_the_employee_explanation_never_names_an_unquoted_fact(engine, people):
+    named = []
+    for person in people:
+        for fmt in ("json", "text"):
+            explanation = engine.explain(person, None, "employee")
+            text = engine.render(explanation, fmt)
+            hit = NAMING.search(without_ids(text, person))
+            if hit:
+                named.append((person.id, fmt, text[max(0, hit.start() - 60):hit.end() + 60]))
+    assert not named, named[:5]
+
+
+def test_why_not_and_what_it_would_take_for_the_employee_name_no_unquoted_fact(engine, people):
+    named = []
+    for person in people[:60]:
+        for intervention in ("special-advisor-track", "expert-leadership-program", "career-conversation",
+                             "leadership-pipeline-program", "compensation-review"):
+            text = engine.render(engine.explain(person, intervention, "employee"), "json")
+            hit = NAMING.search(without_ids(text, person))
+            if hit:
+                named.append((person.id, intervention, text[max(0, hit.start() - 60):hit.end() + 60]))
+    assert not named, named[:5]
+
+
+def test_the_manager_still_sees_the_facts(engine, people):
+    """Unquoted is for the employee only: the manager's evidence keeps the facts."""
+    facts = {e.fact for p in people for r in engine.recommend_for(p, "manager") for e in r.evidence}
+    assert {"flight_risk", "potential"} & facts
