@@ -34,3 +34,14 @@ def test_wheel_ships_rules_and_sample_and_finds_them_when_installed(tmp_path):
 def devrecs_rules():
     import devrecs
     return devrecs.Engine.default().rules
+
+
+def test_every_package_of_the_source_is_in_the_wheel():
+    """A sub-package left out of pyproject's list installs without it (devrecs.cli once was)."""
+    import pytest
+    tomllib = pytest.importorskip("tomllib")      # Python 3.11 and later
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    src = root / "src"
+    found = {".".join(p.parent.relative_to(src).parts) for p in src.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

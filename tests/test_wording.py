@@ -134,3 +134,21 @@ def test_a_rule_without_wording_reads_neutrally_to_the_employee(tmp_path):
     assert "leaving" not in " ".join(rec.rationale)
     (rec,) = engine.recommend_for({"id": "p", "flight_risk": "high"}, "manager")
     assert rec.rationale == ("This person is at high risk of leaving.",)
+
+
+def test_the_first_step_is_in_each_readers_own_words():
+    """The catalog writes first steps of "the person" and "the manager"; the employee reads "you"
+    and "your manager", the manager "you" and "your report", with the verb agreeing."""
+    from devrecs.model import in_own_words
+    text = "The person proposes a plan; the manager agrees time for it and the person books it."
+    assert in_own_words(text, "employee") == "You propose a plan; your manager agrees time for it and you book it."
+    assert in_own_words(text, "manager") == ("Your report proposes a plan; you agree time for it and your report "
+                                             "books it.")
+    assert in_own_words(text, "hr") == text
+    assert in_own_words("The manager gives the person tasks.", "manager") == "You give your report tasks."
+    engine = ENGINE
+    for entry in engine.catalog:
+        for audience in ("employee", "manager"):
+            own = entry.first_step_for(audience)
+            assert "the person" not in own.lower() and (audience == "employee" or "the manager" not in own.lower()), \
+                (entry.id, audience, own)

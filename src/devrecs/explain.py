@@ -286,7 +286,8 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step)
         (why if fired and own else why_not).append(rc)
-    plan = _Plan(entry.description_for(audience), tuple(entry.who_acts), entry.first_step, entry.timeframe)
+    plan = _Plan(entry.description_for(audience), tuple(entry.who_acts), entry.first_step_for(audience),
+                 entry.timeframe)
     if own:
         redacted = redact(own[0], audience, catalog)
         summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)

@@ -192,6 +192,8 @@ PROTECTED_WORDS = {
 PROTECTED_WORDS.update({normal_key(n): normal_key(n) for n in PROTECTED_ATTRIBUTES})
 NOT_PROTECTED_ENV = "DEVRECS_NOT_PROTECTED"
 _LONG_WORD = 5          # protected words this long are found inside run-on names too
+# words of ordinary HR data that are spelled like a protected word but are not one (no warning)
+_ORDINARY_WORDS = frozenset({"region", "regions", "regional", "reason", "reasons"})
 # short protected words (age, sex, race, dob) are looked for inside a run-on word only with
 # these around them: "empage", "agegroup", "sexcode"; never inside English words (manager, usage)
 _RUN_ON_PREFIXES = frozenset({"emp", "empl", "employee", "person", "staff", "worker", "user", "member", "curr",
@@ -260,7 +262,7 @@ def protected_name(name: str, declared_safe: frozenset[str] = frozenset()) -> Op
                 return ProtectedName(attribute, False, f"its name has '{w}', which may mean {attribute}")
     import difflib
     for w in words:
-        if len(w) >= _LONG_WORD - 1:
+        if len(w) >= _LONG_WORD - 1 and w not in _ORDINARY_WORDS:
             close = difflib.get_close_matches(w, [k for k in PROTECTED_WORDS if len(k) >= _LONG_WORD], n=1,
                                               cutoff=0.8)
             if close:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from typing import Any, Mapping, Optional
 
 import attrs
@@ -173,6 +174,44 @@ class Intervention:
             if who == audience:
                 return text
         return self.description
+
+    def first_step_for(self, audience: str) -> str:
+        """The first step as ``audience`` reads it. Catalogs write it of "the person" and "the
+        manager"; the employee reads "you" and "your manager", the manager reads "you" and "your
+        report"; hr and executives read it as written."""
+        return in_own_words(self.first_step, audience)
+
+
+# how the employee and the manager read a text written of "the person" and "the manager"
+_OWN_WORDS = {
+    "employee": (("The person's", "Your"), ("the person's", "your"), ("The person", "You"),
+                 ("the person", "you"), ("The manager", "Your manager"), ("the manager", "your manager")),
+    "manager": (("The manager's", "Your"), ("the manager's", "your"), ("The manager", "You"),
+                ("the manager", "you"), ("The person's", "Your report's"), ("the person's", "your report's"),
+                ("The person", "Your report"), ("the person", "your report")),
+}
+
+
+# "you" as a subject (at the start of a clause) and the verb after it
+_YOU_VERB = re.compile(r"((?:^|[;.:]\s+|\band\s+)[Yy]ou) (has|is|does|\w+(?:ches|shes|sses|xes)|\w+[^s\W]s)\b")
+_IRREGULAR = {"has": "have", "is": "are", "does": "do"}
+
+
+def _you_verb(m: re.Match[str]) -> str:
+    """"you books" -> "you book": the verb that followed "the person" or "the manager"."""
+    verb = m.group(2)
+    plain = _IRREGULAR.get(verb) or (verb[:-2] if verb.endswith(("ches", "shes", "sses", "xes")) else verb[:-1])
+    return f"{m.group(1)} {plain}"
+
+
+def in_own_words(text: str, audience: str) -> str:
+    """``text`` (written of "the person" and "the manager") in the audience's own words."""
+    words = _OWN_WORDS.get(audience)
+    if not words:
+        return text
+    for old, new in words:
+        text = text.replace(old, new)
+    return _YOU_VERB.sub(_you_verb, text)
 
 
 @attrs.frozen

@@ -201,3 +201,10 @@ def test_the_audit_names_a_rule_on_a_renamed_copy_of_an_audited_attribute(tmp_pa
     result = fairness.audit(engine, people, ["gender", "age"])
     assert any("W140 rule 'r1' tests 'extra.g', which may be a protected attribute (in these people its values "
                "stand one for one for the groups of 'gender')" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.parametrize("name", ["region", "regional_office", "reason"])
+def test_ordinary_hr_words_spelled_like_a_protected_one_are_not_flagged(name):
+    """'region' is one letter from 'religion' but an ordinary HR column (the tutorial uses it)."""
+    from devrecs.facts import protected_name
+    assert protected_name(name) is None
