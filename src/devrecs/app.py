@@ -59,6 +59,7 @@ class Engine:
         self.plugins = plugins
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self.paths: Optional[list] = None      # the rule paths given to from_paths
+        self.files: tuple = ()                 # the rule files read (RuleFile: file, ruleset, version)
         self._reload: Optional[Callable[[], Engine]] = None
         self._sources: Optional[dict[str, Any]] = None
 
@@ -90,6 +91,7 @@ class Engine:
             packs = load_packs(hooks.rule_paths(), hooks.interventions())
         engine = cls(packs.rules, packs.catalog, plugins=hooks, overrides=packs.overrides, **kwargs)
         engine.paths = given
+        engine.files = packs.files
 
         def reload() -> Engine:
             return cls.from_paths(given, default_catalog=default_catalog, plugins=plugins,
@@ -112,7 +114,7 @@ class Engine:
         """The same rules and plugins with another cap (compiled anew)."""
         other = type(self)(self.rules, self.catalog, cap=cap, as_of=self.as_of, chunk_size=self.core.chunk_size,
                            plugins=self.plugins, overrides=self.overrides)
-        other.paths, other._reload = self.paths, self._reload
+        other.paths, other._reload, other.files = self.paths, self._reload, self.files
         return other
 
     # -- what it holds ------------------------------------------------------------

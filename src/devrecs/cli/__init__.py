@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "test": ("authoring", "test_cmd", "Run rule tests and report rule coverage."),
     "schema": ("authoring", "schema", "Print the JSON Schema of rule files or rule-test files."),
     "diff": ("authoring", "diff", "Who gains and who loses which intervention when rules change."),
+    "serve": ("serve", "serve", "Answer recommendations and explanations over HTTP (needs devrecs[serve])."),
 }
 
 
