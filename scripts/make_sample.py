@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import operator
 import random
 import sys
 from pathlib import Path
@@ -165,7 +167,9 @@ def months_ago(months: float) -> dt.date:
 
 def apportion(total: int, weights: list[float]) -> list[int]:
     """Split total by weights (largest remainder)."""
-    s = sum(weights)
+    # Added left to right, not with sum(): from Python 3.12 sum() compensates float
+    # rounding, which breaks a tie between teams the other way and changes the sample.
+    s = functools.reduce(operator.add, weights)
     raw = [total * w / s for w in weights]
     out = [int(r) for r in raw]
     order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))

@@ -265,11 +265,12 @@ def test_sql_in_and_sql_out(tmp_path, database_url):  # noqa: F811
 def test_progress_only_on_a_terminal(tmp_path):
     f = write_jsonl(tmp_path / "p.jsonl", people(20))
     quiet = batch(f, "--out", tmp_path / "o.jsonl")
-    assert "\r" not in quiet.stderr
+    assert "\r" not in quiet.stderr and "\x1b" not in quiet.stderr
     err = io.StringIO()
     stats = run_batch(BatchOptions(source=str(f), out=str(tmp_path / "o.jsonl")), stderr=err, progress=True)
     assert stats.summary() == "20 read, 20 accepted, 0 rejected"
-    assert "\r20 read, 20 accepted, 0 rejected" in err.getvalue()
+    assert "20 read, 20 accepted, 0 rejected" in err.getvalue() and "\x1b[" in err.getvalue()  # rich's display
+    assert "\x1b" not in (tmp_path / "o.jsonl").read_text()                                   # never in the data
 
 
 def test_seen_ids_find_duplicates_through_growth():

@@ -142,14 +142,25 @@ def test_what_it_would_take_really_gets_it_recommended(pid, intervention, audien
     changed = apply_changes(masked(PEOPLE[pid], audience), item.what_it_would_take)
     got = [r.intervention for r in ENGINE.recommend(changed) if r.subject == pid]
     assert intervention in got
-    for ch in item.what_it_would_take:   # only facts a person or manager can change
-        assert ch.fact not in ("id", "tenure_years", "months_in_role", "history", "wellbeing_concern")
+    from devrecs.explain import CHANGES_A_PERSON_CAN_MAKE, GROWS, GROWTH_MONTHS
+    for ch in item.what_it_would_take:   # only changes a person can make; clocks only grow
+        assert ch.fact in CHANGES_A_PERSON_CAN_MAKE
+        if ch.fact in GROWS:
+            assert ch.current < ch.proposed <= ch.current + GROWTH_MONTHS / GROWS[ch.fact]
 
 
 def test_what_it_would_take_for_the_deep_expert_and_the_pipeline():
+    # the pipeline needs high potential, which no one can change by themself: nothing is proposed
     item = ENGINE.explain(PEOPLE["persona-deep-expert"], "leadership-pipeline-program").items[0]
+    assert item.what_it_would_take == () and not item.stopped
+    # a high performer with high potential who wants to stay technical: aspiration is the change
+    from devrecs.people import person_to_dict
+    data = person_to_dict(PEOPLE["persona-deep-expert"])
+    data.update(potential="high", leadership_motive="service")
+    data.pop("nine_box", None)
+    item = ENGINE.explain(person_from_dict(data), "leadership-pipeline-program").items[0]
     facts = {c.fact: c.proposed for c in item.what_it_would_take}
-    assert facts.get("aspiration") == "management"
+    assert facts == {"aspiration": "management"}
 
 
 def test_unknown_ids_get_did_you_mean():

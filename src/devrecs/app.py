@@ -54,12 +54,12 @@ class Engine:
                  plugins: Optional[Plugins] = None, overrides: Sequence[Any] = ()):
         self.core = RuleEngine(rules, catalog, cap=cap, as_of=as_of, chunk_size=chunk_size)
         if plugins is not None and plugins.enriches:    # no rule may test a fact a plugin derives
-            from .validate import refuse_protected      # from a protected attribute (twin probes)
+            from .validate import refuse_protected  # from a protected attribute (twin probes)
             refuse_protected(self.core.rules, plugin_manager=plugins)
         self.plugins = plugins
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
         self.paths: Optional[list] = None      # the rule paths given to from_paths
-        self._reload: Optional[Callable[[], "Engine"]] = None
+        self._reload: Optional[Callable[[], Engine]] = None
         self._sources: Optional[dict[str, Any]] = None
 
     # -- construction -----------------------------------------------------------
@@ -67,7 +67,7 @@ class Engine:
     @classmethod
     def default(cls, *, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
                 disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
-                **kwargs: Any) -> "Engine":
+                **kwargs: Any) -> Engine:
         """The built-in rule packs and catalog, with installed plugins (entry-point group
         ``devrecs``, unless ``entry_points=False``), a local plugins folder (``plugins_dir``,
         default $DEVRECS_PLUGINS_DIR) and the ``plugins`` given."""
@@ -78,7 +78,7 @@ class Engine:
     def from_paths(cls, paths: Optional[Iterable[PathLike]], *, default_catalog: bool = True,
                    plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
                    disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None,
-                   **kwargs: Any) -> "Engine":
+                   **kwargs: Any) -> Engine:
         """Rule files and folders (None or empty: the built-in packs and the plugins' packs). The
         default catalog and plugins' interventions are included (the default catalog unless
         ``default_catalog=False``); catalog files among ``paths`` add to them."""
@@ -91,13 +91,13 @@ class Engine:
         engine = cls(packs.rules, packs.catalog, plugins=hooks, overrides=packs.overrides, **kwargs)
         engine.paths = given
 
-        def reload() -> "Engine":
+        def reload() -> Engine:
             return cls.from_paths(given, default_catalog=default_catalog, plugins=plugins,
                                   entry_points=entry_points, disabled=disabled, plugins_dir=plugins_dir, **kwargs)
         engine._reload = reload
         return engine
 
-    def reload(self) -> "Engine":
+    def reload(self) -> Engine:
         """A new Engine built again from the same paths and options (the files as they are now).
 
         This engine is not changed: requests running on it finish with its rules, and every
@@ -108,7 +108,7 @@ class Engine:
                                "or Engine.default: build a new Engine instead")
         return self._reload()
 
-    def with_cap(self, cap: Optional[int]) -> "Engine":
+    def with_cap(self, cap: Optional[int]) -> Engine:
         """The same rules and plugins with another cap (compiled anew)."""
         other = type(self)(self.rules, self.catalog, cap=cap, as_of=self.as_of, chunk_size=self.core.chunk_size,
                            plugins=self.plugins, overrides=self.overrides)
@@ -221,7 +221,7 @@ class Engine:
         return person_from_dict(data, record=f"person {person.id!r} (after plugins)")
 
     def open(self, location: str, *, mapping: Optional[str] = None, source: Optional[str] = None,
-             table: Optional[str] = None, query: Optional[str] = None) -> "People":
+             table: Optional[str] = None, query: Optional[str] = None) -> People:
         """The people of ``location`` (a file, a database URL, or ``sample`` for the built-in
         sample) read by ``source`` (this engine's registry; default by extension) through the
         mapping file ``mapping``. Configuration errors raise here; bad records are rejects."""
@@ -327,8 +327,8 @@ class Engine:
     # -- a population run ------------------------------------------------------------------
 
     def run(self, people: Iterable[Person], *, audience: Optional[str] = None, org: bool = False,
-            open_positions: int = 0, as_of: Optional[dt.date] = None, outputs: Optional["Outputs"] = None,
-            ) -> "Run":
+            open_positions: int = 0, as_of: Optional[dt.date] = None, outputs: Optional[Outputs] = None,
+            ) -> Run:
         """Recommend for prepared ``people`` as ``audience`` sees them (None: everything, as hr),
         with ``org`` also for teams and the organization; every result goes to ``outputs``
         (sinks, store, decision log) as that audience was shown it."""
@@ -451,17 +451,18 @@ class Outputs:
             self.people += 1
             self.log.write(row["person"], recs)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Finish the log and the store's run (a run that did not finish is marked so)."""
         if self.log is not None:
             self.log.close()
         if self.recorder is not None:
-            self.recorder.close()
+            self.recorder.close(finished)
 
-    def __enter__(self) -> "Outputs":
+    def __enter__(self) -> Outputs:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 __all__ = ["Engine", "Outputs", "People", "Run"]

@@ -19,7 +19,7 @@ import attrs
 from .catalog import Catalog
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS
-from .model import Audience, Person, Recommendation
+from .model import Audience, Evidence, Person, Recommendation
 
 AUDIENCES = tuple(a.value for a in Audience)
 NOT_AVAILABLE = "not available to this audience"
@@ -100,6 +100,13 @@ def visible(catalog: Catalog, intervention: str, audience: str) -> bool:
     return intervention in catalog and catalog.visible_to(intervention, audience)
 
 
+def _withheld(e: Evidence, rule: str, withheld: bool) -> Evidence:
+    """Evidence under the rule name the audience reads, its fact withheld when it may not see it."""
+    if withheld:
+        return attrs.evolve(e, rule=rule, fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
+    return attrs.evolve(e, rule=rule)
+
+
 def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Recommendation]:
     """The recommendation as the audience may see it, or None when it may not see it at all."""
     if not visible(catalog, rec.intervention, audience):
@@ -111,9 +118,7 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
         return rec
     unquoted = unquoted_facts(audience)
     review = {e.rule for e in rec.evidence if e.fact in unquoted}   # rules an unquoted fact drove
-    evidence = tuple(attrs.evolve(e, rule=TALENT_REVIEW if e.rule in review else e.rule,
-                                  **(dict(fact=WITHHELD, test=WITHHELD, actual=WITHHELD, held=None)
-                                     if e.fact in withheld else {}))
+    evidence = tuple(_withheld(e, TALENT_REVIEW if e.rule in review else e.rule, e.fact in withheld)
                      if e.fact in withheld or e.rule in review else e for e in rec.evidence)
     rules = tuple(dict.fromkeys(TALENT_REVIEW if r in review else r for r in rec.rules))
     return attrs.evolve(rec, evidence=evidence, rules=rules)

@@ -24,23 +24,23 @@ import datetime as dt
 import itertools
 import json
 import multiprocessing
-import re
+import os
 import sys
-import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, TextIO
+from typing import Any, Iterator, Mapping, Optional, Sequence, TextIO
 
 import attrs
 
 from . import sources
 from .app import Engine
 from .decisionlog import DecisionLog
-from .errors import DevrecsError
+from .errors import DevrecsError, RunCutShort
 from .intake import Reader, Reject, read_mapping, reject
 from .mapping import DataMapping
 from .model import Person, Recommendation
 from .resolve import DEFAULT_CAP
+from .stopping import whole
 from .store import Store
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker
@@ -125,7 +125,8 @@ class Processor:
         """``(recommendations, None)``, or ``(None, ((field, reason),))`` when the engine fails
         on this person alone."""
         try:
-            return [r for _, r in self.engine.recommend_many([person], self.config.as_of, self.config.audience)][0], None
+            (_, recs), = self.engine.recommend_many([person], self.config.as_of, self.config.audience)
+            return recs, None
         except DevrecsError as exc:
             return None, (("", f"the matching engine refused this record: {exc}"),)
         except Exception as exc:
@@ -313,6 +314,7 @@ class SqlWriter:
 
     def __init__(self, url: str, table: str):
         import sqlalchemy as sa
+
         from .sources.sql import connect, db_error
         self.url, self._db_error = url, db_error
         self.engine = connect(url)
@@ -362,38 +364,46 @@ def open_writer(out: Optional[str], table: str = DEFAULT_OUT_TABLE, stdout: Opti
     lower = out.lower()
     if not (lower.endswith(".jsonl") or lower.endswith(".csv")):
         raise DevrecsError(f"--out {out}: write to a .jsonl or .csv file, or to a database URL")
+    partial = out + ".partial"      # renamed to ``out`` when the run finishes (see _finishing)
     try:
-        stream = open(out, "w", encoding="utf-8", newline="")
+        stream = open(partial, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise DevrecsError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
-    return CsvWriter(stream) if lower.endswith(".csv") else JsonlWriter(stream, close=True)
+    writer: Any = CsvWriter(stream) if lower.endswith(".csv") else JsonlWriter(stream, close=True)
+    writer.final = (partial, out)
+    return writer
 
 
 # -- progress ---------------------------------------------------------------------------
 
 class _Progress:
-    """A one-line counter on stderr, redrawn at most 5 times a second; silent when off."""
+    """Records read so far and their rate, as rich's progress display on ``stream`` (stderr);
+    silent when ``stream`` is None. ``done`` takes the display away (before a line is printed
+    under it, and at the end); the next ``update`` brings it back."""
 
     def __init__(self, stream: Optional[TextIO]):
-        self.stream = stream
-        self.start = time.monotonic()
-        self.last = self.start - 1.0   # draw at the first update
+        self.display: Any = None
+        if stream is not None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                    TaskProgressColumn(show_speed=True), TimeElapsedColumn(),
+                                    console=Console(file=stream, force_terminal=True), transient=True,
+                                    redirect_stdout=False, redirect_stderr=False)
+            self.task = self.display.add_task("", total=None)
 
     def update(self, stats: BatchStats, force: bool = False) -> None:
-        if self.stream is None:
+        if self.display is None:
             return
-        now = time.monotonic()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        rate = stats.read / max(now - self.start, 1e-9)
-        self.stream.write(f"\r{stats.summary()} ({rate:,.0f}/s) ")
-        self.stream.flush()
+        self.display.update(self.task, completed=stats.read, description=stats.summary())
+        self.display.start()
+        if force:
+            self.display.refresh()
 
     def done(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        if self.display is not None:
+            self.display.stop()
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -445,6 +455,10 @@ class _Run:
         return True
 
     def write(self, row: Any, interventions: Sequence[str]) -> None:
+        with whole():                  # a signal waits until the row is in output, store and log
+            self._write(row, interventions)
+
+    def _write(self, row: Any, interventions: Sequence[str]) -> None:
         self.stats.rows += self.writer.write(row)
         if self.recorder is not None or self.log is not None:
             data = json.loads(row) if isinstance(row, str) else row
@@ -520,13 +534,13 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
         config = _Config(tuple(options.rules), options.cap, as_of, options.mapping,
                          opened.tabular, options.audience, options.store)
         if mapping is not None and config.tabular:
-            for label, raw in head:
+            for _label, raw in head:
                 if isinstance(raw, Mapping):
                     mapping.check(raw, opened.label)
         notes = opened.notes       # W140 lines: rule facts the mapping fills from look-alike columns
         processor = Processor(config, engine, mapping) if options.workers == 1 else None
         writer = open_writer(options.out, options.out_table, stdout)
-        stack.callback(writer.close)
+        stack.push(_finishing(writer))
         rejects = None
         if options.rejects:
             try:
@@ -547,17 +561,54 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
                 run_id=run.recorder.run_id if run.recorder is not None else None,
                 pseudonymiser=options.pseudonymiser, cap=engine.cap))
         stream = itertools.chain(head, records)
-        if options.org:
-            _run_org(run, processor, stream)
-        elif processor is not None:
-            run.handle((), processor.warnings(), ())
-            for chunk in _chunks(stream, CHUNK):
-                results = processor.chunk(chunk)
-                run.handle([label for label, _ in chunk], processor.warnings(), results)
-        else:
-            _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
-        run.finish()
+        try:
+            if options.org:
+                _run_org(run, processor, stream)
+            elif processor is not None:
+                run.handle((), processor.warnings(), ())
+                for chunk in _chunks(stream, CHUNK):
+                    results = processor.chunk(chunk)
+                    run.handle([label for label, _ in chunk], processor.warnings(), results)
+            else:
+                _run_parallel(run, config, stream, options.workers, isinstance(writer, JsonlWriter))
+            run.finish()
+        except (KeyboardInterrupt, OSError) as exc:
+            run.progress.done()
+            raise _cut_short(run, writer, options, exc) from None
         return run.stats
+
+
+def _finishing(writer: Any) -> Any:
+    """The exit step of a run's writer: closed either way; a file is renamed from FILE.partial to
+    FILE only when the run finished, so a cut-short run never leaves a file that looks whole."""
+    def finish(kind: Any, exc: Any, tb: Any) -> bool:
+        writer.close()
+        final = getattr(writer, "final", None)
+        if kind is None and final is not None:
+            os.replace(*final)
+        return False
+    return finish
+
+
+def _cut_short(run: _Run, writer: Any, options: BatchOptions, exc: BaseException) -> RunCutShort:
+    """The error of a run that stopped part way, saying what was written where."""
+    if isinstance(exc, KeyboardInterrupt):
+        why = f"interrupted ({exc})" if str(exc) else "interrupted (SIGINT)"
+    else:
+        filename = getattr(exc, "filename", None)
+        why = f"stopped: {getattr(exc, 'strerror', None) or exc}" + (f" ({filename})" if filename else "")
+    stats = run.stats
+    parts = [f"{why} after {stats.read} read, {stats.accepted} accepted, {stats.rejected} rejected"]
+    final = getattr(writer, "final", None)
+    if final is not None:
+        parts.append(f"{stats.rows} rows are in {final[0]} (incomplete; {final[1]} was not written)")
+    elif options.out:
+        parts.append(f"{stats.rows} rows were written to {options.out}")
+    if run.recorder is not None:
+        parts.append(f"the store's run {run.recorder.run_id} holds them and is marked unfinished")
+    if run.log is not None:
+        parts.append(f"the decision log has their {run.log.lines} lines")
+    return RunCutShort("; ".join(parts))
 
 
 def _check_same_sqlite(options: BatchOptions) -> None:
@@ -637,7 +688,7 @@ def _run_parallel(run: _Run, config: _Config, stream: Iterator, workers: int, se
             except BrokenProcessPool:
                 run.warn("a worker process died; its records are run again in fresh workers")
                 pool.shutdown(wait=False, cancel_futures=True)
-                retry = [(labels, records)] + [(l, r) for l, r, _ in pending]
+                retry = [(labels, records)] + [(lb, r) for lb, r, _ in pending]
                 pending.clear()
                 for retry_labels, retry_records in retry:
                     warnings, results = isolate(retry_records)

@@ -6,7 +6,7 @@ plugins add entries. Every problem names file:line:col.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import Problem, RuleFileError, UnknownIdError, did_you_mean
 from .model import Audience, Intervention
@@ -66,7 +66,8 @@ def entry_problems(entry: Any, file: str, loc: tuple[int, int]) -> list[Problem]
     if not isinstance(entry, Mapping):
         bad(loc, "E104", "a catalog entry must be a mapping")
         return out
-    where = (lambda k: entry.value_loc(k)) if isinstance(entry, LMap) else (lambda k: loc)
+    where: Callable[[str], tuple[int, int]] = (
+        (lambda k: entry.value_loc(k)) if isinstance(entry, LMap) else (lambda k: loc))
     for key in entry:
         if key not in FIELDS:
             bad(entry.key_loc(key) if isinstance(entry, LMap) else loc, "E103",
@@ -121,7 +122,8 @@ def read_catalog_doc(doc: Any, file: str) -> tuple[list[tuple[Intervention, str]
         return [], [Problem(file, 1, 1, "E102", "a catalog file needs 'interventions:', a list of entries")]
     for key in doc:
         if key not in ("catalog", "version", "description", "interventions"):
-            return [], [Problem(file, *doc.key_loc(key), "E103", f"unknown key '{key}' in a catalog file")]
+            line, col = doc.key_loc(key)
+            return [], [Problem(file, line, col, "E103", f"unknown key '{key}' in a catalog file")]
     entries, problems = [], []
     raw = doc["interventions"]
     for i, entry in enumerate(raw):

@@ -111,7 +111,8 @@ def parse_header(cell: str, index: int, file: str) -> tuple[Optional[Column], li
     allowed = COMPARE_OPS + ("contains",)
     if op and op not in allowed:
         return None, [Problem(file, 1, index + 1, "E111",
-                              f"unknown operator '{op_text}' in the header{did_you_mean(op_text, list(OPERATOR_WORDS))}; "
+                              f"unknown operator '{op_text}' in the header"
+                              f"{did_you_mean(op_text, list(OPERATOR_WORDS))}; "
                               f"expected one of =, !=, <, <=, >, >=, in, not in, between, exists, contains")]
     if path == "interests":
         op = op or "contains"
@@ -277,7 +278,8 @@ def read_table_text(text: str, file: str, explicit: bool = True,
     except csv.Error as exc:
         return None, [Problem(file, reader.line_num, 1, "E100", f"CSV: {exc}")]
     if not rows:
-        return (None, [Problem(file, 1, 1, "E102", "an empty file is not a decision table")]) if explicit else (None, [])
+        empty = Problem(file, 1, 1, "E102", "an empty file is not a decision table")
+        return (None, [empty]) if explicit else (None, [])
     header = rows[0][1]
     if "recommend" not in {" ".join(h.split()).lower() for h in header}:
         if explicit:

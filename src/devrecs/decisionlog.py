@@ -202,7 +202,7 @@ class Pseudonymiser:
         self._key = key
 
     @classmethod
-    def from_env(cls, var: str) -> "Pseudonymiser":
+    def from_env(cls, var: str) -> Pseudonymiser:
         """The key from environment variable ``var`` (its name is given, never its value)."""
         value = os.environ.get(var, "")
         if not value:
@@ -261,6 +261,7 @@ class DecisionLog:
         if stream is not None:
             self.chain = ChainEnd.after(None)
             self._stream, self._close = stream, False
+            self._good = 0
             return
         own = last = last_line(path)
         if own is None and follows is not None:
@@ -274,8 +275,10 @@ class DecisionLog:
             raise DevrecsError(f"--log {path}: cannot write ({exc.strerror or exc})") from None
         if own is not None and not own.endswith(b"\n"):
             self._stream.write(b"\n")   # a line cut short stays its own line; verify reports it
+            self._stream.flush()
             last = own + b"\n"
         self.chain = ChainEnd.after(last)
+        self._good = self._stream.tell()      # the end of the last whole line
 
     def entry(self, person_id: str, recs: Sequence[Any], now: Optional[dt.datetime] = None) -> dict:
         """The line for one person; ``recs`` are Recommendations (or batch-row dicts) as the
@@ -293,15 +296,30 @@ class DecisionLog:
         return out
 
     def write(self, person_id: str, recs: Sequence[Any]) -> None:
+        """Append one whole line, chained to the one before: when the disk is full, what was
+        half-written is cut off again, so the log ends on a whole line that replay can read (and
+        the chain goes on from the last line written)."""
         entry = self.entry(person_id, recs)
         entry["seq"], entry["prev"] = self.chain.seq + 1, self.chain.prev
         raw = (json.dumps(entry, sort_keys=False) + "\n").encode("utf-8")
-        if self._close:
-            self._stream.write(raw)
-        else:
-            self._stream.write(raw.decode("utf-8"))
+        try:
+            self._stream.write(raw if self._close else raw.decode("utf-8"))
+            self._stream.flush()
+        except OSError:
+            self._cut_back()
+            raise
+        self._good = self._stream.tell() if self._close else 0
         self.chain = ChainEnd(self.chain.seq + 1, line_hash(raw))
         self.lines += 1
+
+    def _cut_back(self) -> None:
+        """Drop a line the disk had no room for (the file is truncated to its last whole line)."""
+        if not self._close:
+            return
+        try:
+            os.truncate(self.path, self._good)
+        except OSError:
+            pass
 
     def rotate(self, path: str) -> None:
         """Close this file and go on in ``path`` (which must be new or empty): its first line
@@ -316,6 +334,7 @@ class DecisionLog:
         except OSError as exc:
             raise DevrecsError(f"--log {path}: cannot write ({exc.strerror or exc})") from None
         self.chain = chain
+        self._good = self._stream.tell()
 
     def close(self) -> None:
         if self._close:
@@ -323,7 +342,7 @@ class DecisionLog:
         else:
             self._stream.flush()
 
-    def __enter__(self) -> "DecisionLog":
+    def __enter__(self) -> DecisionLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -143,6 +143,33 @@ def rule_changes(old: Sequence[Rule], new: Sequence[Rule]) -> RuleChanges:
                        tuple(i for i in after if i in before and not same(before[i], after[i])))
 
 
+BUILTIN = "builtin"
+
+
+def engine_for_spec(spec: str, *, plugins: Sequence[Any] = (), **kwargs: Any) -> Engine:
+    """The engine one side of a diff names: rule files or folders, and plugins, separated by
+    commas. ``builtin`` is the built-in packs with the installed plugins (and ``plugins``,
+    plugins under development). A plugin's path (its module, package folder or project folder)
+    loads that version of the plugin on this side, in place of the installed one. Rule paths
+    beside ``builtin`` load as a plugin's pack would: a rule of theirs with ``replaces: true``
+    replaces the built-in rule of its id. Without ``builtin`` the rule paths are the whole rule
+    set (with the built-in catalog and the plugins' interventions)."""
+    from pathlib import Path
+
+    from .plugins import RulePaths, is_plugin_path, plugin_from_path
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    mine = [plugin_from_path(p) for p in parts if p != BUILTIN and is_plugin_path(p)]
+    names = {n for n, _ in mine}
+    extra = [p for p in plugins if p[0] not in names] + mine
+    others = [p for p in parts if p != BUILTIN and not is_plugin_path(p)]
+    if (BUILTIN in parts and not Path(BUILTIN).exists()) or not others:
+        if others:
+            pack = RulePaths(others)
+            extra.append((pack.name, pack))
+        return Engine.default(plugins=extra, **kwargs)
+    return Engine.from_paths(others, plugins=extra, **kwargs)
+
+
 def diff(old: Engine, new: Engine, people: Iterable[Any], as_of: Optional[dt.date] = None, *,
          old_label: str = "old", new_label: str = "new", examples: int = DEFAULT_EXAMPLES) -> DiffResult:
     """Run both rule sets over ``people`` and compare, person by person."""
@@ -175,4 +202,5 @@ def diff(old: Engine, new: Engine, people: Iterable[Any], as_of: Optional[dt.dat
                       len(losing), ordered, rule_changes(old.rules, new.rules), examples)
 
 
-__all__ = ["Change", "DiffResult", "InterventionDiff", "RuleChanges", "diff", "rule_changes"]
+__all__ = ["BUILTIN", "Change", "DiffResult", "InterventionDiff", "RuleChanges", "diff", "engine_for_spec",
+           "rule_changes"]

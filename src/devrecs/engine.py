@@ -38,15 +38,15 @@ import itertools
 import json
 import re
 import threading
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
-import durable_rules_engine
 
 from . import org
 from .catalog import Catalog
+from .durable_engine import durable_rules_engine
 from .errors import DevrecsError, Problem, RuleFileError
-from .facts import SCOPE_MARKS, SCOPES, fact_value, protected_name, values_reader
+from .facts import SCOPES, SCOPE_MARKS, fact_value, protected_name, values_reader
 from .model import Evidence, Person, Recommendation, Rule
 from .numeric import durable_json
 from .people import person_from_dict
@@ -54,6 +54,9 @@ from .resolve import DEFAULT_CAP, Resolution, plan, resolve
 from .rulefile.compile import compile_rules, fact_builder
 from .rulefile.conditions import Compare, holds, leaves, literal_holds, reads
 from .rulefile.walk import leaf_tests, literal_text
+
+if TYPE_CHECKING:
+    pass
 
 PersonLike = Union[Person, Mapping[str, Any]]
 
@@ -96,7 +99,7 @@ def _refuse_protected(rules: Sequence[Rule]) -> None:
         raise RuleFileError(problems)
 
 
-def _leaf_tests(node: Any) -> list[tuple]:
+def _leaf_tests(node: Any) -> list[tuple[Any, ...]]:
     """(leaf, readable test, polarity, holds-whenever-the-rule-fires) for each leaf, in order."""
     return [(leaf, literal_text(leaf, positive), positive, certain) for leaf, positive, certain in leaf_tests(node)]
 
@@ -105,11 +108,11 @@ def _leaf_tests(node: Any) -> list[tuple]:
 class OrganizationResult:
     """What ``recommend_organization`` found, at each level."""
 
-    people: list            # [(Person, [Recommendation])] in input order
-    teams: dict             # manager id -> [Recommendation] (subject: that manager)
-    organization: list      # [Recommendation] (subject: "organization")
-    team_facts: dict        # manager id -> team facts
-    organization_facts: dict
+    people: list[tuple[Person, list[Recommendation]]]   # in input order
+    teams: dict[str, list[Recommendation]]              # manager id -> (subject: that manager)
+    organization: list[Recommendation]                  # (subject: "organization")
+    team_facts: dict[str, dict[str, Any]]               # manager id -> team facts
+    organization_facts: dict[str, Any]
 
 
 @attrs.frozen
@@ -149,7 +152,7 @@ class RuleEngine:
         self.as_of = as_of
         self.chunk_size = max(1, int(chunk_size))
         self.ruleset_name = f"devrecs_{next(_engine_ids)}"
-        compiled: dict = {}
+        compiled: dict[str, Any] = {}
         self._actions_by_rule: dict[int, str] = {}
         self._builders = {}
         self._rulesets = {}
@@ -178,7 +181,7 @@ class RuleEngine:
                                 for rule, tests in ((r, self._leaf_tests[r.id]) for r in self.rules)}
         paths = dict.fromkeys(path for r in self.rules if r.scope == "person" for path in reads(r.when))
         self._read_values = values_reader(paths)
-        self._evidence_cache: dict[tuple, tuple[Evidence, ...]] = {}
+        self._evidence_cache: dict[tuple[Any, ...], tuple[Evidence, ...]] = {}
         self._sessions = itertools.count(1)
         with _DURABLE_LOCK:
             compiled = self._register(compiled)
@@ -189,9 +192,9 @@ class RuleEngine:
         """A validated person (a Person is taken as it is)."""
         return raw if type(raw) is Person else person_from_dict(raw)
 
-    def _too_complex(self, compiled: dict) -> list[Problem]:
+    def _too_complex(self, compiled: dict[str, Any]) -> list[Problem]:
         """Find the rules durable refuses, by compiling each on its own."""
-        by_action: dict[str, dict] = {}
+        by_action: dict[str, dict[str, Any]] = {}
         for body in compiled.values():
             for k, v in body.items():
                 by_action.setdefault(v["run"], {})[k] = _without_run(v)
@@ -202,14 +205,14 @@ class RuleEngine:
                 for i, rule in enumerate(self.rules)
                 if _refused(by_action[self._actions_by_rule[i]]) is not None]
 
-    def _over_limit(self, compiled: dict) -> Optional[Problem]:
+    def _over_limit(self, compiled: dict[str, Any]) -> Optional[Problem]:
         """The rule at which durable's fixed limits stop a ruleset, found by bisection (a
         limit once passed stays passed as rules are added, so the first refused prefix
         ends at that rule); None when every ruleset is taken on its own."""
         for body in compiled.values():
             keys = [k for k in body if k != "seen"]
 
-            def refused(n: int, body: dict = body, keys: list = keys) -> Optional[int]:
+            def refused(n: int, body: dict[str, Any] = body, keys: list[str] = keys) -> Optional[int]:
                 return _refused({k: _without_run(body[k]) for k in keys[:n] + ["seen"]})
 
             code = refused(len(keys))
@@ -251,7 +254,7 @@ class RuleEngine:
                                        f"the rules before it load. Use fewer rules, or rules that share "
                                        f"fewer conditions")
 
-    def _register(self, compiled: dict) -> dict:
+    def _register(self, compiled: dict[str, Any]) -> dict[str, Any]:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
         A rule durable refuses is named: too complex on its own (E130), or the one at which
@@ -291,7 +294,7 @@ class RuleEngine:
     # -- what was compiled ------------------------------------------------------
 
     @property
-    def compiled(self) -> dict:
+    def compiled(self) -> dict[str, Any]:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return json.loads(self._compiled_text)
 
@@ -431,7 +434,7 @@ class RuleEngine:
                 yield person, self._evaluate(person, fired, day, v.get).recommendations
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
-                               open_leadership_positions: int = 0) -> "OrganizationResult":
+                               open_leadership_positions: int = 0) -> OrganizationResult:
         """Person, team (to each manager) and organization recommendations for a population.
 
         Team and organization facts are computed from the people (org.py);
@@ -453,7 +456,7 @@ class RuleEngine:
         (organization,) = self._group("organization", {"organization": org_facts}, day).values() or [[]]
         return OrganizationResult(person_results, teams, list(organization), team_facts, org_facts)
 
-    def _group(self, scope: str, subjects: dict[str, dict], day: dt.date) -> dict[str, list[Recommendation]]:
+    def _group(self, scope: str, subjects: dict[str, dict[str, Any]], day: dt.date) -> dict[str, list[Recommendation]]:
         ids = list(subjects)
         fired = self._match_facts(scope, [subjects[i].get for i in ids])
         return {i: self._evaluate(Person(id=i), f, day, subjects[i].get, cap=None, scope=scope).recommendations
@@ -473,7 +476,7 @@ class RuleEngine:
         return [[self.rules[i].id for i in sorted(m)] for m in self._match([self._values(p, day) for p in ps])]
 
 
-def _reuse(tests: Sequence[tuple]) -> Optional[str]:
+def _reuse(tests: Sequence[tuple[Any, str, bool, bool]]) -> Optional[str]:
     """How a rule's Evidence may be reused (see Engine._evidence_plans)."""
     if not all(isinstance(leaf, Compare) for leaf, _, _, _ in tests):
         return None
@@ -482,7 +485,7 @@ def _reuse(tests: Sequence[tuple]) -> Optional[str]:
 
 # durable-rules' fixed limits (rete.c): rules (actions) in one ruleset, the catch-all "seen" among them
 MAX_DURABLE_RULES = 4096
-_LIMITS = {
+_LIMITS: dict[Union[int, str], str] = {
     106: ("durable-rules allows at most 512 different tests right after the same tests (for example "
           "512 different thresholds of one fact, each the first test of a rule)"),
     107: "durable-rules allows at most 32 'exists' or 'missing' tests right after the same tests",
@@ -506,8 +509,8 @@ _LIMITS["missing"] = (f"durable-rules allows at most {MAX_NEXT_MISSING} differen
 def _past_next_tests(body: Mapping[str, Any]) -> Optional[tuple[str, str]]:
     """``(key, limit)`` of the first compiled rule that gives some test more different tests
     after it than durable can hold, as durable shares tests between rules; None if none does."""
-    nodes: dict[tuple, int] = {}      # (parent node, test) -> node
-    after: dict[tuple, int] = {}      # (node, "next" or "missing") -> different tests right after it
+    nodes: dict[tuple[Any, ...], int] = {}      # (parent node, test) -> node
+    after: dict[tuple[Any, ...], int] = {}      # (node, "next" or "missing") -> different tests right after it
     ors = itertools.count(-1, -1)     # an 'or' joins its branches in a node of its own
 
     def child(parent: int, test: Any, kind: str = "next") -> int:
@@ -561,7 +564,7 @@ def _refused(body: Mapping[str, Any]) -> Optional[int]:
     return None
 
 
-def _without_run(rule: Mapping[str, Any]) -> dict:
+def _without_run(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A compiled rule as durable takes it: the action name stays with the engine."""
     return {k: v for k, v in rule.items() if k != "run"}
 

@@ -7,7 +7,7 @@ field) and what was expected. The CLI prints them without a traceback.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import attrs
 
@@ -29,7 +29,7 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.code} {self.message}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
@@ -48,6 +48,15 @@ class RecordError(DevrecsError):
         self.record = record
         self.messages = list(messages)
         super().__init__("\n".join(f"{record}, {m}" for m in self.messages))
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT is Ctrl-C; the command line turns SIGTERM into this)."""
+
+
+class RunCutShort(DevrecsError):
+    """A run that did not finish (interrupted, or the disk full): the message says what was
+    written and where; the command line exits 3."""
 
 
 class UnknownIdError(DevrecsError):

@@ -5,9 +5,11 @@
 - why not: every rule that could have recommended it, with the conditions
   that failed (the value against the test), and, when a rule fired but the
   recommendation was removed, which step removed it;
-- what it would take: the fewest fact changes (among facts a person or
-  manager can change, and the audience may see) that make it recommended,
-  each checked through the engine before it is proposed.
+- what it would take: the smallest set of changes a person can make (the
+  clocks grow, gaps close, interests and aspiration change; facts the
+  audience may see only) that gets it recommended, found by a bounded
+  search (GROWTH_MONTHS, MAX_CHANGES, MAX_SETS) that says when it stopped
+  at its bound, each proposal checked through the engine.
 
 Audiences follow ``audience.py``: the explanation is computed from the
 facts the audience may see, an intervention it may not see is answered with
@@ -19,23 +21,29 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 import attrs
 
+from .audience import (
+    NOT_AVAILABLE,
+    TALENT_REVIEW,
+    WITHHELD,
+    check_audience,
+    masked,
+    redact,
+    unquoted_facts,
+    visible,
+    withheld_facts,
+)
 from .engine import Evaluation, RuleEngine
-from .audience import (NOT_AVAILABLE, TALENT_REVIEW, WITHHELD, check_audience, masked, redact, unquoted_facts,
-                       visible, withheld_facts)
 from .errors import UnknownIdError, did_you_mean
-from .facts import PERSON_FACTS, fact_value, spec_for
-from .model import NINE_BOX, Person, Rule, plain
+from .facts import PERSON_FACTS, fact_value
+from .model import Person, Rule, plain
 from .people import person_from_dict, person_to_dict
 from .resolve import Removed
-from .rulefile.conditions import Compare, Contains, Items, describe, leaf_holds, leaf_truth
-from .rulefile.walk import NEGATED_OP, dnf, leaf_tests, literal_text
-
-MAX_ALTERNATIVES = 64       # ways of satisfying one rule considered for "what it would take"
-MAX_TRIES = 24              # candidate change sets checked through the engine
+from .rulefile.conditions import Compare, Contains, describe, holds, leaf_truth
+from .rulefile.walk import leaf_tests, literal_text
 
 PROPOSALS_NOTE = "Recommendations are proposals for a person to review with the employee, not decisions."
 
@@ -115,6 +123,7 @@ class Item:
     what_it_would_take: tuple[Change, ...] = ()
     change_rule: str = ""
     blocked: str = ""    # when changes would make a rule hold but a later step removes it
+    stopped: str = ""    # when the search for what it would take stopped at its bound
     # In the audience's own words (catalog and rule ``wording``): what it is, why, who acts, the
     # first step and a typical timeframe. ``reason`` is set for a recommended item only.
     description: str = ""
@@ -128,7 +137,7 @@ class Item:
                 "summary": self.summary, "why": [r.to_dict() for r in self.why],
                 "why_not": [r.to_dict() for r in self.why_not],
                 "what_it_would_take": [c.to_dict() for c in self.what_it_would_take],
-                "change_rule": self.change_rule, "blocked": self.blocked,
+                "change_rule": self.change_rule, "blocked": self.blocked, "stopped": self.stopped,
                 "description": self.description, "reason": list(self.reason), "who_acts": list(self.who_acts),
                 "first_step": self.first_step, "timeframe": self.timeframe}
 
@@ -201,109 +210,6 @@ def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str
     return "not given: the person has no manager on record"
 
 
-def _value_for(op: str, value: Any, spec: Any, current: Any) -> Any:
-    """A concrete value for which ``<fact> <op> <value>`` holds, or None when there is no sensible one."""
-    if spec.kind == "enum":
-        choices = list(spec.values)
-        pick = {
-            "eq": lambda: [value], "in": lambda: list(value),
-            "ne": lambda: [c for c in choices if c != value],
-            "not_in": lambda: [c for c in choices if c not in value],
-        }
-        if spec.ordered:
-            rank = {c: i for i, c in enumerate(choices)}
-            pick.update({
-                "lt": lambda: [c for c in reversed(choices) if rank[c] < rank[value]],
-                "le": lambda: [c for c in reversed(choices) if rank[c] <= rank[value]],
-                "gt": lambda: [c for c in choices if rank[c] > rank[value]],
-                "ge": lambda: [c for c in choices if rank[c] >= rank[value]],
-                "between": lambda: [c for c in choices if rank[value[0]] <= rank[c] <= rank[value[1]]],
-                "outside": lambda: [c for c in choices if not rank[value[0]] <= rank[c] <= rank[value[1]]],
-            })
-        options = pick[op]() if op in pick else []
-        return options[0] if options else None
-    if spec.kind == "bool":
-        return {"eq": value, "ne": (not value) if isinstance(value, bool) else None}.get(op)
-    if spec.kind in ("int", "float"):
-        step = 1 if spec.kind == "int" else 0.01
-        fix = (lambda v: int(v)) if spec.kind == "int" else (lambda v: round(v, 2))
-        if op in ("eq", "le", "ge"):
-            return fix(value)
-        if op == "in":
-            return fix(value[0])
-        if op == "lt":
-            return fix(value - step)
-        if op == "gt":
-            return fix(value + step)
-        if op == "between":
-            return fix(value[0])
-        if op == "outside":
-            return fix(value[0] - step)
-        if op == "ne":
-            return fix(value + step)
-        if op == "not_in":
-            return fix(max(value) + step)
-    return None
-
-
-def _gap_for(tests: Iterable[Any]) -> Optional[dict]:
-    gap: dict[str, Any] = {}
-    for t in tests:
-        spec = PERSON_FACTS["gaps"].item_fields[t.field]
-        if t.field == "skill" and t.op in ("eq", "in"):
-            gap["skill"] = t.value if t.op == "eq" else t.value[0]
-        elif t.field == "severity":
-            v = _value_for(t.op, t.value, spec, gap.get("severity"))
-            if v is None:
-                return None
-            gap["severity"] = v
-        elif t.field == "source" and t.op in ("eq", "in"):
-            gap["source"] = t.value if t.op == "eq" else t.value[0]
-        else:
-            return None
-    if "skill" not in gap:
-        return None
-    gap.setdefault("severity", "medium")
-    return gap
-
-
-def _changes_for(leaf: Any, positive: bool, get: Any, hidden: frozenset[str]) -> Optional[list[Change]]:
-    """Fact changes that make ``leaf`` hold (or fail, when not ``positive``); None when not possible."""
-    if leaf.path in hidden:
-        return None
-    spec = spec_for(leaf.path)
-    if spec is None or spec.kind == "any" or not spec.changeable:
-        return None
-    current = get(leaf.path)
-    if isinstance(leaf, Compare):
-        if leaf.path == "nine_box":
-            op = leaf.op if positive else NEGATED_OP[leaf.op]
-            cell = _value_for(op, leaf.value, spec, current)
-            cells = {v: k for k, v in NINE_BOX.items()}
-            if cell is None or {"performance", "potential"} & hidden:
-                return None
-            perf, pot = cells[cell]
-            return [Change("performance", get("performance"), perf), Change("potential", get("potential"), pot)]
-        if leaf.op == "exists":
-            return None
-        op = leaf.op if positive else NEGATED_OP[leaf.op]
-        new = _value_for(op, leaf.value, spec, current)
-        return None if new is None else [Change(leaf.path, current, new)]
-    if isinstance(leaf, Contains):
-        have = list(current or [])
-        if positive:
-            return [Change(leaf.path, have, have + [leaf.values[0]])]
-        return [Change(leaf.path, have, [v for v in have if v not in leaf.values])]
-    if isinstance(leaf, Items) and leaf.path == "gaps":
-        gaps = list(current or [])
-        if (leaf.quant == "any") == positive:
-            gap = _gap_for(leaf.where)
-            return None if gap is None else [Change("gaps", gaps, gaps + [gap])]
-        keep = [g for g in gaps if not leaf_holds(attrs.evolve(leaf, quant="any"), lambda p, g=g: [g])]
-        return [Change("gaps", gaps, keep)]
-    return None
-
-
 def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
     """The person with the changes made (used to check a proposal through the engine)."""
     data = person_to_dict(person)
@@ -341,6 +247,15 @@ def explain(engine: RuleEngine, real: Person, intervention: Optional[str] = None
         wanted = [intervention]
     items = tuple(_item(engine, view, evaluation, x, audience, hidden, day) for x in wanted)
     return Explanation(real.id, audience, items)
+
+
+class _Plan(NamedTuple):
+    """What the catalog says of an intervention for the audience: who acts, the first step, when."""
+
+    description: str
+    who_acts: tuple[str, ...]
+    first_step: str
+    timeframe: str
 
 
 def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention: str, audience: str,
@@ -382,17 +297,22 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
                        _checks(rule, get, hidden), step, not_in_effect(rule, day))
         (why if fired and own else why_not).append(rc)
-    plan = dict(description=entry.description_for(audience), who_acts=entry.who_acts,
-                first_step=entry.first_step, timeframe=entry.timeframe)
+    plan = _Plan(entry.description_for(audience), tuple(entry.who_acts), entry.first_step, entry.timeframe)
     if own:
         redacted = redact(own[0], audience, catalog)
         summary = f"recommended (priority {redacted.priority}) by " + ", ".join(f"'{r}'" for r in redacted.rules)
         return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
-                    reason=tuple(t for t in redacted.rationale if t), **plan)
+                    reason=tuple(t for t in redacted.rationale if t), description=plan.description,
+                    who_acts=plan.who_acts, first_step=plan.first_step, timeframe=plan.timeframe)
     in_effect = [r for r in candidates if r.in_effect(day)]
-    changes, rule_id, blocked = what_it_would_take(engine, view, intervention, in_effect, hidden, get, day)
-    if rule_id in rules and touches_hidden(rules[rule_id], unquoted_facts(audience)):
-        rule_id = TALENT_REVIEW
+    found = what_it_would_take(engine, view, intervention, in_effect, hidden, get, day)
+    changes, rule_id, blocked = list(found.changes), found.rule, found.blocked
+    stopped = (f"the search stopped at its bound ({found.tried} change sets of up to {MAX_CHANGES} facts) "
+               f"before trying every change: a change may still work") if found.stopped else ""
+    for rule in candidates:         # a rule an unquoted fact drives is named as the talent review
+        if touches_hidden(rule, unquoted_facts(audience)):
+            blocked = blocked.replace(f"'{rule.id}'", f"'{TALENT_REVIEW}'")
+            rule_id = TALENT_REVIEW if rule_id == rule.id else rule_id
     if removed:
         status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules, nameable) for r in removed))
     else:
@@ -403,7 +323,8 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
             summary = ("no rule in effect on " + day.isoformat() + " that recommends it holds for this person"
                        + (f" ({', '.join(repr(n) for n in named)} not in effect then)" if named else ""))
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
-                blocked, **plan)
+                blocked, stopped=stopped, description=plan.description, who_acts=plan.who_acts,
+                first_step=plan.first_step, timeframe=plan.timeframe)
 
 
 TALENT_REVIEW_TITLE = "From the talent review"
@@ -414,59 +335,144 @@ def touches_hidden(rule: Rule, hidden: frozenset[str]) -> bool:
     return bool(paths & hidden) or ("nine_box" in paths and bool(hidden & {"performance", "potential"}))
 
 
-def what_it_would_take(engine: RuleEngine, view: Person, intervention: str, candidates: Sequence[Rule],
-                       hidden: frozenset[str], get: Any, day: dt.date) -> tuple[list[Change], str, str]:
-    """The smallest verified set of fact changes that gets ``intervention`` recommended.
+# -- what it would take ----------------------------------------------------------------
+#
+# The changes a person can make, and nothing else: the clocks grow (time in role, since the
+# last promotion, tenure, waiting in the pipeline), gaps close, and the person's interests and
+# aspiration change. Each clock grows on its own, by at most GROWTH_MONTHS (tenure by
+# GROWTH_MONTHS / 12 years). Facts the audience may not see, and facts a person cannot
+# change by themself (NEVER_PROPOSED), are never proposed. The search tries every single
+# change first, then pairs (at most MAX_CHANGES facts at once), smallest first: fewer facts,
+# then fewer months of growth; it checks at most MAX_SETS change sets and says so when it
+# stops there. Each proposal is checked through the engine before it is given.
 
-    Returns (changes, rule id, blocked): when no change set works, ``blocked``
-    says what removed it after the smallest change made a rule hold."""
-    options = []
-    for rule in candidates:
-        if not any(t.intervention == intervention and t.to == "person" for t in rule.recommend):
+GROWS = {"months_in_role": 1, "months_since_promotion": 1, "pipeline.months_waiting": 1, "tenure_years": 12}
+GROWTH_MONTHS = 24          # how far the clocks may grow
+MAX_CHANGES = 2             # facts changed at once
+MAX_SETS = 400              # change sets considered (each checked by the Python evaluator first)
+CHOSEN = ("aspiration", "interests")      # the person's own choice
+CLOSES = ("gaps",)                        # a gap closes; none is proposed to open
+NEVER_PROPOSED = ("potential", "flight_risk", "leadership_motive", "performance_plan", "wellbeing_concern")
+CHANGES_A_PERSON_CAN_MAKE = tuple(GROWS) + CLOSES + CHOSEN
+
+
+@attrs.frozen
+class Move:
+    """One change the search may propose, with its cost (months of growth; 0 for a choice)."""
+
+    change: Change
+    months: float = 0.0
+
+
+@attrs.frozen
+class Search:
+    """What the search found: the changes (none when nothing works), the rule that then
+    recommends it, what removed it when a change made a rule hold, and whether it stopped at
+    the bound (MAX_SETS) before trying every change set within it."""
+
+    changes: tuple[Change, ...]
+    rule: str = ""
+    blocked: str = ""
+    stopped: bool = False
+    tried: int = 0
+
+
+def _leaves(rules: Sequence[Rule]) -> list[Any]:
+    return [leaf for rule in rules for leaf, _, _ in leaf_tests(rule.when)]
+
+
+def _constants(leaf: Compare) -> list[Any]:
+    value = leaf.value
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def candidate_moves(rules: Sequence[Rule], get: Any, hidden: frozenset[str]) -> list[Move]:
+    """Every single change the search considers, for the facts ``rules`` test: each clock grown
+    to each value a rule's threshold makes worth trying (within GROWTH_MONTHS), each gap closed,
+    each aspiration, each interest a rule names added and each interest it names dropped."""
+    leaves = _leaves(rules)
+    paths = {leaf.path for leaf in leaves}
+    out: list[Move] = []
+    for path, per_unit in GROWS.items():
+        if path not in paths or path in hidden or path in NEVER_PROPOSED:
             continue
-        for alt in dnf(rule.when, limit=MAX_ALTERNATIVES, cut=True) or []:
-            failing = [(leaf, pos) for leaf, pos in alt if leaf_truth(leaf, get) is not pos]
-            if not failing:
-                continue
-            changes: list[Change] = []
-            for leaf, pos in failing:
-                found = _changes_for(leaf, pos, get, hidden)
-                if found is None:
-                    break
-                changes.extend(found)
-            else:
-                merged = _merge(changes)
-                if merged is not None:
-                    options.append((len(failing), len(merged), -rule.priority, rule.id, merged))
-    options.sort(key=lambda o: o[:4])
-    seen = set()
-    blocked = ""
+        current = get(path)
+        if current is None or isinstance(current, bool):
+            continue
+        limit = current + GROWTH_MONTHS / per_unit
+        step = 1 if per_unit == 1 else 0.01
+        values = set()
+        for leaf in leaves:
+            if leaf.path == path and isinstance(leaf, Compare):
+                for x in _constants(leaf):
+                    values.update((x - step, x, x + step))
+        for v in sorted(values):
+            v = int(v) if per_unit == 1 else round(v, 2)
+            if current < v <= limit:
+                out.append(Move(Change(path, current, v), (v - current) * per_unit))
+    if "gaps" in paths and "gaps" not in hidden:
+        gaps = list(get("gaps") or [])
+        for i in range(len(gaps)):
+            out.append(Move(Change("gaps", gaps, gaps[:i] + gaps[i + 1:])))
+        if len(gaps) > 1:
+            out.append(Move(Change("gaps", gaps, [])))
+    if "aspiration" in paths and "aspiration" not in hidden:
+        current = get("aspiration")
+        out.extend(Move(Change("aspiration", current, v)) for v in PERSON_FACTS["aspiration"].values if v != current)
+    if "interests" in paths and "interests" not in hidden:
+        have = list(get("interests") or [])
+        named = list(dict.fromkeys(v for leaf in leaves if isinstance(leaf, Contains) and leaf.path == "interests"
+                                   for v in leaf.values))
+        out.extend(Move(Change("interests", have, have + [v])) for v in named if v not in have)
+        out.extend(Move(Change("interests", have, [h for h in have if h != v])) for v in named if v in have)
+    return out
+
+
+def change_sets(moves: Sequence[Move], most: int = MAX_CHANGES) -> Iterable[tuple[Move, ...]]:
+    """Sets of moves on different facts, smallest first: fewer facts, then fewer months."""
+    for size in range(1, most + 1):
+        sets = [c for c in itertools.combinations(moves, size) if len({m.change.fact for m in c}) == size]
+        sets.sort(key=lambda c: sum(m.months for m in c))
+        yield from sets
+
+
+def what_it_would_take(engine: RuleEngine, view: Person, intervention: str, candidates: Sequence[Rule],
+                       hidden: frozenset[str], get: Any, day: dt.date, max_sets: Optional[int] = None) -> Search:
+    """The smallest set of changes a person can make that gets ``intervention`` recommended to
+    them, checked through the engine; see the notes above for what is searched and the bound."""
+    suppressors = [r for r in engine.rules if r.scope == "person" and intervention in r.suppresses]
+    mine = [r for r in candidates if any(t.intervention == intervention and t.to == "person" for t in r.recommend)]
+    moves = candidate_moves(mine + suppressors, get, hidden)
+    max_sets = MAX_SETS if max_sets is None else max_sets
     rules = {r.id: r for r in engine.rules}
-    for _, _, _, rule_id, changes in itertools.islice(options, MAX_TRIES):
-        key = tuple((c.fact, repr(c.proposed)) for c in changes)
-        if key in seen:
-            continue
-        seen.add(key)
+    blocked = ""
+    tried = 0
+    for moves_set in change_sets(moves):
+        if tried >= max_sets:
+            return Search((), "", blocked, True, tried)
+        tried += 1
+        changes = [m.change for m in moves_set]
         try:
             changed = apply_changes(view, changes)
         except Exception:   # a proposal the model refuses is no proposal
             continue
+        if not any(holds_for(r, changed, day) for r in mine):
+            continue
         evaluation = engine.evaluate(changed, day)
-        if any(r.intervention == intervention and r.subject == view.id for r in evaluation.recommendations):
-            return changes, rule_id, ""
+        got = [r for r in evaluation.recommendations if r.intervention == intervention and r.subject == view.id]
+        if got:
+            return Search(tuple(changes), got[0].rules[0] if got[0].rules else "", "", False, tried)
         if not blocked:
             steps = [_removed_text(r, rules) for r in evaluation.resolution.removed if r.intervention == intervention]
             if steps:
+                rule_id = next((r.id for r in mine if holds_for(r, changed, day)), "")
                 blocked = (f"changing {', '.join(c.describe() for c in changes)} would make rule "
                            f"'{rule_id}' hold, but it would be {steps[0]}")
-    return [], "", blocked
+    return Search((), "", blocked, False, tried)
 
 
-def _merge(changes: list[Change]) -> Optional[list[Change]]:
-    """One change per fact; None when two changes want different values of one fact."""
-    out: dict[str, Change] = {}
-    for ch in changes:
-        if ch.fact in out and out[ch.fact].proposed != ch.proposed:
-            return None
-        out[ch.fact] = ch
-    return list(out.values())
+def holds_for(rule: Rule, person: Person, day: dt.date) -> bool:
+    """Whether ``rule``'s condition holds for ``person`` (the Python evaluator)."""
+    return bool(holds(rule.when, lambda path: fact_value(person, path, day)))

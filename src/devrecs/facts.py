@@ -14,15 +14,15 @@ import enum
 import os
 import re
 from operator import attrgetter
-from typing import Any, Optional, Sequence
+from typing import Any, Collection, Optional, Sequence
 
 import attrs
 
 from .model import (
+    NINE_BOX,
     Aspiration,
     CareerStage,
     LeadershipMotive,
-    NINE_BOX,
     Outcome,
     PerformancePlan,
     Person,
@@ -49,7 +49,8 @@ class FactSpec:
     values: the allowed values of an enum, in order (low to high when ``ordered``)
     item_fields: for ``items`` lists (gaps, history), the spec of each item field
     sensitive: which audiences may NOT see it (domain.md)
-    changeable: whether a person or manager can change it ("what would it take")
+    changeable: whether a person or manager can set it (explain.py's "what it would
+        take" has its own list of the changes a person can make, clocks that grow included)
     """
 
     kind: str
@@ -281,7 +282,8 @@ def protected_values(values: Sequence[Any]) -> Optional[str]:
         return None
     texts = {normal_key(v) for v in seen if isinstance(v, str)}
     if len(texts) == len({str(v) for v in seen}) and texts <= _GENDER_CODES and len(texts) >= 2 \
-            and texts & {"m", "male", "man", "men", "mr"} and texts & {"f", "female", "woman", "women", "w", "mrs", "ms"}:
+            and texts & {"m", "male", "man", "men", "mr"} \
+            and texts & {"f", "female", "woman", "women", "w", "mrs", "ms"}:
         return f"its values ({', '.join(sorted(texts))}) look like gender codes"
     years = []
     for v in seen:
@@ -382,7 +384,7 @@ def fact_reader(path: str):
     return read
 
 
-def values_reader(paths: Sequence[str]):
+def values_reader(paths: Collection[str]):
     """A function ``(person, as_of) -> {path: value}`` for these paths, read as ``fact_value``
     reads them; the person's own attributes are taken in one step."""
     own = [p for p in dict.fromkeys(paths) if "." not in p and p not in _LIST_READERS

@@ -152,7 +152,7 @@ def _fisher() -> Any:
     return fisher_exact
 
 
-def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
+def audit(engine: Engine, people: Iterable[Person], by: Sequence[str], min_group: int = DEFAULT_MIN_GROUP,
           rejected: int = 0, audience: str = "hr") -> Audit:
     """Audit what ``engine`` recommends to ``people`` by each attribute of ``by``.
 
@@ -190,7 +190,7 @@ def audit(engine: "Engine", people: Iterable[Person], by: Sequence[str], min_gro
                  tuple(value_warnings(engine.rules, persons, attributes=by)))
 
 
-def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
+def _compare(engine: Engine, intervention: Any, rates: tuple[GroupRate, ...], persons: list[Person],
              groups: list[str], min_group: int, fisher: Any, audience: str = "hr") -> InterventionAudit:
     eligible = [r for r in rates if not r.small and r.group != UNKNOWN]
     comparisons = []
@@ -211,7 +211,7 @@ def _compare(engine: "Engine", intervention: Any, rates: tuple[GroupRate, ...], 
     return InterventionAudit(intervention.id, intervention.purpose, rates, tuple(comparisons))
 
 
-def _drivers(engine: "Engine", intervention: str, group: str, reference: str, persons: list[Person],
+def _drivers(engine: Engine, intervention: str, group: str, reference: str, persons: list[Person],
              groups: list[str], top: int = 3, audience: str = "hr") -> tuple[str, ...]:
     """Which rules' conditions pass less often for ``group`` than for ``reference``.
 
@@ -361,7 +361,8 @@ def render_text(result: Audit) -> str:
     for a in result.attributes:
         lines += ["", f"By {a.attribute}: " + ", ".join(
             f"{g.group} {'<5' if g.small else g.people}" for g in a.groups)]
-        for purpose, title in (("opportunity", "Opportunities"), ("remedial", "Remedial help (a higher rate is not an advantage)")):
+        for purpose, title in (("opportunity", "Opportunities"),
+                               ("remedial", "Remedial help (a higher rate is not an advantage)")):
             rows = [i for i in a.interventions if i.purpose == purpose and any(r.got for r in i.rates)]
             if not rows:
                 continue

@@ -25,9 +25,10 @@ def devrecs_rule_paths() -> Sequence[Union[str, Path]]:
     """Rule files or folders: the plugin's rule pack.
 
     Return paths (absolute, or relative to the current directory). Every
-    plugin's paths are loaded together; a rule with the same id as a
-    built-in rule replaces the built-in one (``devrecs plugins`` shows it),
-    while two plugins defining the same rule id is an error naming both.
+    plugin's paths are loaded together. A rule with the id of a built-in
+    rule replaces the built-in one when it says ``replaces: true``
+    (``devrecs plugins`` shows it); without it, that is error E121 naming
+    both, as is the same rule id in two plugins.
     """
 
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import re
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 import attrs
 
 from . import sources
-from .sources import shape
 from .errors import DevrecsError, RecordError
 from .mapping import DataMapping, identity, load_mapping
 from .model import Person
 from .people import person_from_dict
+from .sources import shape
 
 SAMPLE = "sample"        # the location name of the built-in sample organization
 

@@ -387,6 +387,8 @@ class _Linter:
             else:
                 message = (f"intervention '{x}' ({entry.intervention.title}) is only recommended by rules that "
                            f"never bring it ({', '.join(repr(r.id) for r in naming)}: see L103, L105, L106)")
+            if entry.plugin:
+                message += f" (plugin '{entry.plugin}')"
             self.add(entry.file, entry.line, 1, "L107", message)
 
 
@@ -433,9 +435,11 @@ def lint_rules(rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry] = 
     return _Linter(rules, catalog_entries, files).run()
 
 
-def lint(paths: Optional[Sequence[PathLike]] = None) -> LintReport:
-    """Check, then lint, the packs under ``paths`` (None: the built-in and plugins' packs)."""
-    checked = check(paths)
+def lint(paths: Optional[Sequence[PathLike]] = None, *, plugins: Sequence[Any] = ()) -> LintReport:
+    """Check, then lint, the packs under ``paths`` (None: the built-in and plugins' packs).
+    ``plugins`` are plugins under development ((name, module) pairs), linted with the rest; the
+    interventions a plugin adds are checked for L107 like a catalog file's."""
+    checked = check(paths, plugins=plugins)
     if not checked.ok:
         return LintReport(checked, ())
     return LintReport(checked, tuple(lint_rules(checked.packs.rules, checked.catalog_entries,

@@ -215,7 +215,8 @@ class _Value:
                             f"{did_you_mean(str(key), SOURCES_KEYS + OPTION_KEYS)}")
         if len(given) != 1:
             ctx.problem(node.loc, "M113", f"'{self.name}': say where the value comes from with one of "
-                                          f"{', '.join(SOURCES_KEYS)}" + (f" (found {', '.join(given)})" if given else ""))
+                                          f"{', '.join(SOURCES_KEYS)}"
+                                          + (f" (found {', '.join(given)})" if given else ""))
             return
         kind = given[0]
         arg, aloc = node[kind], node.value_loc(kind)

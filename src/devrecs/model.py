@@ -233,7 +233,7 @@ class Evidence:
     actual: Any
     held: Optional[bool] = True   # None when the fact is withheld from the audience
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "fact": self.fact, "test": self.test,
                 "actual": plain(self.actual), "held": self.held}
 
@@ -258,7 +258,7 @@ class Recommendation:
     def rationale_for(self, audience: str) -> tuple[str, ...]:
         return audience_rationale(self.wording, self.rationale, audience)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "intervention": self.intervention,
             "title": self.title,

@@ -28,7 +28,7 @@ from typing import Iterable, Optional
 import attrs
 
 from .facts import months_between
-from .model import Outcome, PipelineStatus, Rating, Track, Person
+from .model import Outcome, Person, PipelineStatus, Rating, Track
 
 DEVELOPING_MONTHS = 12
 STAGNANT_MONTHS = 60

@@ -86,6 +86,7 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
     seen: set[Path] = set()
     catalog_texts: set[bytes] = set()
     named: set[str] = set()
+    owners: dict[str, str] = {}       # file label -> the plugin whose pack it is
     for item in rule_paths:
         owner, raw_path = item if isinstance(item, tuple) else ("", item)
         path = Path(raw_path)
@@ -98,6 +99,7 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
                 continue
             seen.add(file.resolve())
             label = _label(file)
+            owners[label] = owner
             if file.suffix == ".csv":
                 table, found = decision_table.read_table(file, label, explicit)
                 problems.extend(found)
@@ -144,7 +146,7 @@ def load_packs(rule_paths: Iterable[Union[PathLike, tuple[str, PathLike]]],
     rules, overrides, found = _merge_rules(files_read)
     problems.extend(found)
     if problems:
-        raise RuleFileError(problems)
+        raise RuleFileError([_owned(p, owners.get(p.file, "")) for p in problems])
     return Packs(catalog, tuple(rules), tuple(f for _, f in files_read), tuple(overrides))
 
 
@@ -177,7 +179,20 @@ def _merge_rules(files: list[tuple[str, RuleFile]]) -> tuple[list[Rule], list[Ov
     return [rule for _, rule in chosen.values()], overrides, problems
 
 
+def _owned(problem: Problem, owner: str) -> Problem:
+    """The problem, naming the plugin when it is in a plugin's file (not for the built-in packs,
+    plain paths, or a test's packs)."""
+    if owner in ("", BUILTIN_OWNER) or owner.startswith(("pack ", "catalog ")):
+        return problem
+    mark = f"(plugin '{owner}')"
+    if mark in problem.message or f"plugin '{owner}'" in problem.message:
+        return problem
+    return attrs.evolve(problem, message=f"{problem.message} {mark}")
+
+
 def _plugin_name(owner: str) -> str:
+    if owner.startswith("pack "):        # a test file's packs, or diff's builtin,PACK
+        return f"the pack {owner[len('pack '):]}"
     return f"plugin '{owner}'" if owner else "a rule file"
 
 

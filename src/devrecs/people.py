@@ -37,9 +37,6 @@ from cattrs.errors import (
 
 from .errors import RecordError, did_you_mean
 from .facts import SENSITIVE_FACTS, sensitive_field, withhold_values
-from .numeric import EXACT_INT_LIMIT, number_problem
-from .text import shown as _shown
-from .text import text_problem as _text_problem
 from .model import (
     Aspiration,
     CareerStage,
@@ -55,6 +52,8 @@ from .model import (
     Track,
     plain,
 )
+from .numeric import EXACT_INT_LIMIT, number_problem
+from .text import shown as _shown, text_problem as _text_problem
 
 # career_stage, when absent, from tenure_years: under 3 years early,
 # under 10 mid, 10 and more senior (documented in docs/facts.md).
@@ -210,7 +209,7 @@ def _date_hook(value: Any, _cls: type) -> dt.date:
     raise _Bad(f"{value!r} is not a date (expected YYYY-MM-DD)")
 
 
-def _extra_hook(value: Any, _cls: type) -> dict:
+def _extra_hook(value: Any, _cls: type) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -396,7 +395,7 @@ def _fast_date(value: Any) -> dt.date:
     raise _Unsure
 
 
-def _fast_extra(value: Any) -> dict:
+def _fast_extra(value: Any) -> dict[str, Any]:
     if type(value) is dict and all(type(key) is str for key in value) and _value_problem(value) is None:
         return dict(value)
     raise _Unsure
@@ -406,8 +405,8 @@ def _fast_optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else convert(value)
 
 
-def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple]:
-    def convert_all(value: Any) -> tuple:
+def _fast_tuple(convert: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    def convert_all(value: Any) -> tuple[Any, ...]:
         if type(value) is not list and type(value) is not tuple:
             raise _Unsure
         return tuple(map(convert, value))
@@ -461,7 +460,7 @@ def _fast_converter(tp: Any) -> Callable[[Any], Any]:
 _PERSON_CONVERTERS = {f.name: _fast_converter(_given(f.type)) for f in attrs.fields(Person)}
 
 
-def _fast_person(raw: dict) -> Person:
+def _fast_person(raw: dict[str, Any]) -> Person:
     """Person from a clean record, equal to what the converter makes; raises when not sure.
     An unknown key fails the converter lookup (KeyError), a missing required field fails
     the constructor (TypeError): the fast path gives up on those like on anything else."""
@@ -529,7 +528,7 @@ def stage_from_tenure(years: float) -> CareerStage:
     return CareerStage.SENIOR
 
 
-def person_to_dict(person: Person) -> dict:
+def person_to_dict(person: Person) -> dict[str, Any]:
     """The plain mapping of a Person (enums as their values, dates as ISO text)."""
     out = plain(person)
     return {k: v for k, v in out.items() if v not in (None, [], {})}

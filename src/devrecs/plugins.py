@@ -142,6 +142,103 @@ def _local_plugins(folder: str) -> list[tuple[str, Any]]:
     return found
 
 
+class RulePaths:
+    """Rule files or folders standing as a plugin of their own, so that they load beside the
+    built-in packs and the plugins as a plugin's pack does (a rule with ``replaces: true``
+    replaces the built-in one). Rule tests' ``packs`` and diff's ``builtin,PACK`` use it."""
+
+    def __init__(self, paths: Iterable[str | Path]):
+        self.paths = [str(p) for p in paths]
+
+    @property
+    def name(self) -> str:
+        return "pack " + ", ".join(self.paths)
+
+    @hookimpl
+    def devrecs_rule_paths(self) -> list:
+        return list(self.paths)
+
+
+def plugin_from_path(path: str | Path) -> tuple[str, Any]:
+    """A plugin under development, loaded from its path without installing it: a module
+    (``myorg.py``), a package folder (with ``__init__.py``) or a project folder holding one
+    package (``src/<package>/`` or ``<package>/``). Returns (name, module): the name of the
+    installed entry point of that package when there is one (the copy at ``path`` then stands
+    in for the installed one), else the module's name."""
+    given = Path(path)
+    target = _plugin_module_path(given)
+    if target.name == "__init__.py":
+        target = target.parent
+    module_name = target.stem if target.suffix == ".py" else target.name
+    name = _declared_name(given, module_name) or module_name
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value.split(":")[0].split(".")[0] == module_name:
+            name = ep.name
+    private = f"devrecs_dev_plugin_{module_name}"
+    if target.suffix == ".py":
+        spec = importlib.util.spec_from_file_location(private, target)
+    else:
+        spec = importlib.util.spec_from_file_location(private, target / "__init__.py",
+                                                      submodule_search_locations=[str(target)])
+    if spec is None or spec.loader is None:
+        raise PluginError(f"--plugin {path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    import sys
+    sys.modules[private] = module          # so that the package's relative imports work
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(private, None)
+        raise PluginError(f"plugin '{name}' ({path}) failed to import: {type(exc).__name__}: {exc}") from None
+    return name, module
+
+
+def _declared_name(given: Path, module_name: str) -> str:
+    """The entry-point name a project's pyproject.toml gives the module, under
+    ``[project.entry-points.devrecs]`` (``myorg = "devrecs_myorg"``), if any."""
+    for folder in (given, *given.parents[:3]) if given.is_dir() else given.parents[:3]:
+        project = folder / "pyproject.toml"
+        if not project.is_file():
+            continue
+        section = ""
+        for line in project.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("["):
+                section = line.strip("[] ").replace('"', "").replace("'", "")
+                continue
+            if section == f"project.entry-points.{ENTRY_POINT_GROUP}" and "=" in line:
+                key, _, value = line.partition("=")
+                if value.strip().strip("'\"").split(":")[0].split(".")[0] == module_name:
+                    return key.strip().strip("'\"")
+        return ""
+    return ""
+
+
+def is_plugin_path(path: str | Path) -> bool:
+    """Whether ``path`` looks like a plugin (a .py module, a package folder, or a project
+    folder with a pyproject.toml) rather than rule files."""
+    p = Path(path)
+    return (p.is_file() and p.suffix == ".py") or (p.is_dir() and (
+        (p / "__init__.py").is_file() or (p / "pyproject.toml").is_file()))
+
+
+def _plugin_module_path(given: Path) -> Path:
+    if given.is_file() and given.suffix == ".py":
+        return given
+    if given.is_dir() and (given / "__init__.py").is_file():
+        return given
+    if given.is_dir():
+        found = [p.parent for base in (given / "src", given) if base.is_dir()
+                 for p in sorted(base.glob("*/__init__.py")) if p.parent.name not in ("tests", "test")]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise PluginError(f"--plugin {given}: holds several packages ({', '.join(p.name for p in found)}); "
+                              f"name the plugin's package folder")
+    raise PluginError(f"--plugin {given}: expected a plugin module (.py), a package folder (with "
+                      f"__init__.py) or a project folder with one package under src/")
+
+
 def plugin_manager(plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
                    disabled: Optional[Iterable[str]] = None,
                    plugins_dir: Optional[str] = None) -> pluggy.PluginManager:
@@ -153,15 +250,16 @@ def plugin_manager(plugins: Optional[Sequence[Any]] = None, entry_points: bool =
     off = _disabled(disabled)
     candidates: list[tuple[str, Callable[[], Any]]] = []
     installed = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    given = [item if isinstance(item, tuple) else (_name_of(item), item) for item in plugins or ()]
     if entry_points:
-        candidates.extend((ep.name, _loader(ep)) for ep in installed)
+        # a plugin passed by name stands in for the installed one of that name (a copy under development)
+        candidates.extend((ep.name, _loader(ep)) for ep in installed if ep.name not in {n for n, _ in given})
     folder = plugins_dir if plugins_dir is not None else os.environ.get(PLUGINS_DIR_ENV)
     if folder:
-        candidates.extend((name, (lambda m=module: m)) for name, module in _local_plugins(folder))
-    for item in plugins or ():
-        name, plugin = item if isinstance(item, tuple) else (_name_of(item), item)
-        candidates.append((name, (lambda p=plugin: p)))
-    candidates.extend((name, (lambda p=plugin: p)) for name, plugin in BUILTINS.items())
+        candidates.extend((name, _given(module)) for name, module in _local_plugins(folder))
+    for name, plugin in given:
+        candidates.append((name, _given(plugin)))
+    candidates.extend((name, _given(plugin)) for name, plugin in BUILTINS.items())
     known = list(dict.fromkeys([ep.name for ep in installed] + [name for name, _ in candidates]))
     unknown = sorted(n for n in off if n not in known)
     if unknown:
@@ -196,6 +294,11 @@ def _validation(exc: pluggy.PluginValidationError) -> str:
     if "argument" in text:
         text += " (a hook implementation may take only arguments its spec names; see docs/plugins.md)"
     return text
+
+
+def _given(plugin: Any) -> Callable[[], Any]:
+    """A loader of a plugin already in hand."""
+    return lambda: plugin
 
 
 def _loader(ep: Any) -> Callable[[], Any]:
@@ -242,7 +345,7 @@ class Plugins:
 
     @classmethod
     def load(cls, plugins: Optional[Sequence[Any]] = None, entry_points: bool = True,
-             disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None) -> "Plugins":
+             disabled: Optional[Iterable[str]] = None, plugins_dir: Optional[str] = None) -> Plugins:
         return cls(plugin_manager(plugins, entry_points, disabled, plugins_dir))
 
     def _owned(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
@@ -392,4 +495,4 @@ def _version() -> str:
         return ""
 
 
-__all__ = ["BUILTINS", "PluginError", "Plugins", "plugin_manager"]
+__all__ = ["BUILTINS", "PluginError", "Plugins", "RulePaths", "is_plugin_path", "plugin_from_path", "plugin_manager"]

@@ -11,8 +11,12 @@ one per test, and offers two fixtures for tests written in Python:
   a validated Person (``id`` defaults to "person").
 
 Options: ``--devrecs-coverage`` prints rule coverage after the run;
-``--devrecs-min-coverage N`` also fails the run below N percent. The ini
-option ``devrecs_rule_tests = false`` stops the collection of YAML files.
+``--devrecs-min-coverage N`` also fails the run below N percent;
+``--devrecs-coverage-of PACK_OR_PLUGIN`` counts only that plugin's or
+pack's rules (as ``devrecs test --coverage-of``); ``--devrecs-plugin PATH``
+(or the ini option ``devrecs_plugins``, paths relative to the ini file)
+loads a plugin under development without installing it. The ini option
+``devrecs_rule_tests = false`` stops the collection of YAML files.
 
 This module imports devrecs itself only when it is needed, so having the
 plugin installed costs nothing to projects that do not use it.
@@ -34,6 +38,13 @@ def pytest_addoption(parser: Any) -> None:
                     help="print the rule coverage of the YAML rule tests")
     group.addoption("--devrecs-min-coverage", type=float, default=None, metavar="N",
                     help="fail when fewer than N percent of the rules fired in the YAML rule tests")
+    group.addoption("--devrecs-coverage-of", default=None, metavar="PACK_OR_PLUGIN",
+                    help="count only the rules of this plugin (its name), pack (a path) or 'builtin'")
+    group.addoption("--devrecs-plugin", action="append", default=[], metavar="PATH",
+                    help="a plugin under development (module, package or project folder), used "
+                         "without installing it (repeatable)")
+    parser.addini("devrecs_plugins", type="linelist", default=[],
+                  help="plugins under development (paths relative to the ini file), as --devrecs-plugin")
     parser.addini("devrecs_rules", type="linelist", default=[],
                   help="rule files or folders for YAML rule tests without 'rules:' and for the "
                        "devrecs_engine fixture (default: the built-in packs)")
@@ -55,11 +66,22 @@ def _ini_rules(config: Any) -> Optional[list[Path]]:
     return [base / line for line in lines]
 
 
+def _dev_plugins(config: Any) -> list:
+    state = _state(config)
+    if "plugins" not in state:
+        from .plugins import plugin_from_path
+        base = Path(config.inipath).parent if config.inipath else Path(config.rootpath)
+        paths = list(config.getoption("devrecs_plugin")) + [str(base / line)
+                                                             for line in config.getini("devrecs_plugins")]
+        state["plugins"] = [plugin_from_path(p) for p in paths]
+    return state["plugins"]
+
+
 def _runner(config: Any) -> Any:
     state = _state(config)
     if "runner" not in state:
         from .testing import Runner
-        state["runner"] = Runner()
+        state["runner"] = Runner(plugins=_dev_plugins(config), coverage_of=config.getoption("devrecs_coverage_of"))
         state["ini_rules"] = _ini_rules(config)
     return state["runner"]
 
@@ -130,10 +152,12 @@ class YamlRuleTest(pytest.Item):
 
 @pytest.fixture(scope="session")
 def devrecs_engine(request: Any) -> Any:
-    """An Engine on the ``devrecs_rules`` ini option's rules, else the built-in packs."""
+    """An Engine on the ``devrecs_rules`` ini option's rules, else the built-in packs, with the
+    plugins under development (``--devrecs-plugin``, ``devrecs_plugins``)."""
     from .app import Engine
     rules = _ini_rules(request.config)
-    return Engine.from_paths(rules) if rules else Engine.default()
+    plugins = _dev_plugins(request.config)
+    return Engine.from_paths(rules, plugins=plugins) if rules else Engine.default(plugins=plugins)
 
 
 @pytest.fixture
@@ -146,9 +170,10 @@ def make_person() -> Any:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any) -> None:
     state = _state(config)
     runner = state.get("runner")
-    if runner is None or not runner.coverage.sets:
+    if runner is None or (not runner.coverage.sets and not state.get("below")):
         return
-    wanted = config.getoption("devrecs_coverage") or config.getoption("devrecs_min_coverage") is not None
+    wanted = (config.getoption("devrecs_coverage") or config.getoption("devrecs_min_coverage") is not None
+              or config.getoption("devrecs_coverage_of") is not None)
     if not wanted:
         return
     terminalreporter.section("devrecs rule coverage")
@@ -161,6 +186,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: Any, config: Any)
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
     minimum = session.config.getoption("devrecs_min_coverage")
     runner = _state(session.config).get("runner")
+    what = session.config.getoption("devrecs_coverage_of")
+    if what is not None and runner is not None and not runner.coverage.rules:
+        _state(session.config)["below"] = (f"FAIL: --devrecs-coverage-of {what}: no rule of the tests' engines "
+                                           f"comes from this pack or plugin")
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
     if minimum is None or runner is None or not runner.coverage.sets:
         return
     if runner.coverage.percent < minimum:

@@ -114,6 +114,8 @@ class TextRenderer:
                 lines.extend(self._wrap(ch.describe(), "    - "))
         elif item.blocked:
             lines.extend(self._wrap(f"What it would take: {item.blocked}.", "  "))
+        elif item.stopped:
+            lines.extend(self._wrap(f"What it would take: {item.stopped}.", "  "))
         elif item.status in ("removed", "not-recommended") and item.why_not:
             lines.append("  What it would take: no change to facts this audience may see and change "
                          "would get it recommended.")
@@ -212,8 +214,8 @@ class MarkdownRenderer:
                 lines += [f"- `{c.fact}`: {self._cell(c.current_text)} → {self._cell(show_value(c.proposed))}"
                           for c in item.what_it_would_take]
                 lines.append("")
-            elif item.blocked:
-                lines += ["### What it would take", "", self._cell(item.blocked), ""]
+            elif item.blocked or item.stopped:
+                lines += ["### What it would take", "", self._cell(item.blocked or item.stopped), ""]
         lines.append(f"_{explanation.note}_")
         return "\n".join(lines)
 

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import attrs
 
-from .explain import PROPOSALS_NOTE, touches_hidden
 from .audience import hidden_facts, masked
+from .explain import PROPOSALS_NOTE, touches_hidden
 from .model import NINE_BOX, Person, Track
 from .org import HOTSPOT_REPORTS, is_developing, is_waiting_graduate
 
@@ -307,7 +307,7 @@ def _mix(a: str, b: str, k: float) -> str:
 HATCH_CSS = "repeating-linear-gradient(45deg,#94a3b8 0 2px,#e2e8f0 2px 5px)"
 
 
-def _hatch_key(ctx: "ReportContext") -> list[tuple[str, str]]:
+def _hatch_key(ctx: ReportContext) -> list[tuple[str, str]]:
     return [("small count withheld", HATCH_CSS)] if ctx.executive else []
 
 
@@ -336,7 +336,7 @@ class Section:
 class ReportContext:
     """What a section is built from (also what an extra section receives)."""
 
-    engine: "Engine"
+    engine: Engine
     people: tuple[Person, ...]
     result: Any                 # engine.OrganizationResult
     audience: str
@@ -799,7 +799,7 @@ footer p{margin:4px 0}
 """
 
 
-def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr", store: Any = None,
+def build_report(engine: Engine, people: Iterable[Any], *, audience: str = "hr", store: Any = None,
                  open_positions: int = 0, as_of: Optional[dt.date] = None, title: str = "",
                  extra_sections: Sequence[Callable[[ReportContext], Optional[Section]]] = ()) -> str:
     """The report as one HTML document (a str). ``people``: Persons or mappings (merge the
@@ -825,7 +825,7 @@ def build_report(engine: "Engine", people: Iterable[Any], *, audience: str = "hr
     return render_page(ctx, sections)
 
 
-def allowed_rules(engine: Any, audience: str) -> set[str]:
+def allowed_rules(engine: Engine, audience: str) -> set[str]:
     """Rules whose proposals this audience may see counted: they test no fact hidden from it
     and recommend only interventions it may see."""
     hidden = hidden_facts(audience)
@@ -835,7 +835,7 @@ def allowed_rules(engine: Any, audience: str) -> set[str]:
             and all(t.intervention in catalog and catalog.visible_to(t.intervention, audience) for t in r.recommend)}
 
 
-def store_rows_for(engine: Any, audience: str) -> Callable[[str, tuple[str, ...]], bool]:
+def store_rows_for(engine: Engine, audience: str) -> Callable[[str, tuple[str, ...]], bool]:
     """Which store rows (intervention, rules) count for this audience: a visible intervention,
     from allowed rules only (an outcome that answers no proposal counts by its intervention)."""
     allowed = allowed_rules(engine, audience)

@@ -91,7 +91,8 @@ def _fact_test(spec: FactSpec, path: str) -> dict:
             fields[name] = {"anyOf": [value, ops], "description": fspec.doc or f"the entry's {name}"}
         if path == "history":
             fields["within_months"] = {"type": "number", "minimum": 0,
-                                       "description": "the entry's date lies within this many months before the run date"}
+                                       "description": "the entry's date lies within this many months "
+                                                      "before the run date"}
         where = {"type": ["object", "null"], "additionalProperties": False, "properties": fields}
         return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
                 "description": f"{doc}: 'any' (some entry passes every test) or 'none' (no entry does)",
@@ -281,6 +282,9 @@ def test_file_schema() -> dict:
         "description": "Tests of rule packs, run by 'devrecs test' or pytest. See docs/authoring.md.",
         "type": "object", "required": ["tests"], "additionalProperties": False,
         "properties": {"rules": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "packs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "plugins": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                       "isolated": {"type": "boolean"},
                        "as_of": date, "description": {"type": "string"},
                        "tests": {"type": "array", "items": test}},
         "definitions": {"intervention": intervention, "wanted": wanted_def, "level": level_def},

@@ -233,7 +233,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -307,7 +307,7 @@ class Store:
         return self._write(work)
 
     def start_run(self, ruleset_hash: str, *, as_of: Optional[dt.date] = None, audience: Optional[str] = None,
-                  label: str = "") -> "RunRecorder":
+                  label: str = "") -> RunRecorder:
         """A run to add proposals to (``add``); ``close`` (or leaving a ``with``) finishes it."""
         return RunRecorder(self, ruleset_hash, as_of, audience, label)
 
@@ -373,7 +373,7 @@ class Store:
                     for row in conn.execute(sa.select(r.subject, r.intervention, r.rules))]
         return iter(self._read(work))
 
-    def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> "Rates":
+    def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> Rates:
         """Acceptance and completion per intervention and per rule (see ``Rates``).
 
         ``keep(intervention, rules)``: only the proposals and outcomes it keeps count (an
@@ -430,20 +430,24 @@ class RunRecorder:
         self.store._write(lambda conn: conn.execute(recommendations_table.insert(), rows))
         self.proposals += len(rows)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Write what is pending; a run that did not finish keeps ``finished_at`` empty, with the
+        counts of what was recorded (so the store agrees with the run's output and log)."""
         if self._closed:
             return
         self._closed = True
         self.flush()
-        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(
-            finished_at=_now(), people=self.people, proposals=self.proposals)
+        values: dict[str, Any] = {"people": self.people, "proposals": self.proposals}
+        if finished:
+            values["finished_at"] = _now()
+        done = runs_table.update().where(runs_table.c.run_id == self.run_id).values(**values)
         self.store._write(lambda conn: conn.execute(done))
 
-    def __enter__(self) -> "RunRecorder":
+    def __enter__(self) -> RunRecorder:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        self.close(finished=kind is None)
 
 
 # -- rates --------------------------------------------------------------------------------------
@@ -491,7 +495,7 @@ class Rates:
     last: Optional[dt.datetime] = None
 
     @classmethod
-    def compute(cls, proposals: Iterable[tuple[str, str, tuple[str, ...]]], recorded: Sequence[Recorded]) -> "Rates":
+    def compute(cls, proposals: Iterable[tuple[str, str, tuple[str, ...]]], recorded: Sequence[Recorded]) -> Rates:
         rates = cls()
         seen: dict[tuple[str, str], set[str]] = {}
         for subject, intervention, rule_ids in proposals:

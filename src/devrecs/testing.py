@@ -32,24 +32,31 @@ from typing import Any, Iterable, Optional, Sequence
 
 import attrs
 
-from .audience import AUDIENCES, masked
 from .app import Engine
+from .audience import AUDIENCES, masked
 from .errors import DevrecsError, Problem, RecordError, RuleFileError, did_you_mean
 from .facts import fact_value
 from .model import Person, Recommendation, Rule
-from .packs import default_rules_dir
+from .packs import BUILTIN_OWNER, default_rules_dir
 from .people import person_from_dict
+from .plugins import ENTRY_POINT_GROUP, PluginError, RulePaths
 from .rulefile import located
 from .rulefile.conditions import holds
 from .rulefile.located import LMap, LSeq, Loc
 from .rulefile.logic import Branch, branches
 
-FILE_KEYS = ("rules", "as_of", "tests", "description")
+
+def _entry_points() -> list:
+    import importlib.metadata
+    return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+FILE_KEYS = ("rules", "packs", "plugins", "isolated", "as_of", "tests", "description")
 TEST_KEYS = ("name", "person", "people", "org", "open_positions", "as_of", "audience", "cap", "expect")
 PERSON_EXPECT = ("include", "exclude", "exactly", "fired", "not_fired")
 ORG_EXPECT = ("organization", "teams", "people", "fired", "not_fired")
 LEVEL_EXPECT = ("include", "exclude", "exactly")
 DEFAULT_TESTS_DIR = "tests"
+BUILTIN_PACK = "builtin"        # in 'packs:' and --coverage-of: the built-in packs
 NO_CAP = "none"
 
 
@@ -106,12 +113,29 @@ class RuleTest:
 
 @attrs.frozen
 class RuleTestFile:
+    """One test file. What the engine holds:
+
+    - by default, as in production: the built-in packs, every installed plugin and the
+      runner's plugins under development, plus the file's ``packs``;
+    - with ``isolated: true``: only the file's ``packs`` and ``plugins`` (and the built-in
+      catalog); the built-in packs only when ``packs`` names ``builtin``;
+    - with ``rules``: exactly those rule files and the built-in catalog (isolated).
+
+    Coverage counts the rules of the ``packs`` and ``plugins`` named, else every rule."""
+
     path: Path
     label: str
     rules: Optional[tuple[Path, ...]]      # None: the built-in packs (or the runner's --rules)
     as_of: Optional[dt.date]
     tests: tuple[RuleTest, ...]
     problems: tuple[Problem, ...] = ()     # problems that stop the whole file
+    packs: tuple[Path, ...] = ()           # packs under test; BUILTIN_PACK stands for the built-in packs
+    plugins: tuple[str, ...] = ()          # plugins under test, by name
+    isolated: bool = False
+
+    @property
+    def named(self) -> bool:
+        return bool(self.packs or self.plugins or self.rules)
 
 
 def _label(path: Path) -> str:
@@ -137,6 +161,16 @@ class _Reader:
             if key not in allowed:
                 self.problem(m.key_loc(key), "T103", f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}; "
                                                      f"expected one of {', '.join(allowed)}")
+
+    def names(self, m: LMap, key: str, what: str) -> list[str]:
+        value = m.get(key)
+        if value is None:
+            return []
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problem(m.value_loc(key), "T104", f"'{key}' must be a list of {what}")
+            return []
+        return list(value)
 
     def date(self, m: LMap, key: str) -> Optional[dt.date]:
         if key not in m or m[key] is None:
@@ -241,7 +275,8 @@ class _Reader:
         if "cap" in raw:
             cap = raw["cap"]
             if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
-                self.problem(raw.value_loc("cap"), "T104", f"'cap' is a whole number >= 0, or null for no cap, got {cap!r}")
+                self.problem(raw.value_loc("cap"), "T104",
+                             f"'cap' is a whole number >= 0, or null for no cap, got {cap!r}")
                 cap = "engine"
         as_of = self.date(raw, "as_of") or default_as_of
         expect_raw = raw.get("expect")
@@ -260,7 +295,8 @@ class _Reader:
             self.keys(expect_raw, ORG_EXPECT, "'expect' of an organization test")
             people_raw = raw.get("people")
             if "person" in raw:
-                self.problem(raw.key_loc("person"), "T104", "an organization test takes 'people' (a list), not 'person'")
+                self.problem(raw.key_loc("person"), "T104",
+                             "an organization test takes 'people' (a list), not 'person'")
             if not isinstance(people_raw, LSeq) or not people_raw:
                 self.problem(raw.value_loc("people") if "people" in raw else raw.loc, "T102",
                              f"organization test '{name}' needs 'people': a list of person records")
@@ -346,6 +382,14 @@ def load_test_file(path: Path | str) -> RuleTestFile:
                                                            "relative to this file")
         else:
             rules = tuple(path.parent / v for v in value)
+    packs: list[Path] = []
+    for v in reader.names(doc, "packs", "rule files or folders, relative to this file (or 'builtin')"):
+        packs.append(Path(BUILTIN_PACK) if v == BUILTIN_PACK else path.parent / v)
+    plugins = reader.names(doc, "plugins", "plugin names (as 'devrecs plugins' lists them)")
+    isolated = doc.get("isolated", False)
+    if not isinstance(isolated, bool):
+        reader.problem(doc.value_loc("isolated"), "T104", f"'isolated' is true or false, got {isolated!r}")
+        isolated = False
     as_of = reader.date(doc, "as_of")
     file_problems = list(reader.problems)
     tests = []
@@ -362,7 +406,8 @@ def load_test_file(path: Path | str) -> RuleTestFile:
             file_problems.append(Problem(label, t.line, 1, "T101", f"two tests named '{t.name}' (first at line "
                                                                    f"{names[t.name]})"))
         names.setdefault(t.name, t.line)
-    return RuleTestFile(path, label, rules, as_of, tuple(tests), tuple(file_problems))
+    return RuleTestFile(path, label, rules, as_of, tuple(tests), tuple(file_problems), tuple(packs),
+                        tuple(plugins), isolated or rules is not None)
 
 
 def is_test_file(path: Path) -> bool:
@@ -391,64 +436,66 @@ def find_test_files(paths: Iterable[Path | str]) -> list[Path]:
 # -- coverage ------------------------------------------------------------------------
 
 
-@attrs.define
-class RuleSetCoverage:
-    """Which rules of one rule set fired, and which alternatives of 'any' were taken."""
-
-    label: str
-    rules: tuple[Rule, ...]
-    fired: set[str] = attrs.field(factory=set)
-    taken: set[tuple[str, int]] = attrs.field(factory=set)
-    branches: dict[str, list[Branch]] = attrs.field(factory=dict)
-
-    def __attrs_post_init__(self) -> None:
-        self.branches = {r.id: branches(r.when) for r in self.rules}
-
-    def record(self, rule: Rule, get: Any, fired: Optional[bool] = None) -> None:
-        if fired is None:
-            fired = holds(rule.when, get)
-        if not fired:
-            return
-        self.fired.add(rule.id)
-        for i, b in enumerate(self.branches[rule.id]):
-            if holds(b.node, get):
-                self.taken.add((rule.id, i))
-
-    @property
-    def branch_total(self) -> int:
-        return sum(len(b) for b in self.branches.values())
-
-    def never_fired(self) -> list[Rule]:
-        return [r for r in self.rules if r.id not in self.fired]
-
-    def never_taken(self) -> list[tuple[Rule, Branch]]:
-        return [(r, b) for r in self.rules for i, b in enumerate(self.branches[r.id]) if (r.id, i) not in self.taken]
+def _rule_key(rule: Rule) -> tuple[str, int, str]:
+    return (rule.file, rule.line, rule.id)
 
 
 @attrs.define
 class Coverage:
-    sets: dict[Any, RuleSetCoverage] = attrs.field(factory=dict)
+    """Which rules fired in the tests, and which alternatives of each 'any' were taken.
 
-    def for_engine(self, key: Any, label: str, engine: Engine) -> RuleSetCoverage:
-        if key not in self.sets:
-            self.sets[key] = RuleSetCoverage(label, engine.rules)
-        return self.sets[key]
+    Only the rules in scope are counted (those of the packs and plugins under test, else
+    every rule); a rule is counted once, however many engines hold it, and listed under the
+    pack or plugin it comes from."""
+
+    groups: dict[str, list[Rule]] = attrs.field(factory=dict)       # label -> rules, in order
+    _rules: dict[tuple, Rule] = attrs.field(factory=dict)
+    _branches: dict[tuple, list[Branch]] = attrs.field(factory=dict)
+    _fired: set[tuple] = attrs.field(factory=set)
+    _taken: set[tuple] = attrs.field(factory=set)
+
+    def add(self, rule: Rule, group: str) -> None:
+        """Count ``rule`` (in ``group``); adding it again changes nothing."""
+        key = _rule_key(rule)
+        if key in self._rules:
+            return
+        self._rules[key] = rule
+        self._branches[key] = branches(rule.when)
+        self.groups.setdefault(group, []).append(rule)
+
+    def record(self, rule: Rule, get: Any, fired: Optional[bool] = None) -> None:
+        key = _rule_key(rule)
+        if key not in self._rules:
+            return
+        if fired is None:
+            fired = holds(rule.when, get)
+        if not fired:
+            return
+        self._fired.add(key)
+        for i, b in enumerate(self._branches[key]):
+            if (key, i) not in self._taken and holds(b.node, get):
+                self._taken.add((key, i))
+
+    @property
+    def sets(self) -> dict[str, list[Rule]]:
+        """The rules counted, by the pack or plugin they come from (empty: nothing counted)."""
+        return self.groups
 
     @property
     def rules(self) -> int:
-        return sum(len(s.rules) for s in self.sets.values())
+        return len(self._rules)
 
     @property
     def fired(self) -> int:
-        return sum(len(s.fired) for s in self.sets.values())
+        return len(self._fired)
 
     @property
     def branch_total(self) -> int:
-        return sum(s.branch_total for s in self.sets.values())
+        return sum(len(b) for b in self._branches.values())
 
     @property
     def taken(self) -> int:
-        return sum(len(s.taken) for s in self.sets.values())
+        return len(self._taken)
 
     @property
     def percent(self) -> float:
@@ -458,32 +505,46 @@ class Coverage:
     def branch_percent(self) -> float:
         return 100.0 * self.taken / self.branch_total if self.branch_total else 100.0
 
+    def never_fired(self, group: str) -> list[Rule]:
+        return [r for r in self.groups[group] if _rule_key(r) not in self._fired]
+
+    def never_taken(self, group: str) -> list[tuple[Rule, Branch]]:
+        return [(r, b) for r in self.groups[group] for i, b in enumerate(self._branches[_rule_key(r)])
+                if (_rule_key(r), i) not in self._taken]
+
     def summary(self) -> str:
         return (f"Rule coverage: {self.fired} of {self.rules} rules fired ({self.percent:.1f}%); "
                 f"{self.taken} of {self.branch_total} alternatives of 'any' taken ({self.branch_percent:.1f}%)")
 
     def report(self) -> list[str]:
         lines = [self.summary()]
-        for s in self.sets.values():
-            missing = s.never_fired()
+        if len(self.groups) > 1:
+            for group, rules in self.groups.items():
+                fired = len(rules) - len(self.never_fired(group))
+                lines.append(f"  {group}: {fired} of {len(rules)} rules fired")
+        for group in self.groups:
+            missing = self.never_fired(group)
             if missing:
-                lines.append(f"Rules never fired ({s.label}):")
+                lines.append(f"Rules never fired ({group}):")
                 lines += [f"  {r.file}:{r.line}  {r.id}" for r in missing]
-            untaken = s.never_taken()
+            untaken = self.never_taken(group)
             if untaken:
-                lines.append(f"Alternatives never taken ({s.label}):")
+                lines.append(f"Alternatives never taken ({group}):")
                 lines += [f"  {r.file}:{b.loc[0]}:{b.loc[1]}  {r.id}: {b.label}" for r, b in untaken]
         return lines
 
     def to_dict(self) -> dict:
+        groups = list(self.groups)
         return {
             "rules": {"total": self.rules, "fired": self.fired, "percent": round(self.percent, 1),
-                      "never_fired": [{"rule": r.id, "file": r.file, "line": r.line}
-                                      for s in self.sets.values() for r in s.never_fired()]},
+                      "never_fired": [{"rule": r.id, "file": r.file, "line": r.line, "pack": g}
+                                      for g in groups for r in self.never_fired(g)]},
             "branches": {"total": self.branch_total, "taken": self.taken, "percent": round(self.branch_percent, 1),
                          "never_taken": [{"rule": r.id, "file": r.file, "line": b.loc[0], "col": b.loc[1],
-                                          "branch": b.label}
-                                         for s in self.sets.values() for r, b in s.never_taken()]},
+                                          "branch": b.label, "pack": g}
+                                         for g in groups for r, b in self.never_taken(g)]},
+            "packs": {g: {"total": len(rules), "fired": len(rules) - len(self.never_fired(g))}
+                      for g, rules in self.groups.items()},
         }
 
 
@@ -517,7 +578,8 @@ def _matches(w: Wanted, r: Recommendation, subject: str) -> bool:
     return r.intervention == w.intervention and ((r.subject == subject) == (w.to == "person"))
 
 
-def check_level(expect: Expect, recs: Sequence[Recommendation], subject: str) -> tuple[list[Wanted], list[Wanted], list[str]]:
+def check_level(expect: Expect, recs: Sequence[Recommendation],
+                subject: str) -> tuple[list[Wanted], list[Wanted], list[str]]:
     """(missing includes, present excludes, unexpected items for 'exactly')."""
     missing = [w for w in expect.include if not any(_matches(w, r, subject) for r in recs)]
     present = [w for w in expect.exclude if any(_matches(w, r, subject) for r in recs)]
@@ -530,45 +592,153 @@ def check_level(expect: Expect, recs: Sequence[Recommendation], subject: str) ->
     return missing, present, extra
 
 
-class Runner:
-    """Runs rule tests; engines are built once per rule set and cap."""
+def _pack(paths: Sequence[Path]) -> tuple[str, RulePaths]:
+    pack = RulePaths(_label(p) for p in paths)
+    return pack.name, pack
 
-    def __init__(self, rules: Optional[Sequence[Path | str]] = None, engine: Optional[Engine] = None):
+
+def _installed(name: str) -> Optional[Any]:
+    import importlib.metadata
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return ep
+    return None
+
+
+def _under(file: str, folder: Path) -> bool:
+    try:
+        Path(file).resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return Path(file).resolve() == folder.resolve()
+
+
+class Runner:
+    """Runs rule tests; engines are built once per rule set and cap.
+
+    ``plugins`` are plugins under development, as (name, module) pairs (plugins.plugin_from_path):
+    every engine holds them as if installed (an isolated file only when it names them).
+    ``coverage_of`` limits coverage to one pack (a path, or 'builtin') or one plugin (its name)."""
+
+    def __init__(self, rules: Optional[Sequence[Path | str]] = None, engine: Optional[Engine] = None,
+                 plugins: Sequence[tuple[str, Any]] = (), coverage_of: Optional[str] = None):
         self.rules = tuple(Path(p) for p in rules) if rules else None     # overrides the files' 'rules'
         self.engine = engine                                               # a ready engine overrides both
+        self.plugins = tuple(plugins)
+        self.coverage_of = coverage_of
         self.coverage = Coverage()
         self._engines: dict[Any, Engine] = {}
+        self._scoped: set[tuple] = set()
 
     def rule_paths(self, tf: RuleTestFile) -> Optional[tuple[Path, ...]]:
         return self.rules if self.rules is not None else tf.rules
+
+    def _setup(self, tf: RuleTestFile) -> tuple[Any, dict]:
+        """(key, Engine.default keyword arguments) of the engine a test file asks for."""
+        paths = self.rule_paths(tf)
+        packs = tuple(p for p in tf.packs if str(p) != BUILTIN_PACK) + (paths or ())
+        builtin = paths is None and (not tf.isolated or any(str(p) == BUILTIN_PACK for p in tf.packs))
+        isolated = tf.isolated or paths is not None
+        dev = dict(self.plugins)
+        plugins: list[tuple[str, Any]] = []
+        if isolated:
+            problems = []
+            for name in tf.plugins:
+                if name in dev:
+                    plugins.append((name, dev[name]))
+                elif _installed(name) is not None:
+                    plugins.append((name, _installed(name).load()))
+                else:
+                    known = sorted(set(dev) | {ep.name for ep in _entry_points()})
+                    problems.append(Problem(tf.label, 1, 1, "T122", f"'plugins' names '{name}', which is no installed "
+                                            f"plugin nor one given with --plugin{did_you_mean(name, known)}"))
+            if problems:
+                raise RuleTestError(problems)
+        else:
+            plugins = list(self.plugins)
+        if packs:
+            plugins.append(_pack(packs))
+        if isolated and not builtin:
+            plugins.append(("catalog devrecs.rules", RulePaths([default_rules_dir() / "catalog.yaml"])))
+        key = (tuple(str(p.resolve()) for p in packs), tuple(n for n, _ in plugins), builtin, isolated)
+        kwargs = dict(plugins=plugins, entry_points=not isolated, disabled=() if builtin else [BUILTIN_OWNER])
+        return key, kwargs
 
     def engine_for(self, tf: RuleTestFile, cap: Any = "engine") -> tuple[Any, Engine]:
         """(rule set key, engine) for a test file; raises RuleTestError with the rule files' problems."""
         if self.engine is not None:
             key: Any = ("engine", id(self.engine))
-            if cap == "engine":
-                return key, self.engine
             base = self.engine
-            if (key, cap) not in self._engines:
-                self._engines[(key, cap)] = base.with_cap(cap)
-            return key, self._engines[(key, cap)]
-        paths = self.rule_paths(tf)
-        key = tuple(str(p.resolve()) for p in paths) if paths else ("<built-in packs>",)
+        else:
+            key, kwargs = self._setup(tf)
+            if (key, "engine") not in self._engines:
+                try:
+                    self._engines[(key, "engine")] = Engine.default(**kwargs)
+                except RuleFileError as exc:
+                    raise RuleTestError(exc.problems) from None
+                except PluginError as exc:
+                    raise RuleTestError([Problem(tf.label, 1, 1, "T122", str(exc))]) from None
+            base = self._engines[(key, "engine")]
+        if cap == "engine":
+            return key, base
         if (key, cap) not in self._engines:
-            kwargs = {} if cap == "engine" else {"cap": cap}
-            try:
-                self._engines[(key, cap)] = Engine.from_paths(list(paths) if paths else None, **kwargs)
-            except RuleFileError as exc:
-                raise RuleTestError(exc.problems) from None
+            self._engines[(key, cap)] = base.with_cap(cap)
         return key, self._engines[(key, cap)]
 
-    def _label(self, key: Any, tf: RuleTestFile) -> str:
-        if key == ("<built-in packs>",):
+    def owners(self, engine: Engine) -> dict[str, str]:
+        """The plugin (or pack) each rule file of ``engine`` comes from, by file label."""
+        out: dict[str, str] = {}
+        if engine.plugins is None:
+            return out
+        for name, raw in engine.plugins.rule_paths():
+            path = Path(raw)
+            files = sorted(path.iterdir()) if path.is_dir() else [path]
+            for file in files:
+                out.setdefault(_label(file), name)
+        return out
+
+    def _group(self, rule: Rule, owner: str) -> str:
+        if _under(rule.file, default_rules_dir()):
             return "built-in packs"
-        if self.engine is not None:
-            return "the engine"
-        paths = self.rule_paths(tf) or ()
-        return ", ".join(_label(p) for p in paths)
+        if owner.startswith("pack "):
+            return owner[len("pack "):]
+        return f"plugin '{owner}'" if owner else "the engine"
+
+    def in_scope(self, tf: RuleTestFile, engine: Engine) -> list[tuple[Rule, str]]:
+        """(rule, group) of the rules of ``engine`` this file's tests count."""
+        owners = self.owners(engine)
+        paths = [p for p in tf.packs if str(p) != BUILTIN_PACK] + list(self.rule_paths(tf) or ())
+        builtin = any(str(p) == BUILTIN_PACK for p in tf.packs)
+        out = []
+        for rule in engine.rules:
+            owner = owners.get(rule.file, "")
+            if self.coverage_of is not None:
+                wanted = self.covers(rule, owner, self.coverage_of)
+            elif tf.named and self.engine is None:
+                wanted = (owner in tf.plugins or any(_under(rule.file, p) for p in paths)
+                          or (builtin and _under(rule.file, default_rules_dir())))
+            else:
+                wanted = True
+            if wanted:
+                out.append((rule, self._group(rule, owner)))
+        return out
+
+    @staticmethod
+    def covers(rule: Rule, owner: str, what: str) -> bool:
+        """Whether ``rule`` (from plugin ``owner``) belongs to ``what``: a plugin's name, 'builtin',
+        or a pack's file or folder."""
+        if what == BUILTIN_PACK:
+            return _under(rule.file, default_rules_dir())
+        if owner == what:
+            return True
+        return Path(what).exists() and _under(rule.file, Path(what))
+
+    def _scope(self, tf: RuleTestFile, key: Any, engine: Engine) -> None:
+        if (tf.path, key) in self._scoped:
+            return
+        self._scoped.add((tf.path, key))
+        for rule, group in self.in_scope(tf, engine):
+            self.coverage.add(rule, group)
 
     def check(self, tf: RuleTestFile) -> list[Problem]:
         """Problems of a loaded file that need its engine: unknown intervention and rule ids."""
@@ -578,10 +748,33 @@ class Runner:
             _, engine = self.engine_for(tf)
         except RuleTestError as exc:
             return exc.problems
-        out: list[Problem] = []
+        out: list[Problem] = self.check_plugins(tf, engine)
         for test in tf.tests:
             out += list(test.problems) + self.check_ids(test, engine)
         return out
+
+    def check_plugins(self, tf: RuleTestFile, engine: Engine) -> list[Problem]:
+        """T122 for a plugin the file names that the engine does not hold."""
+        if engine.plugins is None or self.engine is not None:
+            return []
+        known = [name for name, _ in engine.plugins.pm.list_name_plugin()
+                 if not name.startswith(("devrecs.", "pack ", "catalog "))]
+        return [Problem(tf.label, 1, 1, "T122", f"'plugins' names '{name}', which is no installed plugin nor one "
+                        f"given with --plugin{did_you_mean(name, known)}") for name in tf.plugins if name not in known]
+
+    def check_coverage_of(self, files: Sequence[RuleTestFile]) -> list[Problem]:
+        """A problem when --coverage-of names no pack or plugin of the engines the files use."""
+        what = self.coverage_of
+        owners: set[str] = set()
+        for tf in files:
+            _, engine = self.engine_for(tf)
+            found = self.owners(engine)
+            owners |= {o for o in found.values() if not o.startswith(("pack ", "catalog "))}
+            if any(self.covers(r, found.get(r.file, ""), what) for r in engine.rules):
+                return []
+        names = sorted(owners - {BUILTIN_OWNER}) + [BUILTIN_PACK]
+        return [Problem(str(what), 1, 1, "T123", f"--coverage-of {what}: no rule of the tests' engines comes from "
+                        f"this pack or plugin{did_you_mean(str(what), names)}; plugins and packs: {', '.join(names)}")]
 
     def check_ids(self, test: RuleTest, engine: Engine) -> list[Problem]:
         out = []
@@ -595,7 +788,8 @@ class Runner:
         rule_ids = [r.id for r in engine.rules]
         for rid, loc in test.fired + test.not_fired:
             if rid not in rule_ids:
-                out.append(Problem(test.file, loc[0], loc[1], "T121", f"unknown rule '{rid}'{did_you_mean(rid, rule_ids)}"))
+                out.append(Problem(test.file, loc[0], loc[1], "T121",
+                                   f"unknown rule '{rid}'{did_you_mean(rid, rule_ids)}"))
         if test.org:
             person_ids = {p["id"] for p in test.people}
             for pid, _ in test.people_expect:
@@ -611,10 +805,11 @@ class Runner:
             key, engine = self.engine_for(tf, test.cap)
         except RuleTestError as exc:
             return Outcome(test, "error", tuple(str(p) for p in exc.problems))
-        problems += self.check_ids(test, engine)
+        problems += self.check_plugins(tf, engine) + self.check_ids(test, engine)
         if problems:
             return Outcome(test, "error", tuple(str(p) for p in problems))
-        coverage = self.coverage.for_engine(key, self._label(key, tf), engine)
+        self._scope(tf, key, engine)
+        coverage = self.coverage
         day = test.as_of or dt.date.today()
         try:
             if test.org:
@@ -635,7 +830,7 @@ class Runner:
             lines.append(f"rules that fired: {', '.join(sorted(fired)) or '(none)'}")
         return lines
 
-    def _run_person(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
+    def _run_person(self, test: RuleTest, engine: Engine, coverage: Coverage, day: dt.date) -> Outcome:
         raw = test.person
         person = engine.prepare(raw)
         view = masked(person, test.audience, engine.catalog) if test.audience else person
@@ -676,7 +871,7 @@ class Runner:
             lines += ["  " + line for line in renderer.render(explanation).splitlines()[2:-1] if line.strip()]
         return Outcome(test, "failed", tuple(lines))
 
-    def _run_org(self, test: RuleTest, engine: Engine, coverage: RuleSetCoverage, day: dt.date) -> Outcome:
+    def _run_org(self, test: RuleTest, engine: Engine, coverage: Coverage, day: dt.date) -> Outcome:
         result = engine.recommend_organization(list(test.people), as_of=day,
                                                open_leadership_positions=test.open_positions)
         fired: set[str] = set()
@@ -759,18 +954,25 @@ def default_test_paths() -> list[Path]:
     return [default_rules_dir() / DEFAULT_TESTS_DIR]
 
 
-def run_tests(paths: Optional[Sequence[Path | str]] = None, rules: Optional[Sequence[Path | str]] = None) -> Report:
+def run_tests(paths: Optional[Sequence[Path | str]] = None, rules: Optional[Sequence[Path | str]] = None, *,
+              plugins: Sequence[tuple[str, Any]] = (), coverage_of: Optional[str] = None) -> Report:
     """Load every test file under ``paths`` (default: the built-in packs' tests), check them all,
-    then run them. Raises RuleTestError listing every problem before anything runs."""
+    then run them. ``plugins`` are plugins under development ((name, module) pairs);
+    ``coverage_of`` counts only the rules of one pack or plugin. Raises RuleTestError listing
+    every problem before anything runs."""
     files = find_test_files(paths or default_test_paths())
     if not files:
         raise RuleTestError([Problem(str(p), 1, 1, "T102", "no rule-test files (test_*.yaml with 'tests:') here")
                              for p in (paths or default_test_paths())])
-    runner = Runner(rules)
+    runner = Runner(rules, plugins=plugins, coverage_of=coverage_of)
     loaded = [load_test_file(f) for f in files]
     problems = list(dict.fromkeys(p for tf in loaded for p in runner.check(tf)))   # rule problems once
     if problems:
         raise RuleTestError(problems)
+    if coverage_of is not None:
+        problems = runner.check_coverage_of(loaded)
+        if problems:
+            raise RuleTestError(problems)
     outcomes = tuple(runner.run(tf, t) for tf in loaded for t in tf.tests)
     return Report(outcomes, runner.coverage)
 

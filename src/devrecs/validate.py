@@ -14,11 +14,11 @@ from typing import Any, Optional, Sequence
 
 import attrs
 
-from .plugins import Plugins
 from .catalog import read_catalog_doc
 from .errors import DevrecsError, Problem, RuleFileError
 from .model import Intervention
 from .packs import Packs, PathLike, load_packs, resolve_paths
+from .plugins import Plugins
 from .rulefile import located
 from .rulefile.located import LMap
 
@@ -28,6 +28,7 @@ class CatalogEntry:
     intervention: Intervention
     file: str
     line: int
+    plugin: str = ""       # the plugin that adds it through devrecs_interventions
 
 
 @attrs.frozen
@@ -130,17 +131,49 @@ def catalog_entries(paths: Sequence[PathLike]) -> list[CatalogEntry]:
     return out
 
 
-def check(paths: Optional[Sequence[PathLike]] = None, *, compile_rules: bool = True) -> Checked:
-    """Read and check the rule packs under ``paths`` (None: the built-in and plugins' packs)."""
-    hooks = Plugins.load()
+def plugin_entries(hooks: Plugins, from_plugins: Sequence[Any],
+                   only: Optional[set[str]] = None) -> list[CatalogEntry]:
+    """The interventions plugins add (of the plugins ``only`` names, when given), each located
+    at the line of its id in the plugin's module, for lint's L107."""
+    import inspect
+    out = []
+    for owner, entries in from_plugins:
+        name = owner[len("plugin "):]
+        if only is not None and name not in only:
+            continue
+        plugin = hooks.pm.get_plugin(name)
+        try:
+            source = inspect.getsourcefile(plugin if inspect.ismodule(plugin) else type(plugin)) or ""
+            lines = Path(source).read_text(encoding="utf-8").splitlines() if source else []
+        except (TypeError, OSError, UnicodeDecodeError):
+            source, lines = "", []
+        for intervention, _ in entries:
+            line = next((n for n, text in enumerate(lines, 1) if repr(intervention.id) in text
+                         or f'"{intervention.id}"' in text), 1)
+            out.append(CatalogEntry(intervention, _label(Path(source)) if source else f"plugin {name}",
+                                    line, name))
+    return out
+
+
+def check(paths: Optional[Sequence[PathLike]] = None, *, compile_rules: bool = True,
+          plugins: Sequence[Any] = ()) -> Checked:
+    """Read and check the rule packs under ``paths`` (None: the built-in and plugins' packs).
+    ``plugins`` are plugins under development ((name, module) pairs, plugins.plugin_from_path),
+    loaded as if installed: their catalog entries, and their packs when ``paths`` is None."""
+    hooks = Plugins.load(list(plugins))
     rule_paths = _rule_paths(paths, hooks)
     given = [p for p in ((x[1] if isinstance(x, tuple) else x) for x in rule_paths)]
     if paths:
         given = [Path(p) for p in paths]          # not the default catalog added for them
-    entries = tuple(catalog_entries(given))
     labels = tuple(pack_files(given))
     try:
-        packs = load_packs(rule_paths, hooks.interventions())
+        from_plugins = hooks.interventions()
+    except RuleFileError as exc:
+        return Checked(None, tuple(exc.problems), tuple(catalog_entries(given)), labels)
+    under_test = {name for name, _ in plugins} if paths else None
+    entries = tuple(catalog_entries(given)) + tuple(plugin_entries(hooks, from_plugins, under_test))
+    try:
+        packs = load_packs(rule_paths, from_plugins)
     except RuleFileError as exc:
         return Checked(None, tuple(exc.problems), entries, labels)
     if compile_rules:
@@ -290,7 +323,7 @@ def value_warnings(rules: Sequence[Any], people: Sequence[Any], limit: int = 500
     ``limit``), look like a protected attribute's (facts.protected_values: gender codes, years
     or dates of birth) or relabel one of the audited ``attributes`` one to one (a renamed
     copy). A guess: DEVRECS_NOT_PROTECTED (or not_protected: in a mapping) settles it."""
-    from .facts import not_protected_names, normal_key, protected_values
+    from .facts import normal_key, not_protected_names, protected_values
     from .rulefile.conditions import leaves
     tested: dict[str, list[Any]] = {}
     for rule in rules:

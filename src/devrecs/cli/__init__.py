@@ -15,7 +15,6 @@ interrupted), with a last line saying what was written.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any, Optional
 
 import click
@@ -58,12 +57,27 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ..errors import DevrecsError
+        from ..errors import DevrecsError, RunCutShort
+        from ..stopping import handlers
         try:
-            return super().invoke(ctx)
+            with handlers():           # SIGINT and SIGTERM stop a run between whole rows
+                return super().invoke(ctx)
+        except RunCutShort as exc:     # the run stopped part way: what was written, and where
+            click.echo(str(exc), err=True)
+            ctx.exit(3)
         except DevrecsError as exc:   # one line per problem, exit 2, never a traceback
             click.echo(str(exc), err=True)
             ctx.exit(2)
+        except KeyboardInterrupt as exc:
+            why = str(exc) or "SIGINT"
+            click.echo(f"interrupted ({why}): the command stopped before it finished; nothing it would "
+                       f"have printed after this is complete, and a store run it started is marked "
+                       f"unfinished", err=True)
+            ctx.exit(3)
+        except OSError as exc:         # e.g. the disk full while writing (--html, --log)
+            click.echo(f"stopped: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
+                       err=True)
+            ctx.exit(3)
 
 
 @click.group(cls=LazyGroup)
@@ -77,4 +91,4 @@ def main() -> None:  # pragma: no cover - console entry
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 from typing import Any, Optional
 
 import click
@@ -25,6 +24,22 @@ format_option = click.option("--format", "fmt", type=click.Choice(["text", "json
                              show_default=True, help="text for people, json for programs.")
 
 
+plugin_option = click.option("--plugin", "plugin_paths", multiple=True, type=click.Path(exists=True),
+                              metavar="PATH",
+                              help="A plugin under development, used without installing it (repeatable): its "
+                                   "module (.py), package folder or project folder. It stands in for the "
+                                   "installed plugin of the same name.")
+
+
+def _plugins(paths: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(name, module) of each --plugin PATH; a plugin that fails to import is a usage error."""
+    from ..plugins import plugin_from_path
+    try:
+        return [plugin_from_path(p) for p in paths]
+    except DevrecsError as exc:
+        raise _Fail(str(exc)) from None
+
+
 class _Fail(click.ClickException):
     exit_code = 2
 
@@ -34,13 +49,16 @@ class _Fail(click.ClickException):
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@plugin_option
 @format_option
-def validate(paths: tuple[str, ...], fmt: str) -> None:
-    """Check rule files, catalogs and decision tables (default: the built-in packs): every problem of
-    every file, one per line as file:line:col: CODE message. Exit 1 when there is any problem."""
+def validate(paths: tuple[str, ...], plugin_paths: tuple[str, ...], fmt: str) -> None:
+    """Check rule files, catalogs and decision tables (default: the built-in packs and the plugins'
+    packs): every problem of every file, one per line as file:line:col: CODE message. Exit 1 when
+    there is any problem."""
     from ..validate import check
+    plugins = _plugins(plugin_paths)
     try:
-        checked = check(list(paths) or None)
+        checked = check(list(paths) or None, plugins=plugins)
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
     if fmt == "json":
@@ -55,14 +73,15 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@plugin_option
 @format_option
-def lint(paths: tuple[str, ...], fmt: str) -> None:
+def lint(paths: tuple[str, ...], plugin_paths: tuple[str, ...], fmt: str) -> None:
     """Find rules that are valid but probably wrong (default: the built-in packs): duplicates, rules
     covered by others, contradictions, rules always suppressed, unreachable interventions, suppression
     cycles, missing rationale or source. Exit 1 when a finding is an error (or a file has problems)."""
     from ..lint import ERROR, lint as run_lint
     try:
-        report = run_lint(list(paths) or None)
+        report = run_lint(list(paths) or None, plugins=_plugins(plugin_paths))
     except DevrecsError as exc:
         raise _Fail(str(exc)) from None
     if fmt == "json":
@@ -83,17 +102,22 @@ def lint(paths: tuple[str, ...], fmt: str) -> None:
               help="Run the tests against these rule files or folders (default: what each test file names, "
                    "else the built-in packs).")
 @click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
-              help="Fail when fewer than this percent of the rules fire in the tests.")
+              help="Fail when fewer than this percent of the rules counted fire in the tests.")
+@click.option("--coverage-of", "coverage_of", metavar="PACK_OR_PLUGIN",
+              help="Count only the rules of this plugin (its name), pack (a rule file or folder) or "
+                   "'builtin' (the built-in packs); the engine still holds everything else.")
+@plugin_option
 @click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
 @format_option
-def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optional[float], verbose: bool,
-             fmt: str) -> None:
+def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optional[float],
+             coverage_of: Optional[str], plugin_paths: tuple[str, ...], verbose: bool, fmt: str) -> None:
     """Run rule tests: PATHS are test files, or folders searched for test_*.yaml (default: the tests of
     the built-in packs). Prints failures with the expected and actual recommendations and the
     explanation, then rule coverage. Exit 1 on a failure or coverage below --min-coverage."""
     from ..testing import RuleTestError, run_tests
+    plugins = _plugins(plugin_paths)
     try:
-        report = run_tests(list(paths) or None, list(rules) or None)
+        report = run_tests(list(paths) or None, list(rules) or None, plugins=plugins, coverage_of=coverage_of)
     except RuleTestError as exc:
         raise _Fail(str(exc)) from None
     except DevrecsError as exc:
@@ -141,23 +165,23 @@ def schema(kind: str) -> None:
               help="Most items a person gets for themself (both rule sets).")
 @click.option("--as-of", "as_of", help="Run date YYYY-MM-DD (default: the file's as_of, else today).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anyone's recommendations change.")
+@plugin_option
 @format_option
 def diff(old: str, new: str, people_file: Optional[str], sample: bool, mapping: Optional[str],
          source_name: Optional[str], table: Optional[str], query: Optional[str], examples: int, cap: int,
-         as_of: Optional[str], exit_code: bool, fmt: str) -> None:
+         as_of: Optional[str], exit_code: bool, plugin_paths: tuple[str, ...], fmt: str) -> None:
     """Who gains and who loses which intervention when the rules OLD become NEW, over the people in
     PEOPLE_FILE (or --sample). OLD and NEW are rule files or folders (several: separate them with
-    commas); 'builtin' stands for the built-in packs."""
-    from ..diff import diff as run_diff
-    from ..app import Engine
+    commas); 'builtin' stands for the built-in packs with the installed plugins' packs (and any
+    --plugin). 'builtin,PACK' is PACK beside them, as a plugin's pack: its rules with
+    'replaces: true' replace built-in ones."""
+    from ..diff import diff as run_diff, engine_for_spec
     where = location(people_file, sample)
     day = parse_date(as_of)
+    plugins = _plugins(plugin_paths)
 
-    def engine(spec: str) -> Engine:
-        parts = [p for p in spec.split(",") if p]
-        if parts == ["builtin"] and not Path("builtin").exists():
-            return Engine.default(cap=cap)
-        return Engine.from_paths(parts, cap=cap)
+    def engine(spec: str) -> Any:
+        return engine_for_spec(spec, cap=cap, plugins=plugins)
 
     try:
         before = engine(old)

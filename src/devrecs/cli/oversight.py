@@ -12,8 +12,20 @@ from typing import Optional
 
 import click
 
-from .options import (DEFAULT_CAP, as_of_option, engine, location, open_people, open_store, parse_date,
-                      pseudonymiser, rules_option, sample_option, source_options, store_option)
+from .options import (
+    DEFAULT_CAP,
+    as_of_option,
+    engine,
+    location,
+    open_people,
+    open_store,
+    parse_date,
+    pseudonymiser,
+    rules_option,
+    sample_option,
+    source_options,
+    store_option,
+)
 
 
 @click.command()

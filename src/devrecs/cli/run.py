@@ -12,9 +12,23 @@ from typing import Any, Optional
 
 import click
 
-from .options import (AUDIENCES, DEFAULT_CAP, as_of_option, audience_option, engine, location, log_options,
-                      open_people, open_store, parse_date, pseudonymiser, rules_option, sample_option,
-                      source_options, store_option)
+from .options import (
+    AUDIENCES,
+    DEFAULT_CAP,
+    as_of_option,
+    audience_option,
+    engine,
+    location,
+    log_options,
+    open_people,
+    open_store,
+    parse_date,
+    pseudonymiser,
+    rules_option,
+    sample_option,
+    source_options,
+    store_option,
+)
 
 
 @click.command()
@@ -62,7 +76,7 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     if outputs.recorder is not None:
         click.echo(f"recorded run {outputs.run_id}: {outputs.proposals} proposals for {len(people)} people "
                    f"in {store.label}", err=True)
-    if log_path:
+    if outputs.log is not None:
         click.echo(f"logged {outputs.log.lines} people to {log_path} (as {outputs.audience} sees them"
                    f"{', pseudonymised' if keys else ''})", err=True)
     rows = [{"person": p.id, "recommendations": [rec_json(r) for r in recs]} for p, recs in run.people]

@@ -43,16 +43,15 @@ from typing import Any, Iterable, Optional
 
 import attrs
 
-from ..facts import FactSpec, spec_for
-from ..model import Rule
 from ..errors import Problem, RuleFileError
-from ..facts import DAYS_LIMIT, HISTORY_KNOWN_DAYS
+from ..facts import DAYS_LIMIT, HISTORY_KNOWN_DAYS, FactSpec, spec_for
+from ..model import Rule
 from ..numeric import MONTHS_LIMIT, number_problem
 from .conditions import (
     Compare,
     Contains,
-    Items,
     ItemTest,
+    Items,
     complement,
     days_ranges,
     kind_of,
@@ -366,7 +365,8 @@ class _Compiler:
                 chosen = [v for v in order if not ranks[value[0]] <= ranks[v] <= ranks[value[1]]]
             else:
                 e = ranks[value]
-                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e, "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
+                pick = {"lt": lambda r: r < e, "le": lambda r: r <= e,
+                        "gt": lambda r: r > e, "ge": lambda r: r >= e}[op]
                 chosen = [v for v in order if pick(ranks[v])]
             return self._test(key, "in", tuple(chosen), (), item)
         if op == "eq":
@@ -505,7 +505,8 @@ def _bad_constants(rule: Rule) -> list[Problem]:
                 if why is None and path == "history.months_ago" and kind_of(v) == "num" and abs(v) > MONTHS_LIMIT:
                     why = f"{v!r} is past {MONTHS_LIMIT} months"
                 if why is not None:
-                    problems.append(Problem(rule.file or "<rules>", leaf.loc[0] or rule.line or 1, leaf.loc[1] or 1, "E112",
+                    problems.append(Problem(rule.file or "<rules>", leaf.loc[0] or rule.line or 1,
+                                            leaf.loc[1] or 1, "E112",
                                             f"rule '{rule.id}' tests {path}: {why}"))
     return problems
 

@@ -134,19 +134,19 @@ class Contains:
 
 @attrs.frozen
 class All:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     loc: tuple[int, int] = (0, 0)
 
 
 @attrs.frozen
 class AnyOf:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     loc: tuple[int, int] = (0, 0)
 
 
 @attrs.frozen
 class Not:
-    item: "Node"
+    item: Node
     loc: tuple[int, int] = (0, 0)
 
 
@@ -252,7 +252,7 @@ def complement(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[in
     return out
 
 
-def item_test_truth(t: "ItemTest", item: dict) -> Optional[bool]:
+def item_test_truth(t: ItemTest, item: dict) -> Optional[bool]:
     """One test of one list item: unknown when the item lacks the field."""
     if t.field == "months_ago":
         days = item.get("days_ago")
@@ -262,7 +262,7 @@ def item_test_truth(t: "ItemTest", item: dict) -> Optional[bool]:
     return compare_values(item.get(t.field), t.op, t.value, t.order)
 
 
-def item_truth(where: tuple["ItemTest", ...], item: dict) -> Optional[bool]:
+def item_truth(where: tuple[ItemTest, ...], item: dict) -> Optional[bool]:
     """Whether an item passes every test of ``where`` (Kleene "and")."""
     result: Optional[bool] = True
     for t in where:
@@ -274,7 +274,7 @@ def item_truth(where: tuple["ItemTest", ...], item: dict) -> Optional[bool]:
     return result
 
 
-def window_oldest(where: tuple["ItemTest", ...]) -> Optional[int]:
+def window_oldest(where: tuple[ItemTest, ...]) -> Optional[int]:
     """How many days back an entry passing the date tests of ``where`` can lie
     (DAYS_LIMIT without a date test); None when no date passes them."""
     allowed = [(-DAYS_LIMIT, DAYS_LIMIT)]
@@ -285,14 +285,14 @@ def window_oldest(where: tuple["ItemTest", ...]) -> Optional[int]:
     return max((b for _, b in allowed), default=None)
 
 
-def history_covers(where: tuple["ItemTest", ...], known_days: Any) -> bool:
+def history_covers(where: tuple[ItemTest, ...], known_days: Any) -> bool:
     """Whether a history complete ``known_days`` days back (None: not complete) holds
     every entry that could pass ``where``: only then is "no such entry" known."""
     oldest = window_oldest(where)
     return oldest is None or (known_days is not None and oldest <= known_days)
 
 
-def items_truth(leaf: "Items", items: Any, known_days: Any = DAYS_LIMIT) -> Optional[bool]:
+def items_truth(leaf: Items, items: Any, known_days: Any = DAYS_LIMIT) -> Optional[bool]:
     """``any``: true when an item passes, false when every item fails (and, for history, the
     history is complete as far back as the tests reach), else unknown; ``none`` the negation."""
     found: Optional[bool] = False

@@ -37,8 +37,20 @@ import attrs
 
 from ..facts import DAYS_LIMIT, PERSON_FACTS, FactSpec, spec_for
 from ..model import NINE_BOX
-from .conditions import (All, Always, AnyOf, Compare, Contains, Items, Node, Not, days_ranges, item_truth,
-                         leaf_truth, window_oldest)
+from .conditions import (
+    All,
+    Always,
+    AnyOf,
+    Compare,
+    Contains,
+    Items,
+    Node,
+    Not,
+    days_ranges,
+    item_truth,
+    leaf_truth,
+    window_oldest,
+)
 from .walk import MAX_TERMS, NOT_TRUE, Literal, Term, dnf  # noqa: F401  (MAX_TERMS: part of this module's contract)
 
 OTHER_TEXT = "\x00a text no rule names"

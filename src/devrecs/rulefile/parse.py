@@ -33,8 +33,6 @@ import attrs
 
 from ..catalog import KINDS
 from ..errors import Problem, did_you_mean
-from ..numeric import MONTHS_LIMIT, number_problem
-from ..text import text_problem
 from ..facts import (
     PERSON_FACTS,
     SCOPES,
@@ -45,6 +43,8 @@ from ..facts import (
     spec_for,
 )
 from ..model import Rule, Target
+from ..numeric import MONTHS_LIMIT, number_problem
+from ..text import text_problem
 from . import located
 from .conditions import (
     COMPARE_OPS,
@@ -263,7 +263,8 @@ class _Reader:
         if isinstance(priority, bool) or not isinstance(priority, int) or not (
                 PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]):
             self.problem(raw.value_loc("priority"), "E104",
-                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, got {priority!r}")
+                         f"'priority' must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}, "
+                         f"got {priority!r}")
             priority = DEFAULT_PRIORITY
         suppresses = self.id_list(raw, "suppresses")
         replaces = raw.get("replaces", False)
@@ -631,7 +632,8 @@ class _Reader:
         wanted = value["contains"]
         wanted = list(wanted) if isinstance(wanted, list) else [wanted]
         if not wanted or any(not isinstance(w, str) for w in wanted):
-            self.problem(value.value_loc("contains"), "E112", f"'contains' takes text or a list of text, got {value['contains']!r}")
+            self.problem(value.value_loc("contains"), "E112",
+                         f"'contains' takes text or a list of text, got {value['contains']!r}")
             return []
         return [Contains(path, tuple(normal_word(w) for w in wanted), tuple(kloc))]
 

@@ -74,12 +74,12 @@ class Lit:
 
 @attrs.frozen
 class And:
-    items: tuple["Form", ...]
+    items: tuple[Form, ...]
 
 
 @attrs.frozen
 class Or:
-    items: tuple["Form", ...]
+    items: tuple[Form, ...]
 
 
 Form = Union[bool, Lit, And, Or]

@@ -39,7 +39,11 @@ class SourceError(DevrecsError):
 class RecordLabel(str):
     """A record's name for people ("people.csv row 12") that also knows its parts."""
 
-    def __new__(cls, source: str, row: int, unit: str = "row") -> "RecordLabel":
+    source: str
+    row: int
+    unit: str
+
+    def __new__(cls, source: str, row: int, unit: str = "row") -> RecordLabel:
         self = super().__new__(cls, f"{source} {unit} {row}")
         self.source = source
         self.row = row

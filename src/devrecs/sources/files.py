@@ -307,7 +307,8 @@ class JsonSource:
                     break
                 except json.JSONDecodeError as exc:
                     if not more():
-                        what = "truncated file?" if exc.pos >= len(buf.rstrip()) else "the rest of the file cannot be read"
+                        what = ("truncated file?" if exc.pos >= len(buf.rstrip())
+                                else "the rest of the file cannot be read")
                         yield RecordLabel(self.label, n + 1, "record"), Unreadable(
                             f"not valid JSON ({exc.msg.removesuffix(' at')}; {what})")
                         return
