@@ -86,7 +86,7 @@ class ChainEnd:
     prev: str
 
     @classmethod
-    def after(cls, raw: Optional[bytes]) -> "ChainEnd":
+    def after(cls, raw: Optional[bytes]) -> ChainEnd:
         """The chain's end after the line ``raw`` (None: a new chain, before its first line)."""
         if raw is None or not raw.strip():
             return cls(0, START)
@@ -463,7 +463,7 @@ def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
     def name(i: int) -> str:
         return f"{rows[i][0]}:{rows[i][1]}" if rows[i][0] != rows[i - 1][0] or len(paths) > 1 else f"line {rows[i][1]}"
 
-    for i, ((path, n, raw), (seq, prev, is_object)) in enumerate(zip(rows, links)):
+    for i, ((_, _, raw), (seq, prev, is_object)) in enumerate(zip(rows, links)):
         if not raw.strip():
             return at(i, "inserted", "a blank line; the log never writes one")
         if not is_object:

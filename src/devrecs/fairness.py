@@ -531,7 +531,7 @@ def _ll144_table(selection: str, categories: list[Optional[str]], chosen: list[b
     return LLTable(selection, tuple(rows))
 
 
-def audit_ll144(engine: "Engine", people: Iterable[Person], *, rejected: int = 0,
+def audit_ll144(engine: Engine, people: Iterable[Person], *, rejected: int = 0,
                 data_from: Optional[str] = None, data_until: Optional[str] = None) -> LL144Audit:
     """Selection rates and impact ratios by sex, race/ethnicity and their intersection, for "any
     development" (at least one development opportunity for the person themself) and for each

@@ -36,7 +36,6 @@ import attrs
 from .facts import NOT_PROTECTED_ENV, SCOPES, protected_name
 from .model import Rule
 from .packs import PathLike
-from .rulefile.parse import RuleFile
 from .rulefile.conditions import describe, leaves
 from .rulefile.logic import (
     branches,
@@ -47,6 +46,7 @@ from .rulefile.logic import (
     same_tree,
     with_branch,
 )
+from .rulefile.parse import RuleFile
 from .validate import CatalogEntry, Checked, check
 
 ERROR, WARNING = "error", "warning"

@@ -87,7 +87,7 @@ class Governance:
     effective_from: Optional[dt.date] = None
     effective_until: Optional[dt.date] = None
 
-    def under(self, pack: "Governance") -> "Governance":
+    def under(self, pack: Governance) -> Governance:
         """A rule's fields within its pack: its own, else the pack's; the days both are in effect."""
         starts = [d for d in (pack.effective_from, self.effective_from) if d is not None]
         ends = [d for d in (pack.effective_until, self.effective_until) if d is not None]
