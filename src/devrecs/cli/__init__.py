@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("run", "batch", "Recommend for every record of a source, streamed, with rejects."),
     "record": ("oversight", "record", "Record what a person did with a proposed intervention."),
     "replay": ("oversight", "replay", "What would change for the people in a decision log under new rules."),
+    "review": ("review", "review", "Review proposals before release: list, approve, reject, release."),
     "log": ("log", "log", "Decision logs: verify the hash chain across rotated files."),
     "report": ("oversight", "report", "Write an organization report with charts to an HTML file."),
     "audit": ("oversight", "audit", "Who gets which development, by group: shares, ratios and exact tests."),
