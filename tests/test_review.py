@@ -8,8 +8,8 @@ import json
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-
 from databases import database_url, postgres_url  # noqa: F401  (fixtures: SQLite, and PostgreSQL when given)
+
 from devrecs.cli import cli
 from devrecs.store import NEXT, PROPOSED, Store, StoreError
 

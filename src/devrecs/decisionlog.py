@@ -384,6 +384,7 @@ class Verdict:
     unchained: int                   # lines before the chain began (written without one)
     head: Optional[ChainEnd]         # the last line's seq and hash, when the chain holds
     broken: Optional[Break]
+    erased: int = 0                  # lines erased for a person (``erase_person``): kept in place, unreadable
 
     @property
     def ok(self) -> bool:
@@ -391,7 +392,7 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return {"files": list(self.files), "ok": self.ok, "lines": self.lines, "chained": self.chained,
-                "unchained": self.unchained,
+                "unchained": self.unchained, "erased": self.erased,
                 "head": None if self.head is None else {"seq": self.head.seq, "sha256": self.head.prev},
                 "broken": None if self.broken is None else attrs.asdict(self.broken)}
 
@@ -405,6 +406,9 @@ class Verdict:
         lines = [f"{where}: {self.chained} chained lines hold, entry #1 to #{self.head.seq if self.head else 0}"]
         if self.unchained:
             lines.append(f"  {self.unchained} earlier lines carry no chain (written before it) and are not verified")
+        if self.erased:
+            lines.append(f"  {self.erased} lines were erased for a person (devrecs person erase): their place in the "
+                         f"chain holds, their content is gone")
         if self.head is not None:
             lines.append(f"  head: entry #{self.head.seq} sha256 {self.head.prev} (keep it elsewhere: with "
                          f"--head it shows lines cut from the end)")
@@ -438,12 +442,21 @@ def _link(raw: bytes) -> tuple[Optional[int], Optional[str], bool]:
     return seq, prev, True
 
 
+def _erased(raw: bytes) -> bool:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(entry, dict) and entry.get("erased") in ERASURES
+
+
 def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
     """Check the hash chain through ``paths`` (a log and the files it was rotated into, oldest
     first) and name the first line that was altered, removed, inserted or reordered. ``head`` is a
     hash recorded elsewhere for the last line: a log cut short at its end shows only against it."""
     rows = [(path, n, raw) for path in paths for n, raw in enumerate(_raw_lines(path), 1)]
     links = [_link(raw) for _, _, raw in rows]
+    erased = {i for i, (_, _, raw) in enumerate(rows) if b'"erased": ' in raw and _erased(raw)}
     seen: dict[int, int] = {}                        # seq -> index in rows of the first line holding it
     later: dict[int, int] = {}                       # seq -> index of its last line
     for i, (seq, _, _) in enumerate(links):
@@ -455,7 +468,7 @@ def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
     previous: Optional[bytes] = None
 
     def verdict(broken: Optional[Break], end: Optional[ChainEnd]) -> Verdict:
-        return Verdict(tuple(paths), len(rows), chained, unchained, end, broken)
+        return Verdict(tuple(paths), len(rows), chained, unchained, end, broken, len(erased))
 
     def at(i: int, kind: str, message: str) -> Verdict:
         return verdict(Break(rows[i][0], rows[i][1], kind, message), None)
@@ -478,7 +491,7 @@ def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
         if expect is None:                           # the first chained line begins the chain
             expect = ChainEnd(0, START if previous is None else line_hash(previous))
         want = expect.seq + 1
-        if seq == want and prev == expect.prev:
+        if seq == want and (prev == expect.prev or (i - 1) in erased):   # an erased line's bytes are gone
             chained += 1
             expect = ChainEnd(seq, line_hash(raw))
             previous = raw
@@ -486,7 +499,8 @@ def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
         if seq == want:                              # in place, but the hash it records differs
             if i == 0 or expect.seq == 0:
                 return at(i, "altered", f"entry #{seq} records {prev[:16]}... before it, not the start value")
-            following = i + 1 < len(rows) and links[i + 1][:2] == (seq + 1, line_hash(raw))
+            # the next line agrees with this one (an erased line's next link cannot be checked)
+            following = i + 1 < len(rows) and (links[i + 1][:2] == (seq + 1, line_hash(raw)) or i in erased)
             if following:
                 return at(i - 1, "altered", f"its bytes no longer hash to what the next line (entry #{seq}) "
                                             f"recorded for it")
@@ -526,6 +540,82 @@ def verify(paths: Sequence[str], head: Optional[str] = None) -> Verdict:
     return verdict(None, expect)
 
 
+# -- one person's lines: export and erasure ------------------------------------------------------
+# Erasing a person from a log keeps every line's place: a line about the person becomes
+# {"log", "erased": "person", "seq", "prev"} (its own seq and the hash of the line before it), and a
+# line of someone else that names the person as a subject (an item sent to their manager) has
+# that subject replaced by "erased" and is marked "erased": "subject". verify checks each such
+# line's own link and lets the next line's link to it go (the bytes it hashed are gone).
+ERASURES = ("person", "subject")
+
+
+def _names(person_id: str, pseudonymiser: Optional[Pseudonymiser]) -> set[str]:
+    return {person_id} | ({pseudonymiser(person_id)} if pseudonymiser is not None else set())
+
+
+def person_lines(paths: Sequence[str], person_id: str, pseudonymiser: Optional[Pseudonymiser] = None,
+                 ) -> list[dict]:
+    """The lines of the logs ``paths`` about ``person_id`` (or its pseudonym under the key), as
+    {file, line, entry}: their own lines and those that send them an item."""
+    names = _names(person_id, pseudonymiser)
+    out = []
+    for path in paths:
+        for n, raw in enumerate(_raw_lines(path), 1):
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and (entry.get("person") in names or any(
+                    isinstance(r, dict) and r.get("subject") in names for r in entry.get("recommendations") or ())):
+                out.append({"file": path, "line": n, "entry": entry})
+    return out
+
+
+def erase_person(paths: Sequence[str], person_id: str, pseudonymiser: Optional[Pseudonymiser] = None) -> int:
+    """Erase ``person_id`` (and its pseudonym under the key) from the logs ``paths``, in place and
+    keeping the chain verifiable (see ERASURES); the lines changed. Each file is rewritten whole
+    and then renamed over the old one."""
+    names = _names(person_id, pseudonymiser)
+    changed = 0
+    for path in paths:
+        out, touched = [], False
+        for raw in _raw_lines(path):
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                entry = None
+            if not isinstance(entry, dict):
+                out.append(raw)
+                continue
+            end = b"\n" if raw.endswith(b"\n") else b""
+            if entry.get("person") in names:
+                tomb = {"log": LOG_VERSION, "erased": "person"}
+                tomb.update({k: entry[k] for k in ("seq", "prev") if k in entry})
+                out.append(json.dumps(tomb).encode("utf-8") + end)
+            elif any(isinstance(r, dict) and r.get("subject") in names for r in entry.get("recommendations") or ()):
+                for r in entry["recommendations"]:
+                    if isinstance(r, dict) and r.get("subject") in names:
+                        r["subject"] = "erased"
+                entry["erased"] = "subject"
+                out.append(json.dumps(entry).encode("utf-8") + end)
+            else:
+                out.append(raw)
+                continue
+            touched = True
+            changed += 1
+        if touched:
+            tmp = f"{path}.erasing"
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(b"".join(out))
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise DevrecsError(f"{path}: cannot rewrite it ({exc.strerror or exc})") from None
+    return changed
+
+
 # -- reading and replaying ---------------------------------------------------------------------
 
 REQUIRED = ("time", "run", "ruleset_hash", "as_of", "audience", "person", "recommendations")
@@ -546,6 +636,8 @@ def read_log(path: str) -> list[dict]:
                 entry = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DevrecsError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+            if isinstance(entry, dict) and entry.get("erased") == "person":
+                continue            # a line erased for a person (erase_person)
             missing = [k for k in REQUIRED if not isinstance(entry, dict) or k not in entry]
             if missing:
                 raise DevrecsError(f"{path}:{n}: not a decision log line (no {', '.join(missing)})")
@@ -702,8 +794,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 __all__ = ["Break", "ChainEnd", "DecisionLog", "MIN_KEY_BITS", "Pseudonymiser", "Replay", "START", "Verdict",
-           "key_strength", "line_hash", "new_key", "new_run_id", "read_log", "replay", "select", "verify",
-           "write_log"]
+           "erase_person", "key_strength", "line_hash", "new_key", "new_run_id", "person_lines", "read_log", "replay",
+           "select", "verify", "write_log"]
 
 
 if __name__ == "__main__":   # pragma: no cover - exercised through a subprocess in the tests

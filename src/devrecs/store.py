@@ -150,15 +150,28 @@ def _v3(conn: sa.Connection) -> None:
              sa.Column("happened_at", sa.DateTime, nullable=False),
              sa.Column("reason", sa.Text, nullable=False, server_default="")).create(conn)
     conn.execute(sa.text("CREATE INDEX ix_proposal_events_proposal ON proposal_events (proposal, id)"))
-    if conn.dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            conn.execute(sa.text(f"CREATE TRIGGER proposal_events_no_{verb.lower()} BEFORE {verb} ON proposal_events "
-                                 f"BEGIN SELECT RAISE(ABORT, 'proposal_events is append-only'); END"))
-    elif conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         conn.execute(sa.text("CREATE OR REPLACE FUNCTION devrecs_append_only() RETURNS trigger LANGUAGE plpgsql AS "
                              "$$ BEGIN RAISE EXCEPTION 'proposal_events is append-only'; END $$"))
+    _append_only(conn, True)
+
+
+ERASED = "erased"          # the actor of a step or an outcome whose person was erased
+
+
+def _append_only(conn: sa.Connection, on: bool) -> None:
+    """Put on (or, inside erasure's transaction only, take off) the triggers that refuse UPDATE
+    and DELETE on proposal_events."""
+    if conn.dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            name = f"proposal_events_no_{verb.lower()}"
+            conn.execute(sa.text(f"CREATE TRIGGER {name} BEFORE {verb} ON proposal_events BEGIN SELECT "
+                                 f"RAISE(ABORT, 'proposal_events is append-only'); END" if on else
+                                 f"DROP TRIGGER {name}"))
+    elif conn.dialect.name == "postgresql":
         conn.execute(sa.text("CREATE TRIGGER proposal_events_append_only BEFORE UPDATE OR DELETE ON proposal_events "
-                             "FOR EACH ROW EXECUTE FUNCTION devrecs_append_only()"))
+                             "FOR EACH ROW EXECUTE FUNCTION devrecs_append_only()" if on else
+                             "DROP TRIGGER proposal_events_append_only ON proposal_events"))
 
 
 MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
@@ -525,6 +538,54 @@ class Store:
                                             .order_by(e.id))]
         return self._read(work)
 
+    # -- one person's data: export and erasure ----------------------------------------------------
+
+    def person_data(self, person_id: str) -> dict:
+        """Everything the store holds about ``person_id``: proposals made from their facts or sent
+        to them, their outcomes, outcomes and review steps they recorded for others, and the life
+        of each of their proposals (GDPR Art. 15)."""
+        def work(conn: sa.Connection) -> dict:
+            r, o, e = recommendations_table.c, outcomes_table.c, events_table.c
+            recs = [dict(row._mapping) for row in conn.execute(
+                sa.select(recommendations_table).where(sa.or_(r.person == person_id, r.subject == person_id))
+                .order_by(r.id))]
+            ids = [x["id"] for x in recs]
+            events = [dict(row._mapping) for row in conn.execute(
+                sa.select(events_table).where(sa.or_(e.proposal.in_(ids), e.actor == person_id)).order_by(e.id))]
+            outcomes = [dict(row._mapping) for row in conn.execute(
+                sa.select(outcomes_table).where(sa.or_(o.person == person_id, o.decided_by == person_id))
+                .order_by(o.id))]
+            return {"person": person_id, "proposals": recs, "proposal_events": events, "outcomes": outcomes}
+        return self._read(work)
+
+    def erase_person(self, person_id: str) -> dict[str, int]:
+        """Remove what the store holds about ``person_id`` (GDPR Art. 17): their proposals (made
+        from their facts or sent to them) with the life of each, and their outcomes; where they
+        acted for others (decided an outcome, took a review step) the actor becomes ``ERASED``.
+        The append-only guard of proposal_events is lifted for this one transaction only."""
+        if not isinstance(person_id, str) or not person_id.strip():
+            raise StoreError(f"person must be a non-empty id, got {person_id!r}")
+
+        def work(conn: sa.Connection) -> dict[str, int]:
+            r, o, e = recommendations_table.c, outcomes_table.c, events_table.c
+            ids = [row.id for row in conn.execute(
+                sa.select(r.id).where(sa.or_(r.person == person_id, r.subject == person_id)))]
+            _append_only(conn, False)
+            counts = {"proposal_events": 0, "proposals": 0, "outcomes": 0, "redacted": 0}
+            for i in range(0, len(ids), ID_CHUNK):
+                chunk = ids[i:i + ID_CHUNK]
+                counts["proposal_events"] += conn.execute(events_table.delete().where(e.proposal.in_(chunk))).rowcount
+                counts["proposals"] += conn.execute(recommendations_table.delete().where(r.id.in_(chunk))).rowcount
+            counts["redacted"] += conn.execute(events_table.update().where(e.actor == person_id)
+                                               .values(actor=ERASED)).rowcount
+            counts["outcomes"] = conn.execute(outcomes_table.delete().where(o.person == person_id)).rowcount
+            counts["redacted"] += conn.execute(outcomes_table.update().where(o.decided_by == person_id)
+                                               .values(decided_by=ERASED)).rowcount
+            _append_only(conn, True)
+            return counts
+
+        return self._write(work)
+
     def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> Rates:
         """Acceptance and completion per intervention and per rule (see ``Rates``).
 
@@ -795,6 +856,6 @@ def _migrate(conn: sa.Connection, target: int) -> int:
     return current
 
 
-__all__ = ["EVENTS", "Event", "LATEST", "MIGRATIONS", "NEXT", "PROPOSED", "Proposal", "Rates", "Recorded",
+__all__ = ["ERASED", "EVENTS", "Event", "LATEST", "MIGRATIONS", "NEXT", "PROPOSED", "Proposal", "Rates", "Recorded",
            "RunRecorder", "STORE_ENV", "Store", "StoreError", "Tally", "merge_history", "open_store", "store_url",
            "with_history"]

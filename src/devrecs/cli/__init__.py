@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "record": ("oversight", "record", "Record what a person did with a proposed intervention."),
     "replay": ("oversight", "replay", "What would change for the people in a decision log under new rules."),
     "review": ("review", "review", "Review proposals before release: list, approve, reject, release."),
+    "person": ("person", "person", "One person's data in the store and the logs: export or erase it."),
     "log": ("log", "log", "Decision logs: verify the hash chain across rotated files."),
     "report": ("oversight", "report", "Write an organization report with charts to an HTML file."),
     "audit": ("oversight", "audit", "Who gets which development, by group: shares, ratios and exact tests."),
