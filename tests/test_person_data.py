@@ -49,16 +49,18 @@ def test_export_and_erase_in_the_store(database_url):  # noqa: F811
     data = store.person_data("p1")
     assert {p["intervention"] for p in data["proposals"]} == {"mentoring", "new-manager-training"}
     assert {(o["person"], o["decided_by"]) for o in data["outcomes"]} == {("p1", "m1"), ("p2", "p1")}
+    # p2's declining the released coaching is an event too, recorded by p1
     assert {(e["proposal"], e["event"]) for e in data["proposal_events"]} == {
-        (ids["mentoring"], "approved"), (ids["coaching"], "released")}
+        (ids["mentoring"], "approved"), (ids["coaching"], "released"), (ids["coaching"], "declined")}
 
     counts = store.erase_person("p1")
-    assert counts == {"proposal_events": 1, "proposals": 2, "outcomes": 1, "redacted": 2}
+    assert counts == {"proposal_events": 1, "proposals": 2, "outcomes": 1, "redacted": 3}
     text = dump(store)
     assert "'p1'" not in text                                  # nothing of p1 remains
     assert store.person_data("p1") == {"person": "p1", "proposals": [], "proposal_events": [], "outcomes": []}
     # p2's data stays, with p1 as the actor erased
-    assert [(e.event, e.by) for e in store.events(ids["coaching"])] == [("approved", "hr-1"), ("released", ERASED)]
+    assert [(e.event, e.by) for e in store.events(ids["coaching"])] == [("approved", "hr-1"), ("released", ERASED),
+                                                                        ("declined", ERASED)]
     assert [(o.person, o.by) for o in store.outcomes()] == [("p2", ERASED)]
     # and the table is append-only again afterwards
     with store.engine.begin() as conn:

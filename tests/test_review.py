@@ -117,3 +117,17 @@ def test_devrecs_review_lists_approves_rejects_and_releases(tmp_path):
     assert [(e.event, e.by, e.reason) for e in store.events(int(second))] == [
         ("approved", "hr-1", "agreed in the talent review"), ("rejected", "hr-2", "already booked")]
     assert [e.event for e in store.events(int(first))] == ["approved", "released"]
+
+
+def test_a_recorded_outcome_is_an_event_of_a_released_proposal(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    ids = proposals(store)
+    store.advance([ids["mentoring"]], "approved", "hr-1")
+    store.advance([ids["mentoring"]], "released", "hr-1")
+    store.record_outcome("p1", "mentoring", "accepted", by="p1", note="starts in May")
+    store.record_outcome("p1", "mentoring", "completed", by="hr-1")
+    assert [(e.event, e.by, e.reason) for e in store.events(ids["mentoring"])][2:] == [
+        ("accepted", "p1", "starts in May"), ("completed", "hr-1", "")]
+    # an unreviewed proposal gets its outcome recorded, and its life is left as it was
+    store.record_outcome("p1", "coaching", "declined", by="p1")
+    assert store.events(ids["coaching"]) == [] and [o.outcome for o in store.outcomes()][-1] == "declined"

@@ -367,7 +367,9 @@ class Store:
                        when: Optional[Union[dt.date, dt.datetime]] = None, note: str = "") -> Recorded:
         """Record what happened to a proposal: ``outcome`` accepted, declined or completed,
         decided by ``by`` (a person id), on ``when`` (a date or a UTC datetime; default now).
-        It is linked to the latest proposal of ``intervention`` to ``person`` made before it."""
+        It is linked to the latest proposal of ``intervention`` to ``person`` made before it;
+        when that proposal was reviewed and can take the step (released, or accepted before it
+        is completed), the outcome is also an event of its life."""
         value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
         if value not in OUTCOMES:
             raise StoreError(f"outcome '{value}' is not one of {', '.join(OUTCOMES)}{did_you_mean(value, OUTCOMES)}")
@@ -389,10 +391,15 @@ class Store:
         def work(conn: sa.Connection) -> Recorded:
             r = recommendations_table.c
             proposal = conn.execute(
-                sa.select(r.run_id, r.rules)
+                sa.select(r.id, r.run_id, r.rules)
                 .where(r.subject == person, r.intervention == intervention, r.proposed_at <= before)
                 .order_by(r.proposed_at.desc(), r.id.desc()).limit(1)).first()
             run_id, rules = (proposal.run_id, proposal.rules) if proposal else (None, None)
+            if proposal is not None:        # a released proposal's life goes on with the outcome
+                [state] = [p.state for p in self._proposals(conn, [proposal.id])]
+                if state != PROPOSED and value in NEXT[state]:
+                    conn.execute(events_table.insert().values(proposal=proposal.id, event=value, actor=by,
+                                                              happened_at=decided_at, reason=note or ""))
             conn.execute(outcomes_table.insert().values(
                 person=person, intervention=intervention, outcome=value, decided_by=by,
                 decided_at=decided_at, note=note or "", recorded_at=recorded_at, run_id=run_id, rules=rules))
