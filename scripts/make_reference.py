@@ -203,6 +203,7 @@ CODE_EXAMPLES: dict[str, tuple[str, dict[str, str], Any]] = {
                                             "    suppresses: [mentoring]\n"))}, None),
     "L109": ("lint", {"r.yaml": _pack(_rule("a", "{performance: high}", rationale=False))}, None),
     "L110": ("lint", {"r.yaml": _pack(_rule("a", "{performance: high}", source=False))}, None),
+    "L112": ("lint", {"r.yaml": _pack(_rule("a", "{performance: high}"))}, None),
     "L140": ("lint", {"r.yaml": _pack(_rule("a", "{extra.empage: 40}"))}, None),
     "L111": ("lint", {"r.yaml": _pack(_rule("a", "{performance: high}", extra="    suppresses: [mentoring]\n"))},
              None),

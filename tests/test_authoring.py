@@ -279,16 +279,19 @@ def test_lint_finds_each_kind_of_finding(tmp_path):
         f'recommends it',
         f"{bad}:100:27: L140 warning: rule 'look-alike' tests 'extra.empage', which may be a protected "
         f"attribute (its name has 'empage', which may mean age); if it is not, set DEVRECS_NOT_PROTECTED=empage",
+        f"{bad}:1:1: L112 warning: pack 'bad' has no owner: add 'owner: <the person or team that keeps it>' "
+        f"to its header",
     ]
     for line in expected:
         assert line in lines, line
-    assert lines[-1] == "2 files, 14 rules: 15 findings (7 errors, 8 warnings)"
+    assert lines[-1] == "2 files, 14 rules: 16 findings (7 errors, 9 warnings)"
     assert {line.split()[1] for line in expected} == set(CODES)
 
 
 def test_lint_json_and_warnings_only_exit_0(tmp_path):
     write(tmp_path, "r.yaml", """\
         ruleset: r
+        owner: People team
         rules:
           - id: no-texts
             title: No rationale, no source
@@ -326,6 +329,7 @@ def test_a_rule_whose_recommendation_is_suppressed_still_acts_through_its_suppre
 def test_a_higher_priority_for_a_narrower_group_is_not_a_finding(tmp_path):
     write(tmp_path, "r.yaml", """\
         ruleset: r
+        owner: People team
         rules:
           - {id: broad, title: b, when: {performance: {ge: medium}}, recommend: [mentoring], priority: 50,
              rationale: r, source: s}

@@ -18,7 +18,7 @@ from devrecs.store import Store
 
 KEY = "s3cret-key-for-tests-0123456789"
 FIELDS = {"log", "time", "run", "ruleset_hash", "as_of", "audience", "cap", "person", "pseudonymised",
-          "recommendations"}
+          "recommendations", "seq", "prev"}
 
 
 def run(*args, env=None):

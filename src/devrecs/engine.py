@@ -142,6 +142,10 @@ class RuleEngine:
                  as_of: Optional[dt.date] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.rules: tuple[Rule, ...] = tuple(rules)
         self._plans = tuple(plan(r) for r in self.rules)     # what resolve needs of each rule
+        # rules with effective dates: out of effect on the as-of date, they do not fire (worked
+        # out once per date; without dated rules nothing is done per person)
+        self._dated = tuple(i for i, r in enumerate(self.rules) if r.effective_from or r.effective_until)
+        self._out_of_effect: dict[dt.date, frozenset[int]] = {}
         _refuse_protected(self.rules)
         self.catalog = catalog
         self.cap = cap
@@ -300,7 +304,11 @@ class RuleEngine:
         for rule in self.rules:
             h.update(json.dumps([rule.id, rule.priority, [attrs.astuple(t) for t in rule.recommend],
                                  list(rule.suppresses), rule.rationale, rule.source]
-                                + ([list(rule.suppresses_kinds)] if rule.suppresses_kinds else [])).encode())
+                                + ([list(rule.suppresses_kinds)] if rule.suppresses_kinds else [])
+                                + ([rule.owner, rule.approved_by, str(rule.effective_from or ""),
+                                    str(rule.effective_until or "")]
+                                   if rule.owner or rule.approved_by or rule.effective_from or rule.effective_until
+                                   else [])).encode())
         for i in self.catalog:
             h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]
                                 + ([i.kind] if any(r.suppresses_kinds for r in self.rules) else [])).encode())
@@ -363,6 +371,14 @@ class RuleEngine:
     def _evaluate(self, person: Person, fired_indexes: set[int], as_of: dt.date,
                   get: Any, cap: Any = "engine", scope: str = "person") -> Evaluation:
         """Resolve what fired. ``get(path)`` gives the fact values the rules read."""
+        if self._dated:
+            off = self._out_of_effect.get(as_of)
+            if off is None:
+                off = frozenset(i for i in self._dated if not self.rules[i].in_effect(as_of))
+                if len(self._out_of_effect) < 64:
+                    self._out_of_effect[as_of] = off
+            if off:
+                fired_indexes = fired_indexes - off
         plans = list(map(self._plans.__getitem__, sorted(fired_indexes)))
         reuse = scope == "person"     # team and organization values come in no fixed kind
         cache = self._evidence_cache

@@ -82,11 +82,12 @@ class RuleCheck:
     condition: str
     checks: tuple[Check, ...]
     removed: str = ""
+    not_in_effect: str = ""   # why the rule cannot fire on the as-of date (its effective dates), or ""
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "title": self.title, "rationale": self.rationale, "source": self.source,
                 "fired": self.fired, "condition": self.condition, "checks": [c.to_dict() for c in self.checks],
-                "removed": self.removed}
+                "removed": self.removed, "not_in_effect": self.not_in_effect}
 
 
 @attrs.frozen
@@ -182,6 +183,16 @@ def _checks(rule: Rule, get: Any, hidden: frozenset[str]) -> tuple[Check, ...]:
         out.append(Check(leaf.path, literal_text(leaf, positive), get(leaf.path), value is positive,
                          value is not None))
     return tuple(out)
+
+
+def not_in_effect(rule: Rule, day: dt.date) -> str:
+    """Why ``rule`` does not fire on ``day`` because of its effective dates ("" when it may)."""
+    if rule.in_effect(day):
+        return ""
+    if rule.effective_from is not None and day < rule.effective_from:
+        return f"not in effect on {day.isoformat()}: it comes into effect on {rule.effective_from.isoformat()}"
+    assert rule.effective_until is not None
+    return f"not in effect on {day.isoformat()}: it was in effect until {rule.effective_until.isoformat()}"
 
 
 def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str]] = None) -> str:
@@ -284,7 +295,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         rc = RuleCheck(TALENT_REVIEW if review else rule.id, TALENT_REVIEW_TITLE if review else rule.title,
                        rule.rationale_for(audience), "" if review else rule.source, fired,
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
-                       _checks(rule, get, hidden), step)
+                       _checks(rule, get, hidden), step, not_in_effect(rule, day))
         (why if fired and own else why_not).append(rc)
     plan = _Plan(entry.description_for(audience), tuple(entry.who_acts), entry.first_step_for(audience),
                  entry.timeframe)
@@ -294,7 +305,8 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         return Item(intervention, entry.title, "recommended", summary, tuple(why), tuple(why_not),
                     reason=tuple(t for t in redacted.rationale if t), description=plan.description,
                     who_acts=plan.who_acts, first_step=plan.first_step, timeframe=plan.timeframe)
-    found = what_it_would_take(engine, view, intervention, candidates, hidden, get, day)
+    in_effect = [r for r in candidates if r.in_effect(day)]
+    found = what_it_would_take(engine, view, intervention, in_effect, hidden, get, day)
     changes, rule_id, blocked = list(found.changes), found.rule, found.blocked
     stopped = (f"the search stopped at its bound ({found.tried} change sets of up to {MAX_CHANGES} facts) "
                f"before trying every change: a change may still work") if found.stopped else ""
@@ -306,6 +318,11 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         status, summary = "removed", "; ".join(dict.fromkeys(_removed_text(r, rules, nameable) for r in removed))
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
+        if len(in_effect) < len(candidates):
+            named = [r.id for r in candidates if not r.in_effect(day) and r.id in nameable
+                     and not touches_hidden(r, unquoted_facts(audience))]
+            summary = ("no rule in effect on " + day.isoformat() + " that recommends it holds for this person"
+                       + (f" ({', '.join(repr(n) for n in named)} not in effect then)" if named else ""))
     return Item(intervention, entry.title, status, summary, (), tuple(why_not), tuple(changes), rule_id,
                 blocked, stopped=stopped, description=plan.description, who_acts=plan.who_acts,
                 first_step=plan.first_step, timeframe=plan.timeframe)

@@ -418,5 +418,234 @@ def protected_in(path: str) -> Optional[str]:
     return key if key in PROTECTED_ATTRIBUTES else None
 
 
-__all__ = ["AGE_BANDS", "Audit", "audit", "age_band", "group_of", "protected_in", "render_markdown",
-           "render_text"]
+# -- a bias audit in the format of NYC Local Law 144 (6 RCNY 5-301; docs/fairness.md) -------------
+
+SEX_NAMES = ("sex", "gender")
+RACE_NAMES = ("raceethnicity", "race", "ethnicity", "ethnicgroup")
+EXCLUDE_UNDER = 0.02        # a category under 2% of the people of known category: no impact ratio
+ANY_DEVELOPMENT = "any development"
+# answers that say nothing of the category: counted as unknown
+UNKNOWN_ANSWERS = frozenset({"", "unknown", "notstated", "prefernottosay", "declined", "na", "none", "notknown"})
+_SEXES = {"m": "Male", "male": "Male", "man": "Male", "f": "Female", "female": "Female", "woman": "Female"}
+
+
+def _ll144_attribute(person: Person, names: Sequence[str]) -> tuple[Optional[str], Optional[str]]:
+    """(the extra key read, the person's category or None when unknown) for the first of
+    ``names`` the person's record holds."""
+    for key, value in person.extra.items():
+        if normal_key(key) in names:
+            text = "" if value is None else " ".join(str(value).split())
+            if normal_key(text) in UNKNOWN_ANSWERS:
+                return key, None
+            if names is SEX_NAMES:
+                text = _SEXES.get(text.lower(), text)
+            return key, text
+    return None, None
+
+
+@attrs.frozen
+class LLRow:
+    category: str
+    people: int
+    selected: int
+    rate: Optional[float]        # None: withheld (fewer than SMALL_GROUP people)
+    ratio: Optional[float]       # None: not computed (see note)
+    note: str = ""               # "most selected", or why there is no impact ratio
+
+    def to_dict(self) -> dict:
+        small = self.people < SMALL_GROUP
+        return {"category": self.category, "people": "<5" if small else self.people,
+                "selected": "<5" if small else self.selected,
+                "selection_rate": None if self.rate is None else round(self.rate, 4),
+                "impact_ratio": None if self.ratio is None else round(self.ratio, 3), "note": self.note}
+
+
+@attrs.frozen
+class LLTable:
+    """Selection rates and impact ratios of one selection (an intervention or any development)
+    over the categories of one dimension."""
+
+    selection: str
+    rows: tuple[LLRow, ...]
+
+    def to_dict(self) -> dict:
+        return {"selection": self.selection, "rows": [r.to_dict() for r in self.rows]}
+
+
+@attrs.frozen
+class LLDimension:
+    name: str                     # sex, race/ethnicity, sex x race/ethnicity
+    source: str                   # the extra key(s) read, or "" when the data has none
+    known: int
+    unknown: int                  # shown, and left out of every rate and ratio
+    excluded: tuple[tuple[str, int], ...]      # categories under EXCLUDE_UNDER of the known: (category, people)
+    tables: tuple[LLTable, ...]   # any development first
+    missing: str = ""             # why the dimension could not be audited, or ""
+
+    def to_dict(self) -> dict:
+        return {"dimension": self.name, "source": self.source, "known": self.known, "unknown": self.unknown,
+                "excluded": [{"category": c, "people": "<5" if n < SMALL_GROUP else n} for c, n in self.excluded],
+                "missing": self.missing, "tables": [t.to_dict() for t in self.tables]}
+
+
+@attrs.frozen
+class LL144Audit:
+    people: int
+    rejected: int
+    as_of: str
+    data_from: str
+    data_until: str
+    ruleset_hash: str
+    selections: tuple[tuple[str, str], ...]    # (intervention or ANY_DEVELOPMENT, purpose)
+    dimensions: tuple[LLDimension, ...]
+
+    def to_dict(self) -> dict:
+        return {"format": "ll144", "people": self.people, "rejected": self.rejected, "as_of": self.as_of,
+                "data_from": self.data_from, "data_until": self.data_until, "ruleset_hash": self.ruleset_hash,
+                "exclude_under": EXCLUDE_UNDER, "small_group": SMALL_GROUP,
+                "selections": [{"selection": s, "purpose": p} for s, p in self.selections],
+                "dimensions": [d.to_dict() for d in self.dimensions]}
+
+
+def _ll144_table(selection: str, categories: list[Optional[str]], chosen: list[bool],
+                 order: list[str], excluded: set[str]) -> LLTable:
+    sizes = Counter(c for c in categories if c is not None)
+    hits = Counter(c for c, yes in zip(categories, chosen) if c is not None and yes)
+    rates = {c: hits[c] / sizes[c] for c in order}
+    compared = [c for c in order if c not in excluded and sizes[c] >= SMALL_GROUP]
+    best = max(compared, key=lambda c: (rates[c], sizes[c]), default=None)
+    rows = []
+    for c in order:
+        small = sizes[c] < SMALL_GROUP
+        rate = None if small else rates[c]
+        if small:
+            ratio, note = None, f"fewer than {SMALL_GROUP} people: counts and rate withheld"
+        elif c in excluded:
+            ratio, note = None, f"under {EXCLUDE_UNDER:.0%} of the people of known category: no impact ratio"
+        elif best is None or rates[best] == 0:
+            ratio, note = None, "nobody of a compared category was selected: no impact ratio"
+        else:
+            ratio = rates[c] / rates[best]
+            note = "most selected" if c == best else ""
+        rows.append(LLRow(c, sizes[c], hits[c], rate, ratio, note))
+    return LLTable(selection, tuple(rows))
+
+
+def audit_ll144(engine: Engine, people: Iterable[Person], *, rejected: int = 0,
+                data_from: Optional[str] = None, data_until: Optional[str] = None) -> LL144Audit:
+    """Selection rates and impact ratios by sex, race/ethnicity and their intersection, for "any
+    development" (at least one development opportunity for the person themself) and for each
+    opportunity and remedial intervention, in the shape of a Local Law 144 bias audit."""
+    persons: list[Person] = []
+    got: list[set[str]] = []
+    for person, recs in engine.recommend_many(people):
+        persons.append(person)
+        got.append({r.intervention for r in recs if r.subject == person.id})
+    audited = sorted((i for i in engine.catalog if i.subject == "person" and i.purpose in ("opportunity", "remedial")),
+                     key=lambda i: (i.purpose != "opportunity", i.id))
+    opportunities = {i.id for i in audited if i.purpose == "opportunity"}
+    selections: list[tuple[str, list[bool]]] = [(ANY_DEVELOPMENT, [bool(g & opportunities) for g in got])]
+    selections += [(i.id, [i.id in g for g in got]) for i in audited]
+    sexes = [_ll144_attribute(p, SEX_NAMES) for p in persons]
+    races = [_ll144_attribute(p, RACE_NAMES) for p in persons]
+
+    def source(found: list[tuple[Optional[str], Optional[str]]]) -> str:
+        return ", ".join(sorted({f"extra.{k}" for k, _ in found if k is not None}))
+
+    both = [f"{s} / {r}" if s is not None and r is not None else None
+            for (_, s), (_, r) in zip(sexes, races)]
+    dims = []
+    for name, categories, src in (("sex", [c for _, c in sexes], source(sexes)),
+                                  ("race/ethnicity", [c for _, c in races], source(races)),
+                                  ("sex x race/ethnicity", both,
+                                   " and ".join(x for x in (source(sexes), source(races)) if x)
+                                   if source(sexes) and source(races) else "")):
+        known = sum(1 for c in categories if c is not None)
+        unknown = len(categories) - known
+        if not src:
+            what = "sex" if name == "sex" else "race or ethnicity"
+            missing = (f"the data holds no {what} for anyone (no extra fact named "
+                       f"{' or '.join(SEX_NAMES if name == 'sex' else ('race', 'ethnicity', 'race_ethnicity'))})"
+                       if name != "sex x race/ethnicity" else
+                       "needs both sex and race/ethnicity, and the data lacks "
+                       + ("both" if not source(sexes) and not source(races) else
+                          "sex" if not source(sexes) else "race/ethnicity"))
+            dims.append(LLDimension(name, "", 0, unknown, (), (), missing + ": every person is of unknown "
+                                    "category here, so no selection rate or impact ratio can be given"))
+            continue
+        sizes = Counter(c for c in categories if c is not None)
+        order = sorted(sizes, key=lambda c: (-sizes[c], c))
+        excluded = {c for c in order if known and sizes[c] / known < EXCLUDE_UNDER}
+        tables = tuple(_ll144_table(sel, categories, chosen, order, excluded) for sel, chosen in selections)
+        dims.append(LLDimension(name, src, known, unknown,
+                                tuple((c, sizes[c]) for c in order if c in excluded), tables,
+                                "" if known else "nobody's category is known"))
+    day = engine.day().isoformat()
+    purposes = {i.id: i.purpose for i in audited}
+    return LL144Audit(len(persons), rejected, day, data_from or day, data_until or day, engine.ruleset_hash,
+                      tuple((sel, purposes.get(sel, "opportunity")) for sel, _ in selections), tuple(dims))
+
+
+def _rate_text(row: LLRow) -> str:
+    return "withheld" if row.rate is None else f"{row.rate:.1%}"
+
+
+def _ratio_text(row: LLRow) -> str:
+    return "—" if row.ratio is None else f"{row.ratio:.3f}"
+
+
+def render_ll144(result: LL144Audit) -> str:
+    """The audit as a summary that can be published (Markdown)."""
+    period = (f"a snapshot as of {result.data_from}" if result.data_from == result.data_until
+              else f"{result.data_from} to {result.data_until}")
+    lines = ["## Bias audit summary (NYC Local Law 144 format)", "",
+             f"- Data: {result.people} people ({period})"
+             + (f"; {result.rejected} records could not be read and are not included" if result.rejected else ""),
+             f"- Recommendations as of {result.as_of}, rule set {result.ruleset_hash}",
+             "- Selected: the person is proposed the intervention for themself. \"Any development\" is at least "
+             "one development opportunity; remedial help is shown per intervention and a higher rate of it "
+             "is not an advantage.",
+             "- Selection rate: the selected people of a category over the people of that category. Impact "
+             "ratio: a category's selection rate over the rate of the most selected category.",
+             f"- People of unknown category are counted here and left out of every rate and ratio. A category "
+             f"under {EXCLUDE_UNDER:.0%} of the people of known category gets no impact ratio (reason shown) "
+             f"and is not a candidate for most selected; categories under {SMALL_GROUP} people have their "
+             f"counts and rate withheld.", ""]
+    for d in result.dimensions:
+        lines += [f"### {d.name[0].upper() + d.name[1:]}", ""]
+        if d.missing:
+            lines += [f"Not audited: {d.missing}. People of unknown category: {d.unknown}.", ""]
+            continue
+        lines.append(f"From {d.source}. People of known category: {d.known}; of unknown category: {d.unknown} "
+                     f"(shown, excluded from the rates and ratios).")
+        for c, n in d.excluded:
+            lines.append(f"Excluded from the impact ratios: {c} ({'<5' if n < SMALL_GROUP else n} people, "
+                         f"under {EXCLUDE_UNDER:.0%} of the people of known category).")
+        lines.append("")
+        first = d.tables[0]
+        lines += [f"**{first.selection[0].upper() + first.selection[1:]}**", "",
+                  "| category | people | selected | selection rate | impact ratio | note |",
+                  "|---|---:|---:|---:|---:|---|"]
+        for r in first.rows:
+            small = r.people < SMALL_GROUP
+            lines.append(f"| {r.category} | {'<5' if small else r.people} | {'<5' if small else r.selected} | "
+                         f"{_rate_text(r)} | {_ratio_text(r)} | {r.note} |")
+        cats = [r.category for r in first.rows]
+        lines += ["", "**Per intervention** (selection rate / impact ratio)", "",
+                  "| intervention | purpose | " + " | ".join(cats) + " |",
+                  "|---|---|" + "---:|" * len(cats)]
+        purposes = dict(result.selections)
+        for t in d.tables[1:]:
+            if not any(r.selected for r in t.rows):
+                continue
+            lines.append(f"| {t.selection} | {purposes.get(t.selection, '')} | "
+                         + " | ".join(f"{_rate_text(r)} / {_ratio_text(r)}" for r in t.rows) + " |")
+        never = [t.selection for t in d.tables[1:] if not any(r.selected for r in t.rows)]
+        if never:
+            lines += ["", "Selected for nobody of known category: " + ", ".join(never) + "."]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+__all__ = ["AGE_BANDS", "ANY_DEVELOPMENT", "Audit", "LL144Audit", "audit", "audit_ll144", "age_band", "group_of",
+           "protected_in", "render_ll144", "render_markdown", "render_text"]

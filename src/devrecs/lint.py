@@ -18,6 +18,8 @@ made when it is proven with the Python evaluator's semantics):
 - L108 rules that suppress each other's recommendations (a cycle);
 - L109 a rule without a rationale; L110 a rule without a source;
 - L111 ``suppresses`` names an intervention no rule of its scope recommends;
+- L112 a rule pack without an owner (``owner:`` in its header; a decision table has no header
+  and is not checked);
 - L140 a condition on an extra fact that may be a protected attribute (facts.protected_name;
   one that surely is one is refused, E140).
 
@@ -44,6 +46,7 @@ from .rulefile.logic import (
     same_tree,
     with_branch,
 )
+from .rulefile.parse import RuleFile
 from .validate import CatalogEntry, Checked, check
 
 ERROR, WARNING = "error", "warning"
@@ -92,6 +95,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("L111", WARNING, "suppresses nothing",
          "'suppresses' names an intervention that no rule of the same scope recommends, so it has "
          "no effect."),
+    Code("L112", WARNING, "pack without owner",
+         "The pack's header names no owner (owner: or its alias author:), so nobody answers for its "
+         "rules. Name the person or team that keeps the pack; approved_by, effective_from and "
+         "effective_until are optional."),
     Code("L140", WARNING, "may be a protected attribute",
          "The rule tests an extra fact whose name looks like a protected attribute (a short word such "
          "as age or sex run into another, or a near spelling of one) without being sure to be one. "
@@ -177,8 +184,10 @@ def _loc(conflicts: list[list[Any]], rule: Rule) -> tuple[int, int]:
 
 
 class _Linter:
-    def __init__(self, rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry]):
+    def __init__(self, rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry],
+                 files: Sequence[RuleFile] = ()):
         self.rules = list(rules)
+        self.files = list(files)
         self.entries = list(catalog_entries)
         self.findings: list[Finding] = []
         self._implies: dict[tuple[str, str], bool] = {}
@@ -211,6 +220,7 @@ class _Linter:
         self.useless_suppresses()
         self.unreached(suppressed)
         self.texts()
+        self.owners()
         self.protected_guesses()
         return sorted(self.findings, key=lambda f: (f.file, f.line, f.col, f.code, f.message))
 
@@ -257,6 +267,12 @@ class _Linter:
                 self.add(rule.file, rule.line, 1, "L110",
                          f"rule '{rule.id}' has no source: name the policy, article or decision it "
                          f"comes from", rule.id)
+
+    def owners(self) -> None:
+        for f in self.files:
+            if not f.governance.owner and not f.path.lower().endswith(".csv"):
+                self.add(f.path, 1, 1, "L112", f"pack '{f.ruleset}' has no owner: add 'owner: <the person or "
+                                                f"team that keeps it>' to its header")
 
     # -- pairs of rules -----------------------------------------------------------
 
@@ -412,9 +428,11 @@ def _strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
     return out
 
 
-def lint_rules(rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry] = ()) -> list[Finding]:
-    """Findings for ``rules``; ``catalog_entries`` are the catalog entries to check for L107."""
-    return _Linter(rules, catalog_entries).run()
+def lint_rules(rules: Sequence[Rule], catalog_entries: Sequence[CatalogEntry] = (),
+               files: Sequence[RuleFile] = ()) -> list[Finding]:
+    """Findings for ``rules``; ``catalog_entries`` are the catalog entries to check for L107, and
+    ``files`` the rule files whose headers are checked (L112)."""
+    return _Linter(rules, catalog_entries, files).run()
 
 
 def lint(paths: Optional[Sequence[PathLike]] = None, *, plugins: Sequence[Any] = ()) -> LintReport:
@@ -424,7 +442,8 @@ def lint(paths: Optional[Sequence[PathLike]] = None, *, plugins: Sequence[Any] =
     checked = check(paths, plugins=plugins)
     if not checked.ok:
         return LintReport(checked, ())
-    return LintReport(checked, tuple(lint_rules(checked.packs.rules, checked.catalog_entries)))
+    return LintReport(checked, tuple(lint_rules(checked.packs.rules, checked.catalog_entries,
+                                                checked.packs.files)))
 
 
 def codes_table() -> str:

@@ -244,6 +244,18 @@ class Rule:
     suppresses_kinds: tuple[str, ...] = ()
     # The rationale in an audience's own words: (audience, text) pairs; see rationale_for.
     wording: tuple[tuple[str, str], ...] = ()
+    # Governance (its own, else its pack's): who answers for it, who approved it, and the days
+    # it is in effect, both included (None: no bound). Out of effect on the run's as-of date,
+    # it does not fire.
+    owner: str = ""
+    approved_by: str = ""
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+
+    def in_effect(self, day: dt.date) -> bool:
+        """Whether the rule applies on ``day`` (its effective dates, both included)."""
+        return ((self.effective_from is None or self.effective_from <= day)
+                and (self.effective_until is None or day <= self.effective_until))
 
     def rationale_for(self, audience: str) -> str:
         """The rationale as ``audience`` should read it (see ``audience_rationale``)."""

@@ -87,7 +87,7 @@ class TextRenderer:
         return textwrap.wrap(text, self.width, initial_indent=indent, subsequent_indent=indent) or [indent]
 
     def _rule(self, rc: RuleCheck, lines: list[str]) -> None:
-        state = "fired" if rc.fired else "did not hold"
+        state = rc.not_in_effect or ("fired" if rc.fired else "did not hold")
         lines.extend(self._wrap(f"rule '{rc.rule}' ({rc.title}): {state}"
                                 + (f"; {rc.removed}" if rc.removed else ""), "    "))
         for c in rc.checks:
@@ -161,7 +161,7 @@ class MarkdownRenderer:
         return str(text).replace("|", "\\|").replace("\n", " ")
 
     def _rule(self, rc: RuleCheck, lines: list[str]) -> None:
-        state = "fired" if rc.fired else "did not hold"
+        state = rc.not_in_effect or ("fired" if rc.fired else "did not hold")
         lines.append(f"**Rule `{rc.rule}`** ({self._cell(rc.title)}): {state}"
                      + (f"; {rc.removed}" if rc.removed else ""))
         lines.append("")

@@ -131,6 +131,18 @@ def _condition_defs(scope: str) -> dict[str, Any]:
     }
 
 
+def _governance(whose: str) -> dict[str, Any]:
+    """The governance keys of a pack header or a rule (rulefile.parse.GOVERNANCE_KEYS)."""
+    day = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    return {
+        "owner": {"type": "string", "minLength": 1, "description": f"the person or team that answers for {whose}"},
+        "author": {"type": "string", "minLength": 1, "description": "another name for 'owner' (give one)"},
+        "approved_by": {"type": "string", "minLength": 1, "description": f"who approved {whose}"},
+        "effective_from": dict(day, description=f"the first day {whose} applies (YYYY-MM-DD)"),
+        "effective_until": dict(day, description=f"the last day {whose} applies (YYYY-MM-DD)"),
+    }
+
+
 def rule_file_schema() -> dict:
     """The schema of rule files and catalog files (one of the two)."""
     ids = _default_interventions()
@@ -165,7 +177,9 @@ def rule_file_schema() -> dict:
             "source": {"type": "string", "description": "where the rule comes from"},
             "replaces": {"type": "boolean",
                          "description": "a plugin's rule that replaces the built-in rule with its id"},
+            **_governance("the rule"),
         },
+        "not": {"required": ["owner", "author"]},
         "allOf": [
             {"if": {"required": ["scope"], "properties": {"scope": {"const": "team"}}},
              "then": {"properties": {"when": {"$ref": "#/definitions/condition_team"}}}},
@@ -186,7 +200,9 @@ def rule_file_schema() -> dict:
                            "description": "interest topics and the free-text words that mean them "
                                           "(tested with 'interests: {topic: ...}')"},
             "rules": {"type": "array", "items": {"$ref": "#/definitions/rule"}},
+            **_governance("the pack's rules"),
         },
+        "not": {"required": ["owner", "author"]},
     }
     assert set(rule_file["properties"]) == set(HEADER_KEYS)
     entry = {

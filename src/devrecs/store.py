@@ -23,7 +23,11 @@ latest version:
   it, subject it goes to, intervention, rules, priority, rule set hash);
 - ``outcomes``: accepted / declined / completed, by whom, when, a note, and
   the run and rules of the latest proposal it answers (so rules can be judged
-  by what people did with their proposals).
+  by what people did with their proposals);
+- ``proposal_events``: each step of a proposal's life after it was proposed
+  (approved / rejected by a reviewer, released, accepted / declined /
+  completed / contested), by whom, when and why; append-only (triggers refuse
+  UPDATE and DELETE on SQLite and PostgreSQL).
 
 Several processes may write at once. With SQLite the file is put in WAL mode,
 every write transaction starts with ``BEGIN IMMEDIATE`` (so two writers never
@@ -135,7 +139,42 @@ def _v2(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"CREATE INDEX {index}"))
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2))
+def _v3(conn: sa.Connection) -> None:
+    """Version 3: ``proposal_events``, the append-only life of each proposal (review before release)."""
+    md = sa.MetaData()
+    sa.Table("proposal_events", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("proposal", sa.Integer, nullable=False),
+             sa.Column("event", sa.String(20), nullable=False),
+             sa.Column("actor", sa.String(200), nullable=False),
+             sa.Column("happened_at", sa.DateTime, nullable=False),
+             sa.Column("reason", sa.Text, nullable=False, server_default="")).create(conn)
+    conn.execute(sa.text("CREATE INDEX ix_proposal_events_proposal ON proposal_events (proposal, id)"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("CREATE OR REPLACE FUNCTION devrecs_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'proposal_events is append-only'; END $$"))
+    _append_only(conn, True)
+
+
+ERASED = "erased"          # the actor of a step or an outcome whose person was erased
+
+
+def _append_only(conn: sa.Connection, on: bool) -> None:
+    """Put on (or, inside erasure's transaction only, take off) the triggers that refuse UPDATE
+    and DELETE on proposal_events."""
+    if conn.dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            name = f"proposal_events_no_{verb.lower()}"
+            conn.execute(sa.text(f"CREATE TRIGGER {name} BEFORE {verb} ON proposal_events BEGIN SELECT "
+                                 f"RAISE(ABORT, 'proposal_events is append-only'); END" if on else
+                                 f"DROP TRIGGER {name}"))
+    elif conn.dialect.name == "postgresql":
+        conn.execute(sa.text("CREATE TRIGGER proposal_events_append_only BEFORE UPDATE OR DELETE ON proposal_events "
+                             "FOR EACH ROW EXECUTE FUNCTION devrecs_append_only()" if on else
+                             "DROP TRIGGER proposal_events_append_only ON proposal_events"))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
 LATEST = MIGRATIONS[-1][0]
 
 # The latest schema, for queries (kept in step with the migrations; test_store checks it).
@@ -163,6 +202,13 @@ recommendations_table = sa.Table("recommendations", _md,
                            sa.Column("priority", sa.Integer),
                            sa.Column("ruleset_hash", sa.String(64), nullable=False),
                            sa.Column("proposed_at", sa.DateTime, nullable=False))
+events_table = sa.Table("proposal_events", _md,
+                        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                        sa.Column("proposal", sa.Integer, nullable=False),
+                        sa.Column("event", sa.String(20), nullable=False),
+                        sa.Column("actor", sa.String(200), nullable=False),
+                        sa.Column("happened_at", sa.DateTime, nullable=False),
+                        sa.Column("reason", sa.Text, nullable=False))
 outcomes_table = sa.Table("outcomes", _md,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                     sa.Column("person", sa.String(200), nullable=False),
@@ -195,6 +241,54 @@ class Recorded:
     note: str
     run_id: Optional[str]
     rules: tuple[str, ...]
+
+
+# -- a proposal's life: review before release ----------------------------------------------------
+# proposed (a recommendations row, no event yet) -> approved or rejected (by a reviewer, with a
+# reason for a rejection) -> released (the employee may see it) -> accepted, declined, completed
+# or contested (a reason). Each step is a row of proposal_events, which is never updated.
+PROPOSED = "proposed"
+NEXT: dict[str, tuple[str, ...]] = {
+    PROPOSED: ("approved", "rejected"),
+    "approved": ("released", "rejected"),
+    "released": ("accepted", "declined", "completed", "contested"),
+    "accepted": ("completed", "contested"),
+    "declined": ("contested",),
+    "completed": ("contested",),
+    "rejected": (),
+    "contested": (),
+}
+EVENTS = tuple(dict.fromkeys(e for nexts in NEXT.values() for e in nexts))
+NEEDS_REASON = ("rejected", "contested")
+
+
+@attrs.frozen
+class Proposal:
+    """One proposal of a run with where it stands in its life."""
+
+    id: int
+    run_id: str
+    person: str
+    subject: str
+    intervention: str
+    rules: tuple[str, ...]
+    priority: Optional[int]
+    proposed_at: dt.datetime
+    state: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "run": self.run_id, "person": self.person, "subject": self.subject,
+                "intervention": self.intervention, "rules": list(self.rules), "priority": self.priority,
+                "proposed_at": self.proposed_at.isoformat(), "state": self.state}
+
+
+@attrs.frozen
+class Event:
+    proposal: int
+    event: str
+    by: str
+    when: dt.datetime
+    reason: str
 
 
 class Store:
@@ -273,7 +367,9 @@ class Store:
                        when: Optional[Union[dt.date, dt.datetime]] = None, note: str = "") -> Recorded:
         """Record what happened to a proposal: ``outcome`` accepted, declined or completed,
         decided by ``by`` (a person id), on ``when`` (a date or a UTC datetime; default now).
-        It is linked to the latest proposal of ``intervention`` to ``person`` made before it."""
+        It is linked to the latest proposal of ``intervention`` to ``person`` made before it;
+        when that proposal was reviewed and can take the step (released, or accepted before it
+        is completed), the outcome is also an event of its life."""
         value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
         if value not in OUTCOMES:
             raise StoreError(f"outcome '{value}' is not one of {', '.join(OUTCOMES)}{did_you_mean(value, OUTCOMES)}")
@@ -295,10 +391,15 @@ class Store:
         def work(conn: sa.Connection) -> Recorded:
             r = recommendations_table.c
             proposal = conn.execute(
-                sa.select(r.run_id, r.rules)
+                sa.select(r.id, r.run_id, r.rules)
                 .where(r.subject == person, r.intervention == intervention, r.proposed_at <= before)
                 .order_by(r.proposed_at.desc(), r.id.desc()).limit(1)).first()
             run_id, rules = (proposal.run_id, proposal.rules) if proposal else (None, None)
+            if proposal is not None:        # a released proposal's life goes on with the outcome
+                [state] = [p.state for p in self._proposals(conn, [proposal.id])]
+                if state != PROPOSED and value in NEXT[state]:
+                    conn.execute(events_table.insert().values(proposal=proposal.id, event=value, actor=by,
+                                                              happened_at=decided_at, reason=note or ""))
             conn.execute(outcomes_table.insert().values(
                 person=person, intervention=intervention, outcome=value, decided_by=by,
                 decided_at=decided_at, note=note or "", recorded_at=recorded_at, run_id=run_id, rules=rules))
@@ -372,6 +473,125 @@ class Store:
             return [(row.subject, row.intervention, _split_rules(row.rules))
                     for row in conn.execute(sa.select(r.subject, r.intervention, r.rules))]
         return iter(self._read(work))
+
+    # -- review: a proposal's life ---------------------------------------------------------------
+
+    def _proposals(self, conn: sa.Connection, ids: Optional[Sequence[int]] = None) -> list[Proposal]:
+        r, e = recommendations_table.c, events_table.c
+        last = sa.select(e.proposal, sa.func.max(e.id).label("last")).group_by(e.proposal).subquery()
+        latest = events_table.alias("latest")
+        q = (sa.select(recommendations_table, latest.c.event)
+             .select_from(recommendations_table.outerjoin(last, last.c.proposal == r.id)
+                          .outerjoin(latest, latest.c.id == last.c.last)))
+        if ids is not None:
+            q = q.where(r.id.in_(list(ids)))
+        return [Proposal(row.id, row.run_id, row.person, row.subject, row.intervention, _split_rules(row.rules),
+                         row.priority, row.proposed_at, row.event or PROPOSED)
+                for row in conn.execute(q.order_by(r.id))]
+
+    def review_queue(self, *, state: str = PROPOSED, intervention: Optional[str] = None,
+                     rule: Optional[str] = None, subject: Optional[str] = None) -> list[Proposal]:
+        """Proposals in ``state`` (default: waiting for a reviewer), oldest first; filtered by
+        intervention, by a rule among those that made it, or by subject (a person, or a manager
+        for items sent to the manager)."""
+        if state not in NEXT:
+            raise StoreError(f"state '{state}' is not one of {', '.join(NEXT)}{did_you_mean(state, list(NEXT))}")
+        found = self._read(self._proposals)
+        return [p for p in found if p.state == state
+                and (intervention is None or p.intervention == intervention)
+                and (rule is None or rule in p.rules) and (subject is None or p.subject == subject)]
+
+    def advance(self, ids: Sequence[int], event: str, by: str, reason: str = "",
+                when: Optional[dt.datetime] = None) -> list[Proposal]:
+        """Move each proposal of ``ids`` on by ``event`` (approved, rejected, released, accepted,
+        declined, completed, contested), recorded as done by ``by`` with ``reason``: all of them in
+        one transaction, or none when one cannot take that step from where it stands."""
+        if event not in EVENTS:
+            raise StoreError(f"'{event}' is not a step of a proposal's life; the steps: {', '.join(EVENTS)}"
+                             f"{did_you_mean(event, EVENTS)}")
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError(f"say who {event} it (--by), got {by!r}")
+        reason = " ".join(str(reason or "").split())
+        if event in NEEDS_REASON and not reason:
+            raise StoreError(f"a proposal {event} needs a reason (--reason)")
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        if not wanted:
+            raise StoreError("no proposal ids given")
+        at = when or _now()
+
+        def work(conn: sa.Connection) -> list[Proposal]:
+            found = {p.id: p for p in self._proposals(conn, wanted)}
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                raise StoreError(f"no proposal {', '.join(map(str, missing))} in the store")
+            stuck = [p for p in found.values() if event not in NEXT[p.state]]
+            if stuck:
+                p = stuck[0]
+                allowed = ", ".join(NEXT[p.state]) or "nothing (its life has ended)"
+                raise StoreError(f"proposal {p.id} ({p.intervention} for {p.subject}) is {p.state}: it cannot be "
+                                 f"{event}; from {p.state} it can be {allowed}")
+            conn.execute(events_table.insert(), [{"proposal": i, "event": event, "actor": by, "happened_at": at,
+                                                  "reason": reason} for i in wanted])
+            return [attrs.evolve(found[i], state=event) for i in wanted]
+
+        return self._write(work)
+
+    def events(self, proposal: int) -> list[Event]:
+        """The proposal's life so far, oldest first (its proposal is the recommendations row)."""
+        def work(conn: sa.Connection) -> list[Event]:
+            e = events_table.c
+            return [Event(row.proposal, row.event, row.actor, row.happened_at, row.reason)
+                    for row in conn.execute(sa.select(events_table).where(e.proposal == int(proposal))
+                                            .order_by(e.id))]
+        return self._read(work)
+
+    # -- one person's data: export and erasure ----------------------------------------------------
+
+    def person_data(self, person_id: str) -> dict:
+        """Everything the store holds about ``person_id``: proposals made from their facts or sent
+        to them, their outcomes, outcomes and review steps they recorded for others, and the life
+        of each of their proposals (GDPR Art. 15)."""
+        def work(conn: sa.Connection) -> dict:
+            r, o, e = recommendations_table.c, outcomes_table.c, events_table.c
+            recs = [dict(row._mapping) for row in conn.execute(
+                sa.select(recommendations_table).where(sa.or_(r.person == person_id, r.subject == person_id))
+                .order_by(r.id))]
+            ids = [x["id"] for x in recs]
+            events = [dict(row._mapping) for row in conn.execute(
+                sa.select(events_table).where(sa.or_(e.proposal.in_(ids), e.actor == person_id)).order_by(e.id))]
+            outcomes = [dict(row._mapping) for row in conn.execute(
+                sa.select(outcomes_table).where(sa.or_(o.person == person_id, o.decided_by == person_id))
+                .order_by(o.id))]
+            return {"person": person_id, "proposals": recs, "proposal_events": events, "outcomes": outcomes}
+        return self._read(work)
+
+    def erase_person(self, person_id: str) -> dict[str, int]:
+        """Remove what the store holds about ``person_id`` (GDPR Art. 17): their proposals (made
+        from their facts or sent to them) with the life of each, and their outcomes; where they
+        acted for others (decided an outcome, took a review step) the actor becomes ``ERASED``.
+        The append-only guard of proposal_events is lifted for this one transaction only."""
+        if not isinstance(person_id, str) or not person_id.strip():
+            raise StoreError(f"person must be a non-empty id, got {person_id!r}")
+
+        def work(conn: sa.Connection) -> dict[str, int]:
+            r, o, e = recommendations_table.c, outcomes_table.c, events_table.c
+            ids = [row.id for row in conn.execute(
+                sa.select(r.id).where(sa.or_(r.person == person_id, r.subject == person_id)))]
+            _append_only(conn, False)
+            counts = {"proposal_events": 0, "proposals": 0, "outcomes": 0, "redacted": 0}
+            for i in range(0, len(ids), ID_CHUNK):
+                chunk = ids[i:i + ID_CHUNK]
+                counts["proposal_events"] += conn.execute(events_table.delete().where(e.proposal.in_(chunk))).rowcount
+                counts["proposals"] += conn.execute(recommendations_table.delete().where(r.id.in_(chunk))).rowcount
+            counts["redacted"] += conn.execute(events_table.update().where(e.actor == person_id)
+                                               .values(actor=ERASED)).rowcount
+            counts["outcomes"] = conn.execute(outcomes_table.delete().where(o.person == person_id)).rowcount
+            counts["redacted"] += conn.execute(outcomes_table.update().where(o.decided_by == person_id)
+                                               .values(decided_by=ERASED)).rowcount
+            _append_only(conn, True)
+            return counts
+
+        return self._write(work)
 
     def rates(self, keep: Optional[Callable[[str, tuple[str, ...]], bool]] = None) -> Rates:
         """Acceptance and completion per intervention and per rule (see ``Rates``).
@@ -643,5 +863,6 @@ def _migrate(conn: sa.Connection, target: int) -> int:
     return current
 
 
-__all__ = ["LATEST", "MIGRATIONS", "Rates", "Recorded", "RunRecorder", "STORE_ENV", "Store", "StoreError",
-           "Tally", "merge_history", "open_store", "store_url", "with_history"]
+__all__ = ["ERASED", "EVENTS", "Event", "LATEST", "MIGRATIONS", "NEXT", "PROPOSED", "Proposal", "Rates", "Recorded",
+           "RunRecorder", "STORE_ENV", "Store", "StoreError", "Tally", "merge_history", "open_store", "store_url",
+           "with_history"]

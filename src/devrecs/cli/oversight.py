@@ -151,23 +151,39 @@ def report(people_file: Optional[str], sample: bool, mapping: Optional[str], sou
 @sample_option
 @source_options
 @rules_option
-@click.option("--by", "by", required=True, help="Protected attributes to group by, comma-separated (e.g. gender,age).")
+@click.option("--by", "by", help="Protected attributes to group by, comma-separated (e.g. gender,age); "
+              "not with --format ll144, which finds sex and race/ethnicity itself.")
 @click.option("--min-group", type=click.IntRange(min=1), default=30, show_default=True,
               help="Both groups need this many people before a ratio is flagged.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "ll144", "ll144-json"]),
+              default="text", show_default=True,
+              help="ll144: a bias audit summary in the NYC Local Law 144 format (Markdown; ll144-json: JSON).")
+@click.option("--data-from", help="With ll144: the first day the data covers (YYYY-MM-DD; default: the as-of date).")
+@click.option("--data-until", help="With ll144: the last day the data covers (YYYY-MM-DD; default: the as-of date).")
 @as_of_option
 def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
-          table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: str, min_group: int,
-          fmt: str, as_of: Optional[str]) -> None:
+          table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: Optional[str], min_group: int,
+          fmt: str, data_from: Optional[str], data_until: Optional[str], as_of: Optional[str]) -> None:
     """Who gets which development, by group: shares, four-fifths ratios and exact tests.
 
     Aggregates only: groups under 5 people are shown as <5 and never flagged. Records that
-    cannot be read are counted as rejected (devrecs batch lists them).
+    cannot be read are counted as rejected (devrecs batch lists them). --format ll144 gives
+    selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md).
     """
     from .. import fairness
     from ..intake import Reject
+    ll144 = fmt.startswith("ll144")
+    if ll144 and by:
+        raise click.UsageError("--format ll144 audits sex and race/ethnicity: leave out --by")
+    if not ll144 and not by:
+        raise click.UsageError("give --by ATTRIBUTES (e.g. --by gender,age), or --format ll144")
+    if not ll144 and (data_from or data_until):
+        raise click.UsageError("--data-from and --data-until go with --format ll144")
+    span = [parse_date(d, opt) for d, opt in ((data_from, "--data-from"), (data_until, "--data-until"))]
+    if span[0] and span[1] and span[1] < span[0]:
+        raise click.UsageError(f"--data-until {data_until} is before --data-from {data_from}")
     where = location(source, sample, "SOURCE")
-    attributes = [a.strip() for a in by.split(",") if a.strip()]
+    attributes = [a.strip() for a in (by or "").split(",") if a.strip()]
     day = parse_date(as_of)
     eng = engine(rules, DEFAULT_CAP, day)
     opened = open_people(eng, where, mapping, source_name, table, query)
@@ -181,6 +197,13 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
                 people.append(item)
     if day is None and opened.as_of is not None:
         eng = engine(rules, DEFAULT_CAP, opened.as_of)   # the data's date (known once read)
+    if ll144:
+        found = fairness.audit_ll144(eng, people, rejected=rejected,
+                                     data_from=span[0].isoformat() if span[0] else None,
+                                     data_until=span[1].isoformat() if span[1] else None)
+        click.echo(json.dumps(found.to_dict(), indent=2) if fmt == "ll144-json" else fairness.render_ll144(found),
+                   nl=fmt == "ll144-json")
+        return
     with progress("auditing", len(people)) as bar:
         result = fairness.audit(eng, bar.track(people), attributes, min_group=min_group, rejected=rejected)
     if fmt == "json":

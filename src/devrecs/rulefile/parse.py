@@ -26,6 +26,7 @@ matching engine compares exactly (numeric.py: finite, whole numbers within
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Iterable, Optional
 
 import attrs
@@ -62,9 +63,12 @@ from .conditions import (
 )
 from .located import LMap, LSeq, Loc, loc_of
 
-HEADER_KEYS = ("ruleset", "version", "description", "vocabulary", "rules")
+# who answers for a rule or a pack, who approved it, and the days it is in effect (a rule
+# inherits its pack's; its own dates narrow the pack's); "author" is another name for "owner"
+GOVERNANCE_KEYS = ("owner", "author", "approved_by", "effective_from", "effective_until")
+HEADER_KEYS = ("ruleset", "version", "description", "vocabulary", "rules") + GOVERNANCE_KEYS
 RULE_KEYS = ("id", "title", "scope", "when", "recommend", "priority", "suppresses", "suppresses_kinds",
-             "rationale", "wording", "source", "replaces")
+             "rationale", "wording", "source", "replaces") + GOVERNANCE_KEYS
 WORDING_AUDIENCES = ("employee", "manager", "hr", "executive")
 TARGETS = ("person", "manager")
 PRIORITY_RANGE = (0, 100)
@@ -75,6 +79,23 @@ _OP_HINTS = {"gte": "ge", "lte": "le", "neq": "ne", "==": "eq", "!=": "ne", "<":
 
 
 @attrs.frozen
+class Governance:
+    """The governance fields of a pack header or a rule, as written."""
+
+    owner: str = ""
+    approved_by: str = ""
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+
+    def under(self, pack: Governance) -> Governance:
+        """A rule's fields within its pack: its own, else the pack's; the days both are in effect."""
+        starts = [d for d in (pack.effective_from, self.effective_from) if d is not None]
+        ends = [d for d in (pack.effective_until, self.effective_until) if d is not None]
+        return Governance(self.owner or pack.owner, self.approved_by or pack.approved_by,
+                          max(starts) if starts else None, min(ends) if ends else None)
+
+
+@attrs.frozen
 class RuleFile:
     """One parsed rule file."""
 
@@ -82,6 +103,7 @@ class RuleFile:
     ruleset: str
     version: str
     rules: tuple[Rule, ...]
+    governance: Governance = attrs.field(factory=Governance)   # the pack's own (header) fields
 
 
 class _Reader:
@@ -116,6 +138,7 @@ class _Reader:
             self.problem(doc.value_loc("version"), "E104", "'version' must be text or a number")
             version = ""
         version = str(version)
+        governance = self.governance(doc, f"pack '{name}'" if name else "the pack")
         if "vocabulary" in doc:
             self.read_vocabulary(doc["vocabulary"], doc.value_loc("vocabulary"))
         raw_rules = doc.get("rules")
@@ -125,10 +148,47 @@ class _Reader:
             raw_rules = LSeq()
         rules = []
         for i, raw in enumerate(raw_rules):
-            rule = self.rule(raw, raw_rules.item_loc(i), name)
+            rule = self.rule(raw, raw_rules.item_loc(i), name, governance)
             if rule is not None:
                 rules.append(rule)
-        return RuleFile(self.file, name, version, tuple(rules))
+        return RuleFile(self.file, name, version, tuple(rules), governance)
+
+    def governance(self, m: LMap, what: str) -> Governance:
+        """owner (or its alias author), approved_by, effective_from and effective_until of ``m``."""
+        texts = {}
+        if "owner" in m and "author" in m:
+            self.problem(m.key_loc("author"), "E104", f"{what} gives both 'owner' and 'author', which is "
+                                                      f"another name for 'owner': keep one")
+        for key in ("owner", "author", "approved_by"):
+            value = m.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value.strip():
+                self.problem(m.value_loc(key), "E104", f"'{key}' must be text naming a person or a team, "
+                                                       f"got {value!r}")
+                continue
+            texts["owner" if key == "author" else key] = " ".join(value.split())
+        days: dict[str, Optional[dt.date]] = {}
+        for key in ("effective_from", "effective_until"):
+            days[key] = self.day(m, key) if key in m else None
+        start, end = days["effective_from"], days["effective_until"]
+        if start is not None and end is not None and end < start:
+            self.problem(m.value_loc("effective_until"), "E104",
+                         f"{what} is in effect until {end.isoformat()}, before it comes into effect "
+                         f"({start.isoformat()}): it would never apply")
+        return Governance(texts.get("owner", ""), texts.get("approved_by", ""), start, end)
+
+    def day(self, m: LMap, key: str) -> Optional[dt.date]:
+        value = m[key]
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        self.problem(m.value_loc(key), "E104", f"'{key}' must be a date written YYYY-MM-DD, got {value!r}")
+        return None
 
     def valid_text(self, doc: Any) -> bool:
         """Report each key or text value with a lone surrogate (E100); True when there is none."""
@@ -171,7 +231,7 @@ class _Reader:
                 self.problem(m.key_loc(key), "E103",
                              f"unknown key '{key}'{did_you_mean(key, allowed)}; expected one of {', '.join(allowed)}")
 
-    def rule(self, raw: Any, loc: Loc, ruleset: str) -> Optional[Rule]:
+    def rule(self, raw: Any, loc: Loc, ruleset: str, pack: Optional[Governance] = None) -> Optional[Rule]:
         if not isinstance(raw, LMap):
             self.problem(loc, "E104", "a rule must be a mapping with at least 'id', 'title' and 'recommend'")
             return None
@@ -222,12 +282,20 @@ class _Reader:
                 self.problem(raw.value_loc(key), "E104", f"'{key}' must be text")
                 value = ""
             texts[key] = " ".join(value.split())
+        own = self.governance(raw, f"rule '{rule_id}'").under(pack or Governance())
+        if own.effective_from and own.effective_until and own.effective_until < own.effective_from \
+                and len(self.problems) == before:
+            self.problem(raw.loc, "E104", f"rule '{rule_id}' is in effect from {own.effective_from.isoformat()}, "
+                                          f"after its pack stops ({own.effective_until.isoformat()}), or until a "
+                                          f"day before the pack starts: it would never apply")
         if len(self.problems) > before:
             return None
         return Rule(id=rule_id, title=" ".join(title.split()), when=when, recommend=recommend,
                     priority=priority, suppresses=suppresses, rationale=texts["rationale"],
                     source=texts["source"], file=self.file, line=raw.loc.line, ruleset=ruleset, scope=scope,
-                    suppresses_kinds=suppresses_kinds, wording=wording, replaces=replaces)
+                    suppresses_kinds=suppresses_kinds, wording=wording, replaces=replaces,
+                    owner=own.owner, approved_by=own.approved_by, effective_from=own.effective_from,
+                    effective_until=own.effective_until)
 
     def kind_list(self, raw: LMap) -> tuple[str, ...]:
         """``suppresses_kinds``: catalog kinds this rule takes off the person's own list."""
