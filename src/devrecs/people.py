@@ -8,7 +8,7 @@ Unknown keys are rejected, except under ``extra``.
 Values are refused at this edge when the rest of devrecs could not take them
 as they are: whole numbers below 0 or past 2**53 (numeric.py), numbers that
 are not finite (also anywhere under ``extra``), a ``tenure_years`` below 0,
-and text that is not valid Unicode (a lone surrogate such as ``"\ud800"``,
+and text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``,
 which no output can write), in any field, ``extra`` keys and values included.
 
 Clean records (the usual case) take a fast path that builds the same Person

@@ -22,7 +22,7 @@ REFUSED = [
     ({"id": "b-nan", "extra": {"score": float("nan")}}, "extra.score"),
     ({"id": "b-big", "level": 2 ** 64}, "level"),
     ({"id": "b-huge", "extra": {"n": 10 ** 30}}, "extra.n"),
-    ({"id": "b-sur", "name": "\ud800"}, "name"),
+    ({"id": "b-sur", "name": chr(0xD800)}, "name"),
     ({"id": "b-neg", "months_in_role": -1}, "months_in_role"),
     ({"id": "b-inf", "compa_ratio": float("inf")}, "compa_ratio"),
 ]

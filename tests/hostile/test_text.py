@@ -13,11 +13,11 @@ from devrecs.errors import RecordError
 from devrecs.people import person_from_dict
 from devrecs.rulefile.parse import parse_text
 
-LONE = "\ud800"
+LONE = chr(0xD800)
 
 RECORDS = [
     ({"id": "p", "name": LONE}, "name"),
-    ({"id": "p", "name": "Zoë" + "\udfff"}, "name"),
+    ({"id": "p", "name": "Zoë" + chr(0xDFFF)}, "name"),
     ({"id": "p", "manager_id": "m" + LONE}, "manager_id"),
     ({"id": "p", "interests": ["python", LONE]}, "interests[1]"),
     ({"id": "p", "gaps": [{"skill": LONE, "severity": "low"}]}, "gaps[0].skill"),
