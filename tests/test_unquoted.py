@@ -91,3 +91,18 @@ def test_the_manager_still_sees_the_facts(engine, people):
     """Unquoted is for the employee only: the manager's evidence keeps the facts."""
     facts = {e.fact for p in people for r in engine.recommend_for(p, "manager") for e in r.evidence}
     assert {"flight_risk", "potential"} & facts
+
+
+def test_a_rule_on_a_fact_hidden_from_the_executive_is_not_named_to_one(engine, people):
+    """A rule whose title speaks of a performance plan ('... while on a performance plan') would
+    tell an executive the person is on one; it reads as the talent review instead."""
+    plan_rules = {r.id for r in engine.rules if any(leaf.path == "performance_plan"
+                                                   for leaf in __import__("devrecs.rulefile.conditions",
+                                                                          fromlist=["leaves"]).leaves(r.when))}
+    assert plan_rules
+    for person in people:
+        text = engine.render(engine.explain(person, None, "executive"), "json")
+        assert not [r for r in plan_rules if f"'{r}'" in text or f'"{r}"' in text], person.id
+        assert "performance plan" not in text.lower(), person.id
+        for rec in engine.recommend_for(person, "executive"):
+            assert not set(rec.rules) & plan_rules

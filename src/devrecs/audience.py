@@ -24,7 +24,7 @@ from .model import Audience, Evidence, Person, Recommendation
 AUDIENCES = tuple(a.value for a in Audience)
 NOT_AVAILABLE = "not available to this audience"
 WITHHELD = "withheld"
-# the rule an unquoted fact drove, as that audience reads it (domain.md: "from the talent review")
+# the rule a withheld fact drove (hidden or unquoted), as that audience reads it ("from the talent review")
 TALENT_REVIEW = "talent-review"
 
 
@@ -116,8 +116,7 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
     withheld = withheld_facts(audience)
     if not any(e.fact in withheld for e in rec.evidence):
         return rec
-    unquoted = unquoted_facts(audience)
-    review = {e.rule for e in rec.evidence if e.fact in unquoted}   # rules an unquoted fact drove
+    review = {e.rule for e in rec.evidence if e.fact in withheld}   # named as the talent review
     evidence = tuple(_withheld(e, TALENT_REVIEW if e.rule in review else e.rule, e.fact in withheld)
                      if e.fact in withheld or e.rule in review else e for e in rec.evidence)
     rules = tuple(dict.fromkeys(TALENT_REVIEW if r in review else r for r in rec.rules))

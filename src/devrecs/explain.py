@@ -291,7 +291,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
     for rule in sorted(candidates, key=lambda r: (-r.priority, r.id)):
         fired = rule.id in fired_ids
         step = next((_removed_text(r, rules, nameable) for r in removed if rule.id in r.rules), "")
-        review = touches_hidden(rule, unquoted_facts(audience))   # named to this audience as the talent review
+        review = touches_hidden(rule, hidden)   # a rule on withheld facts is named as the talent review
         rc = RuleCheck(TALENT_REVIEW if review else rule.id, TALENT_REVIEW_TITLE if review else rule.title,
                        rule.rationale_for(audience), "" if review else rule.source, fired,
                        WITHHELD if touches_hidden(rule, hidden) else describe(rule.when),
@@ -311,7 +311,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
     stopped = (f"the search stopped at its bound ({found.tried} change sets of up to {MAX_CHANGES} facts) "
                f"before trying every change: a change may still work") if found.stopped else ""
     for rule in candidates:         # a rule an unquoted fact drives is named as the talent review
-        if touches_hidden(rule, unquoted_facts(audience)):
+        if touches_hidden(rule, hidden):
             blocked = blocked.replace(f"'{rule.id}'", f"'{TALENT_REVIEW}'")
             rule_id = TALENT_REVIEW if rule_id == rule.id else rule_id
     if removed:
