@@ -47,7 +47,7 @@ HISTORY = ["mentoring", "coaching", "career-conversation", "learning-time", "new
 
 RUN = """
 import datetime as dt, json, os, resource, sys, time
-from devrecs.batch import BatchOptions, run_batch
+from devrecs.batch.runner import BatchOptions, run_batch
 if __name__ == "__main__":
     source, out, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
     load = os.getloadavg()[0]

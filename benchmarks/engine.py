@@ -33,12 +33,13 @@ from results import write_section  # noqa: E402
 from workload import AS_OF, workload_people, workload_yaml  # noqa: E402
 
 from devrecs import Engine  # noqa: E402
-from devrecs.engine import DEFAULT_CHUNK_SIZE  # noqa: E402
+from devrecs.engine.core import DEFAULT_CHUNK_SIZE  # noqa: E402
 from devrecs.facts import PERSON_FACTS, fact_value  # noqa: E402
-from devrecs.packs import load_packs, default_rules_dir  # noqa: E402
+from devrecs.packs import default_rules_dir, load_packs  # noqa: E402
 from devrecs.people import person_from_dict  # noqa: E402
 from devrecs.rulefile.compile import compile_rules, fact_builder  # noqa: E402
 from devrecs.rulefile.parse import parse_text  # noqa: E402
+
 
 class _Host(durable_engine.Host):
     def __init__(self, names):

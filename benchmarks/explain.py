@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section  # noqa: E402
 
 from devrecs import Engine  # noqa: E402
-from devrecs.peoplefile import sample_file  # noqa: E402
+from devrecs.intake.peoplefile import sample_file  # noqa: E402
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 
 devrecs.frames turns each DataFrame row into a dict of plain Python values for
 the mapping. This measures the two ways considered: through Arrow
-(``devrecs.sources.parquet.batch_records`` on the frame's record batches, what
+(``devrecs.intake.sources.parquet.batch_records`` on the frame's record batches, what
 frames uses) and through narwhals (``iter_rows(named=True)``), on the IBM
 sample repeated to ``--rows`` rows, best of 3. Written to the results file,
 section "frames-rows". Needs pandas, polars, pyarrow and narwhals.
@@ -24,7 +24,7 @@ import pandas as pd
 import polars as pl
 
 from devrecs import frames
-from devrecs.sources.parquet import batch_records
+from devrecs.intake.sources.parquet import batch_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section  # noqa: E402

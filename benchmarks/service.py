@@ -196,7 +196,7 @@ def main() -> None:
     if args.bare:
         run_bare(args.bare)
         return
-    from devrecs.peoplefile import sample_file
+    from devrecs.intake.peoplefile import sample_file
     from devrecs.service import hash_token
 
     sample = sample_file()

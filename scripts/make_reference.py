@@ -221,7 +221,7 @@ def codes_in_sources() -> set[str]:
 
 
 def hooks() -> list[Any]:
-    from devrecs import hookspecs
+    from devrecs.plugins import hookspecs
     return [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
             if name.startswith("devrecs_") and hasattr(f, "devrecs_spec")]
 
@@ -259,10 +259,10 @@ def _in(folder: Path) -> Iterator[None]:
 
 def example_message(code: str) -> tuple[dict[str, str], str]:
     """The example's files and the message devrecs gives for them (the line with ``code``)."""
-    from devrecs.lint import lint
+    from devrecs.authoring.lint import lint
+    from devrecs.authoring.ruletests import RuleTestError, run_tests
+    from devrecs.authoring.validate import check
     from devrecs.packs import default_rules_dir
-    from devrecs.testing import RuleTestError, run_tests
-    from devrecs.validate import check
     kind, files, arg = CODE_EXAMPLES[code]
     with tempfile.TemporaryDirectory() as tmp, _in(Path(tmp)):
         for name, text in files.items():
@@ -329,16 +329,17 @@ def section_hooks(out: list[str]) -> None:
 
 
 def section_protocols(out: list[str]) -> None:
-    import devrecs.sources as sources
-    from devrecs import explain, render
+    import devrecs.intake.sources as sources
+    from devrecs import explain
+    from devrecs.render import explanations as render
     out += ["## 3. Protocols: data sources and renderers", "",
             "### Data sources", "", _doc(sources), ""]
     for cls in (sources.RecordLabel, sources.Unreadable, sources.SourceError):
         sig = inspect.signature(cls.__new__ if cls is sources.RecordLabel else cls.__init__)
         params = ", ".join(str(p) for p in list(sig.parameters.values())[1:])
-        out += [f"#### `devrecs.sources.{cls.__name__}({params})`", "", _doc(cls), ""]
+        out += [f"#### `devrecs.intake.sources.{cls.__name__}({params})`", "", _doc(cls), ""]
     out += ["### Renderers", "",
-            "A renderer (`devrecs.render.Renderer`) has one method, `render(explanation) -> str`, "
+            "A renderer (`devrecs.render.explanations.Renderer`) has one method, `render(explanation) -> str`, "
             "where the explanation is a `devrecs.explain.Explanation`; `devrecs_register_formats` "
             "adds one under a name for `--format`. Built-in formats: "
             + ", ".join(f"`{n}`" for n in render.FORMATS) + ". What an explanation holds:", ""]
@@ -447,7 +448,7 @@ def section_ids(out: list[str], engine: Any) -> None:
 
 
 def section_codes(out: list[str]) -> None:
-    from devrecs.lint import CODES
+    from devrecs.authoring.lint import CODES
     out += ["## 7. Error, rule-test and lint codes", "",
             "Each example is a file that gives the code; the message is the one devrecs printed",
             "for it when this page was made. `E1xx` are problems of rule, catalog and table files",

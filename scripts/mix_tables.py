@@ -36,10 +36,10 @@ from typing import Any, Callable, Iterable, Optional
 
 import devrecs
 from devrecs.facts import fact_value
-from devrecs.mapping import load_mapping
+from devrecs.intake.mapping import load_mapping
+from devrecs.intake.peoplefile import sample_file
 from devrecs.model import Person
 from devrecs.people import person_from_dict
-from devrecs.peoplefile import sample_file
 from devrecs.rulefile.conditions import All, Always, AnyOf, Compare, Contains, Items, Not, leaf_truth
 
 ROOT = Path(__file__).resolve().parents[1]

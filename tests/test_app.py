@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import devrecs
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,7 +202,7 @@ def test_each_person_is_enriched_once_in_every_population_run(plugin_dir):
     for use in ("recommend_organization", "recommend_many", "report", "cli --org"):
         counts.write_text("")
         if use == "report":
-            from devrecs.report import build_report
+            from devrecs.reports.organization import build_report
             build_report(engine, records)
         elif use == "cli --org":
             assert run("recommend", path, "--org").exit_code == 0
@@ -306,7 +306,7 @@ def test_the_command_line_loads_no_engine_for_help():
     code = ("import sys, devrecs.cli\n"
             "from click.testing import CliRunner\n"
             "CliRunner().invoke(devrecs.cli.cli, ['--help'])\n"
-            "heavy = [m for m in ('devrecs.engine', 'durable_rules_engine', 'sqlalchemy', 'yaml', 'devrecs.app') "
+            "heavy = [m for m in ('devrecs.engine.core', 'durable_rules_engine', 'sqlalchemy', 'yaml', 'devrecs.app') "
             "if m in sys.modules]\n"
             "print(heavy)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -316,5 +316,5 @@ def test_the_command_line_loads_no_engine_for_help():
 def test_cli_constants_match_the_library():
     from devrecs.audience import AUDIENCES
     from devrecs.cli import options
-    from devrecs.resolve import DEFAULT_CAP
+    from devrecs.engine.resolve import DEFAULT_CAP
     assert options.AUDIENCES == AUDIENCES and options.DEFAULT_CAP == DEFAULT_CAP

@@ -7,18 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from strategies import AS_OF, people, trees
 
 from devrecs import Engine
+from devrecs.authoring.lint import CODES, codes_table, lint
 from devrecs.cli import cli
 from devrecs.facts import fact_value
-from devrecs.lint import CODES, codes_table, lint
 from devrecs.people import person_from_dict
 from devrecs.rulefile.conditions import All, AnyOf, Compare, Not, holds
 from devrecs.rulefile.logic import branches, implies, never_holds, with_branch
-
-from strategies import AS_OF, people, trees
 
 ROOT = Path(__file__).resolve().parents[1]
 

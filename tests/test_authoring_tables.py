@@ -13,14 +13,14 @@ import yaml
 from click.testing import CliRunner
 
 from devrecs import DevrecsError, Engine, RuleFileError
+from devrecs.authoring.diff import diff
+from devrecs.authoring.schema import rule_file_schema, schema_json, test_file_schema
 from devrecs.cli import cli
-from devrecs.decision_table import read_table_text
-from devrecs.diff import diff
+from devrecs.intake.peoplefile import sample_file
 from devrecs.packs import load_packs, resolve_paths
-from devrecs.peoplefile import sample_file
+from devrecs.rulefile.decision_table import read_table_text
 from devrecs.rulefile.logic import strip_locs
 from devrecs.rulefile.parse import parse_text, read_rule_doc
-from devrecs.schema import rule_file_schema, schema_json, test_file_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ["mentoring", "coaching", "learning-time", "career-conversation", "influencing-skills",

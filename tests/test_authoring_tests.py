@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from devrecs.authoring.ruletests import load_test_file, make_person, run_tests
 from devrecs.cli import cli
 from devrecs.packs import default_rules_dir
-from devrecs.testing import load_test_file, make_person, run_tests
 
 pytest_plugins = ["pytester"]
 # the hypothesis plugin costs seconds per in-process run and plays no part here

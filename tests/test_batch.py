@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-
 from databases import database_url, fill, postgres_url  # noqa: F401  (fixtures)
+
 from devrecs import Engine
-from devrecs.batch import BatchOptions, _SeenIds, run_batch
+from devrecs.batch.runner import BatchOptions, _SeenIds, run_batch
 from devrecs.cli import cli
+from devrecs.intake.peoplefile import sample_file
 from devrecs.packs import default_rules_dir
-from devrecs.peoplefile import sample_file
 
 ROOT = Path(__file__).resolve().parents[1]
 IBM = ROOT / "examples" / "ibm-hr-attrition"

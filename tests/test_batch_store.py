@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from devrecs.cli import cli
-from devrecs.store import Store
+from devrecs.oversight.store import Store
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
 
 
 def run(*args):

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.decisionlog import DecisionLog, Pseudonymiser, read_log, replay, select
 from devrecs.errors import DevrecsError
+from devrecs.intake.peoplefile import sample_file
+from devrecs.oversight.decisionlog import DecisionLog, Pseudonymiser, read_log, replay, select
+from devrecs.oversight.store import Store
 from devrecs.packs import default_rules_dir
-from devrecs.peoplefile import sample_file
-from devrecs.store import Store
 
 KEY = "s3cret-key-for-tests-0123456789"
 FIELDS = {"log", "time", "run", "ruleset_hash", "as_of", "audience", "cap", "person", "pseudonymised",

@@ -233,8 +233,8 @@ def test_ruleset_hash_changes_with_the_rules(engine):
 
 
 def test_reused_evidence_is_what_fresh_evidence_would_be(monkeypatch):
-    from devrecs import engine as engine_module
-    from devrecs.peoplefile import sample_file
+    from devrecs.engine import core as engine_module
+    from devrecs.intake.peoplefile import sample_file
     people = [raw for _, raw in sample_file().records]
     cached = Engine.default(entry_points=False, as_of=AS_OF)
     first = [[r.to_dict() for r in recs] for _, recs in cached.recommend_many(people)]

@@ -6,16 +6,15 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from devrecs import Engine, UnknownIdError
 from devrecs.audience import AUDIENCES, NOT_AVAILABLE
 from devrecs.cli import cli
 from devrecs.explain import apply_changes
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
 from devrecs.people import person_from_dict
-from devrecs.render import FORMATS
+from devrecs.render.explanations import FORMATS
 
 SAMPLE = sample_file()
 PEOPLE = {p.id: p for p in SAMPLE.people()}
@@ -122,6 +121,7 @@ def test_cooldown_is_named_with_its_date():
     person = PEOPLE["persona-early-career"]
     first = ENGINE.recommend(person)[0].intervention
     import attrs
+
     from devrecs.model import HistoryEntry, Outcome
     done = attrs.evolve(person, history=person.history + (
         HistoryEntry(first, SAMPLE.as_of - dt.timedelta(days=30), Outcome.COMPLETED),))

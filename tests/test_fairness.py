@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from devrecs import Engine, RuleFileError
 from devrecs.cli import cli
-from devrecs.fairness import age_band, audit, render_markdown, render_text
 from devrecs.model import Rule, Target
 from devrecs.people import person_from_dict
+from devrecs.reports.fairness import age_band, audit, render_markdown, render_text
 from devrecs.rulefile.conditions import Compare
 
 RULES = textwrap.dedent("""\

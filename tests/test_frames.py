@@ -12,8 +12,8 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 
 from devrecs import Engine, frames  # noqa: E402
-from devrecs.batch import BatchOptions, flat_rows, run_batch  # noqa: E402
-from devrecs.intake import Reject  # noqa: E402
+from devrecs.batch.runner import BatchOptions, flat_rows, run_batch  # noqa: E402
+from devrecs.intake.pipeline import Reject  # noqa: E402
 
 IBM = Path(__file__).resolve().parents[1] / "examples" / "ibm-hr-attrition"
 CSV, MAPPING = IBM / "ibm-hr-attrition.csv", IBM / "mapping.yaml"

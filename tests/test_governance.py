@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from devrecs import Engine
+from devrecs.authoring.lint import lint
 from devrecs.cli import cli
 from devrecs.errors import RuleFileError
-from devrecs.lint import lint
 from devrecs.packs import default_rules_dir, load_packs
 
 CATALOG = default_rules_dir() / "catalog.yaml"

@@ -1,9 +1,15 @@
 """The import rules of the layout (issue 15), read from the source with ast.
 
-- the rule engine (engine.py) never imports plugins, intake, explain, audience, rendering or the
-  application layer;
-- nothing below the application layer imports plugins or intake;
-- only durable_engine.py imports durable-rules (engine.py takes it from there);
+src/devrecs/ is a small core of modules (model, facts, people, catalog, packs, org, audience,
+explain, errors ...) with the application layer app.py above it, and one sub-package per
+concept: engine/, intake/, plugins/, render/, oversight/, reports/, authoring/, batch/, cli/ (and
+rulefile/, the rule language). The rules:
+
+- the engine (engine/) never imports plugins, intake, explain, audience, rendering, oversight, reports,
+  authoring, batch, the application layer or the CLI;
+- nothing below the application layer imports plugins, intake, app, batch, authoring, reports or cli;
+- only engine/durable.py imports durable-rules;
+- a package's __init__.py holds its docstring only: each name has one import path;
 - no module imports another module's private names, and no module reaches into an engine's.
 """
 
@@ -15,12 +21,11 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "devrecs"
 
-# the layers below the application layer (app.py): they may not import plugins or intake
-BELOW_APP = {"engine", "resolve", "catalog", "model", "facts", "people", "org", "audience", "explain",
-             "render", "listing", "packs", "errors", "hookspecs", "store", "decision_table",
-             "rulefile", "sources", "mapping", "decisionlog"}
-ENGINE_NEVER = {"plugins", "intake", "explain", "audience", "render", "listing", "app", "cli", "batch",
-                "report", "fairness", "store", "decisionlog", "mapping", "sources", "peoplefile", "packs"}
+# the layers below the application layer (app.py): they may not import what stands above it
+BELOW_APP = {"engine", "catalog", "model", "facts", "people", "org", "audience", "explain", "render", "packs",
+             "errors", "rulefile", "oversight", "database", "numeric", "text"}
+ABOVE = {"plugins", "intake", "app", "cli", "batch", "authoring", "reports", "service", "frames"}
+ENGINE_NEVER = ABOVE | {"explain", "audience", "render", "oversight", "packs"}
 
 
 def modules():
@@ -30,46 +35,58 @@ def modules():
         yield name, path, ast.parse(path.read_text(), str(path))
 
 
-def imported(tree, name):
-    """The devrecs modules (top names under devrecs) and outside modules ``tree`` imports."""
-    package = name.split(".")
-    if not (SRC / Path(*package) / "__init__.py").exists():
-        package = package[:-1]
+def imported(tree, path):
+    """The devrecs modules (dotted, without ``devrecs.``) and outside top-level modules ``tree``
+    (the module at ``path``) imports."""
+    package = list(path.relative_to(SRC).parent.parts)
     inside, outside = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - node.level + 1] if node.level > 1 else package
+                base = package[:len(package) - node.level + 1]
                 target = base + (node.module.split(".") if node.module else [])
-                if target:
-                    inside.add(target[0])
+                if node.module:
+                    inside.add(".".join(target))
                 else:
-                    inside.update(a.name for a in node.names)
+                    inside.update(".".join(target + [a.name]) for a in node.names)
             elif node.module and node.module.split(".")[0] == "devrecs":
-                inside.add((node.module.split(".") + [a.name for a in node.names])[1])
+                rest = node.module.split(".")[1:]
+                inside.update(".".join(rest + [a.name]) for a in node.names) if not rest else inside.add(".".join(rest))
             elif node.module:
                 outside.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
             for a in node.names:
-                outside.add(a.name.split(".")[0])
+                if a.name.split(".")[0] == "devrecs":
+                    inside.add(".".join(a.name.split(".")[1:]))
+                else:
+                    outside.add(a.name.split(".")[0])
     return inside, outside
 
 
+def tops(inside):
+    return {name.split(".")[0] for name in inside if name}
+
+
+def test_the_layout_has_its_packages():
+    for package in ("engine", "intake", "plugins", "render", "oversight", "reports", "authoring", "batch", "cli",
+                    "rulefile"):
+        assert (SRC / package / "__init__.py").exists(), package
+    assert not (SRC / "engine.py").exists() and not (SRC / "sources").exists()
+
+
 def test_the_engine_imports_nothing_above_it():
-    for name, path, tree in modules():
-        if name == "engine":
-            inside, _ = imported(tree, name)
-            assert not inside & ENGINE_NEVER, f"engine.py imports {sorted(inside & ENGINE_NEVER)}"
-            return
-    raise AssertionError("no engine.py")
+    engine = [(path, tree) for name, path, tree in modules() if name.split(".")[0] == "engine"]
+    assert len(engine) >= 4
+    for path, tree in engine:
+        bad = tops(imported(tree, path)[0]) & ENGINE_NEVER
+        assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 
 
-def test_nothing_below_the_application_layer_imports_plugins_or_intake():
+def test_nothing_below_the_application_layer_imports_what_stands_above_it():
     offenders = []
     for name, path, tree in modules():
         if name.split(".")[0] in BELOW_APP:
-            inside, _ = imported(tree, name)
-            bad = inside & {"plugins", "intake", "app", "cli", "batch"}
+            bad = tops(imported(tree, path)[0]) & ABOVE
             if bad:
                 offenders.append(f"{path.relative_to(SRC)} imports {sorted(bad)}")
     assert not offenders, "\n".join(offenders)
@@ -77,8 +94,20 @@ def test_nothing_below_the_application_layer_imports_plugins_or_intake():
 
 def test_only_one_module_imports_durable():
     users = [str(path.relative_to(SRC)) for name, path, tree in modules()
-             if {"durable_rules_engine", "durable"} & imported(tree, name)[1]]
-    assert users == ["durable_engine.py"]
+             if {"durable_rules_engine", "durable"} & imported(tree, path)[1]]
+    assert users == ["engine/durable.py"]
+
+
+def test_a_package_init_holds_its_docstring_only():
+    found = []
+    for path in sorted(SRC.rglob("__init__.py")):
+        if path.parent in (SRC, SRC / "cli"):
+            continue  # the public API (PEP 562 re-exports) and the command group
+        body = ast.parse(path.read_text()).body
+        if not body or len(body) > 1 or not isinstance(body[0], ast.Expr):
+            if path.parent.name not in ("sources", "rulefile"):  # sources' registry; rulefile's errors
+                found.append(str(path.relative_to(SRC)))
+    assert not found, found
 
 
 def test_no_private_names_across_modules():
@@ -89,7 +118,7 @@ def test_no_private_names_across_modules():
                 found += [f"{path.relative_to(SRC)}: from {node.module} import {a.name}"
                           for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
         text = path.read_text()
-        if name not in ("engine", "app"):
+        if name not in ("engine.core", "app"):
             found += [f"{path.relative_to(SRC)}: {m.group(0)}" for m in re.finditer(r"\bengine\._[a-z]\w*", text)]
     assert not found, "\n".join(found)
 
@@ -114,8 +143,9 @@ def test_every_module_says_what_it_holds():
 def test_the_core_imports_no_data_frame_library():
     """pandas, polars, pyarrow (Parquet, devrecs.frames), rich (the progress bar), Dask and matplotlib
     are imported only by what uses them: importing devrecs, its CLI or its sources loads none."""
-    code = ("import sys, devrecs, devrecs.app, devrecs.batch, devrecs.cli, devrecs.sources, devrecs.progress; "
-            "devrecs.sources.builtin_sources(); "
+    code = ("import sys, devrecs, devrecs.app, devrecs.batch.runner, devrecs.cli, devrecs.intake.sources, "
+            "devrecs.batch.progress; "
+            "devrecs.intake.sources.builtin_sources(); "
             "print(sorted(m for m in ('pandas', 'polars', 'pyarrow', 'narwhals', 'rich', 'dask', 'matplotlib') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.fairness import ANY_DEVELOPMENT, audit_ll144, render_ll144
+from devrecs.reports.fairness import ANY_DEVELOPMENT, audit_ll144, render_ll144
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("ll144_doc", ROOT / "scripts" / "ll144_doc.py")

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
 from devrecs.cli import cli
-from devrecs.decisionlog import START, DecisionLog, read_log, verify
 from devrecs.errors import DevrecsError
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
+from devrecs.oversight.decisionlog import START, DecisionLog, read_log, verify
 
 DAY = sample_file().as_of
 

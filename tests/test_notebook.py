@@ -12,7 +12,7 @@ pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 pytest.importorskip("matplotlib")
 
-from devrecs.batch import BatchOptions, run_batch  # noqa: E402
+from devrecs.batch.runner import BatchOptions, run_batch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "notebook.md"

@@ -12,9 +12,9 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pcsv = pytest.importorskip("pyarrow.csv")
 
-from devrecs.batch import FLAT_COLUMNS, BatchOptions, run_batch  # noqa: E402
-from devrecs.sources import SourceError, builtin_sources, name_for  # noqa: E402
-from devrecs.sources.parquet import ParquetSource  # noqa: E402
+from devrecs.batch.runner import FLAT_COLUMNS, BatchOptions, run_batch  # noqa: E402
+from devrecs.intake.sources import SourceError, builtin_sources, name_for  # noqa: E402
+from devrecs.intake.sources.parquet import ParquetSource  # noqa: E402
 
 IBM = Path(__file__).resolve().parents[1] / "examples" / "ibm-hr-attrition"
 CSV, MAPPING = IBM / "ibm-hr-attrition.csv", IBM / "mapping.yaml"
@@ -85,7 +85,7 @@ def test_reading_parquet_keeps_memory_flat(tmp_path):
     batch decoded at a time). Sampled from /proc (ru_maxrss would start at this pytest's, which
     a child started by fork inherits)."""
     code = (
-        "import os, sys; from devrecs.sources.parquet import ParquetSource\n"
+        "import os, sys; from devrecs.intake.sources.parquet import ParquetSource\n"
         "page, most, n = os.sysconf('SC_PAGE_SIZE'), 0, 0\n"
         "for n, _ in enumerate(ParquetSource(sys.argv[1]), 1):\n"
         "    if n % 2000 == 0:\n"

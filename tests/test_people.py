@@ -65,7 +65,7 @@ def test_missing_item_field_is_named_once():
 
 def test_an_impossible_unquoted_date_in_a_people_file_is_a_clear_error(tmp_path):
     from devrecs.errors import DevrecsError
-    from devrecs.peoplefile import read_people_file
+    from devrecs.intake.peoplefile import read_people_file
     f = tmp_path / "p.yaml"
     f.write_text("- id: a\n  history: [{intervention: mentoring, date: 2025-13-01, outcome: completed}]\n")
     with pytest.raises(DevrecsError, match=r"p.yaml record 1, .*write dates as 'YYYY-MM-DD'"):

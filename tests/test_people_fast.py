@@ -12,10 +12,10 @@ import datetime as dt
 import math
 
 import attrs
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from devrecs import people as people_module
+from devrecs.intake.peoplefile import sample_file
 from devrecs.model import (
     Aspiration,
     CareerStage,
@@ -31,7 +31,6 @@ from devrecs.model import (
     Track,
 )
 from devrecs.people import _fast_person, _person_from_dict_cattrs, person_from_dict
-from devrecs.peoplefile import sample_file
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

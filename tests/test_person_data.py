@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from databases import database_url, postgres_url  # noqa: F401  (fixtures: SQLite, and PostgreSQL when given)
 
 from devrecs.cli import cli
-from devrecs.decisionlog import DecisionLog, Pseudonymiser, person_lines, read_log, verify
-from devrecs.peoplefile import sample_file
-from devrecs.store import ERASED, Store
+from devrecs.intake.peoplefile import sample_file
+from devrecs.oversight.decisionlog import DecisionLog, Pseudonymiser, person_lines, read_log, verify
+from devrecs.oversight.store import ERASED, Store
 
 KEY = "k3y-for-the-person-data-tests-7Qx9Zr2Lm"
 DAY = sample_file().as_of

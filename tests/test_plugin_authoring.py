@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from devrecs import Engine
+from devrecs.authoring.ruletests import default_test_paths, run_tests
 from devrecs.cli import cli
-from devrecs.plugins import plugin_from_path
-from devrecs.testing import default_test_paths, run_tests
+from devrecs.plugins.manager import plugin_from_path
 
 PLUGIN = '''\
 from pathlib import Path
@@ -236,7 +236,7 @@ def test_plugin_from_path_takes_a_module_a_package_or_a_project(tmp_path):
         name, module = plugin_from_path(path)
         assert hasattr(module, "devrecs_interventions")
         assert name == "devrecs_widgets"
-    from devrecs.plugins import PluginError
+    from devrecs.plugins.manager import PluginError
     with pytest.raises(PluginError, match="expected a plugin module"):
         plugin_from_path(tmp_path)
 

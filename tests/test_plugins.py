@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import devrecs
-from devrecs import Engine, RuleFileError, hookspecs
-from devrecs import plugins as plugin_hooks
+from devrecs import Engine, RuleFileError
 from devrecs.cli import cli
+from devrecs.plugins import hookspecs, manager as plugin_hooks
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("devrecs_"))
@@ -222,7 +222,7 @@ def test_devrecs_plugins_command_lists_builtins():
 
 
 def test_testing_helpers_for_plugin_authors(tmp_path):
-    from devrecs.testing import engine_with, make_person
+    from devrecs.authoring.ruletests import engine_with, make_person
     pack = Pack(rule_file(tmp_path, "mine", "my-thing"))
     engine = engine_with(("mine", pack), ("cat", Catalog("my-thing")))
     person = make_person(performance="high")

@@ -1,4 +1,4 @@
-"""Progress (devrecs.progress): a bar with rate and time left on a terminal's stderr, nothing elsewhere."""
+"""Progress (devrecs.batch.progress): a bar with rate and time left on a terminal's stderr, nothing elsewhere."""
 
 import io
 import os
@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 pytest.importorskip("rich")
 
+from devrecs.batch.progress import Progress, expected_rows  # noqa: E402
 from devrecs.cli import cli  # noqa: E402
-from devrecs.progress import Progress, expected_rows  # noqa: E402
 
 IBM = Path(__file__).resolve().parents[1] / "examples" / "ibm-hr-attrition"
 CSV, MAPPING = IBM / "ibm-hr-attrition.csv", IBM / "mapping.yaml"

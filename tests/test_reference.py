@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from devrecs import Engine, hookspecs
+from devrecs import Engine
 from devrecs.facts import PERSON_FACTS, FactSpec
+from devrecs.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -102,6 +103,7 @@ def test_the_error_table_of_rules_md_has_every_error_code():
 
 def test_rules_md_says_the_exit_codes_validate_gives(tmp_path):
     from click.testing import CliRunner
+
     from devrecs.cli import cli
     text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert "`devrecs validate` exits `0` when there is no problem and `1`" in text

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.peoplefile import sample_file
-from devrecs.report import SMALL_CELL, Cells, Section, build_report
-from devrecs.store import Store, with_history
+from devrecs.intake.peoplefile import sample_file
+from devrecs.oversight.store import Store, with_history
+from devrecs.reports.organization import SMALL_CELL, Cells, Section, build_report
 
 # section id -> the number of charts (svg) it must hold
 CHARTS = {"coverage": 1, "hotspots": 1, "ninebox": 2, "pipeline": 2, "mix": 1, "acceptance": 2}

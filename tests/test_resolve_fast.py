@@ -11,14 +11,13 @@ from typing import Callable, Optional, Sequence
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from devrecs.catalog import Catalog
+from devrecs.engine.resolve import COOLDOWN_OUTCOMES, DEFAULT_CAP, Removed, plan, resolve
 from devrecs.errors import UnknownIdError
 from devrecs.facts import DAYS_PER_MONTH, months_between
 from devrecs.model import Evidence, HistoryEntry, Intervention, Outcome, Person, Recommendation, Rule, Target
-from devrecs.resolve import COOLDOWN_OUTCOMES, DEFAULT_CAP, Removed, plan, resolve
 
 AS_OF = dt.date(2026, 6, 30)
 INTERVENTIONS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]

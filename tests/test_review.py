@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from databases import database_url, postgres_url  # noqa: F401  (fixtures: SQLite, and PostgreSQL when given)
 
 from devrecs.cli import cli
-from devrecs.store import NEXT, PROPOSED, Store, StoreError
+from devrecs.oversight.store import NEXT, PROPOSED, Store, StoreError
 
 
 def run(*args):

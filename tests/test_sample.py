@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from devrecs import Engine
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = sample_file()

@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from devrecs import Engine  # noqa: E402
 from devrecs.facts import PERSON_FACTS  # noqa: E402
-from devrecs.listing import rec_json  # noqa: E402
-from devrecs.peoplefile import sample_file  # noqa: E402
+from devrecs.intake.peoplefile import sample_file  # noqa: E402
+from devrecs.render.listing import rec_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = sample_file()
@@ -372,7 +372,7 @@ def test_a_request_that_runs_out_of_time_is_503_and_writes_nothing(served):
     assert "nothing was written" in got.json()["error"]
     time.sleep(2.5)                          # the work finishes in its thread, and is thrown away
     assert len(log_lines(served)) == before
-    from devrecs.store import Store
+    from devrecs.oversight.store import Store
     with Store(str(served.folder / "store.db")) as store:
         assert "slow-person" not in {subject for subject, _, _ in store.proposals()}
     fast = served.call("POST", "/recommend", json={"person": dict(slow, extra={})})
@@ -559,12 +559,13 @@ def test_the_service_uses_only_the_application_layer():
     inside = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
     # the application layer, the intake, store and decision log; error types, the CLI's JSON of a
     # recommendation and the audiences' names
-    assert inside <= {"app", "intake", "store", "decisionlog", "errors", "listing", "audience"}, inside
+    assert inside <= {"app", "intake.pipeline", "oversight.store", "oversight.decisionlog", "errors", "render.listing",
+                      "audience"}, inside
     from typing import get_args
 
     from devrecs import service
     from devrecs.audience import AUDIENCES
-    from devrecs.store import OUTCOMES
+    from devrecs.oversight.store import OUTCOMES
     assert get_args(service.AudienceName) == AUDIENCES
     assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == OUTCOMES
 

@@ -8,14 +8,14 @@ import tracemalloc
 
 import pytest
 import sqlalchemy as sa
-
 from databases import database_url, fill, postgres_url  # noqa: F401  (fixtures)
-from devrecs import sources
+
 from devrecs.errors import RecordError
-from devrecs.mapping import MappingError, identity, load_mapping
+from devrecs.intake import sources
+from devrecs.intake.mapping import MappingError, identity, load_mapping
+from devrecs.intake.sources import RecordLabel, SourceError, Unreadable
+from devrecs.intake.sources.files import JsonSource
 from devrecs.people import person_from_dict
-from devrecs.sources import RecordLabel, SourceError, Unreadable
-from devrecs.sources.files import JsonSource
 
 
 def records(path, name=None, **options):

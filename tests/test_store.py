@@ -8,13 +8,13 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-
 from databases import database_url, postgres_url  # noqa: F401  (fixtures: SQLite, and PostgreSQL when given)
+
 from devrecs import Engine
 from devrecs.cli import cli
-from devrecs.peoplefile import sample_file
-from devrecs.store import LATEST, Store, StoreError, with_history
-from devrecs import store as store_mod
+from devrecs.intake.peoplefile import sample_file
+from devrecs.oversight import store as store_mod
+from devrecs.oversight.store import LATEST, Store, StoreError, with_history
 
 AS_OF = dt.date(2026, 6, 30)
 EXPERT = {"id": "p1", "track": "individual_contributor", "performance": "high", "potential": "low",

@@ -15,7 +15,7 @@ from devrecs.catalog import Catalog
 from devrecs.model import Intervention
 from devrecs.org import compute
 from devrecs.people import person_from_dict
-from devrecs.render import FORMATS
+from devrecs.render.explanations import FORMATS
 from devrecs.rulefile.conditions import All, AnyOf, Compare, Not, compare_values, truth
 from devrecs.rulefile.logic import implies, never_holds
 from devrecs.rulefile.parse import parse_text
@@ -163,13 +163,13 @@ def test_the_sample_declares_complete_history_and_the_ibm_mapping_does_not():
     root = Path(__file__).resolve().parent.parent
     sample = yaml.safe_load((root / "src/devrecs/data/sample.yaml").read_text())
     assert all(p.get("history_complete") is True for p in sample["people"])
-    from devrecs.mapping import load_mapping
+    from devrecs.intake.mapping import load_mapping
     mapping = load_mapping(root / "examples/ibm-hr-attrition/mapping.yaml")
     assert "history_complete" not in mapping.facts and "history_since" not in mapping.facts
 
 
 def test_a_mapping_declares_completeness_for_every_record(tmp_path):
-    from devrecs.mapping import load_mapping
+    from devrecs.intake.mapping import load_mapping
     f = tmp_path / "m.yaml"
     f.write_text("id: 'e-{N}'\nfacts:\n  history_complete: {value: true}\n  history_since: {value: '2024-01-01'}\n")
     person = person_from_dict(load_mapping(f).apply("row 1", {"N": "1"}), record="row 1")
@@ -262,7 +262,7 @@ def test_the_rule_file_schema_knows_exists_and_missing(when, valid):
     import jsonschema
     import yaml
 
-    from devrecs.schema import rule_file_schema
+    from devrecs.authoring.schema import rule_file_schema
     doc = yaml.safe_load(f"ruleset: x\nrules:\n  - id: a\n    title: A\n    when: {when}\n    recommend: [mentoring]\n")
     assert jsonschema.Draft7Validator(rule_file_schema()).is_valid(doc) is valid
 

@@ -10,7 +10,7 @@ import pytest
 
 from devrecs import Engine
 from devrecs.audience import TALENT_REVIEW, unquoted_facts
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
 
 UNQUOTED = sorted(unquoted_facts("employee"))
 # words that name an unquoted fact or one of its labels, as JSON or text would show them

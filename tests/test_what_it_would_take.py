@@ -8,15 +8,13 @@ pre-check, that a proposal works and that no change set before it (smaller) work
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from strategies import people
 
-from devrecs import Engine
-from devrecs import explain as ex
+from devrecs import Engine, explain as ex
 from devrecs.audience import AUDIENCES, hidden_facts, masked
 from devrecs.facts import fact_value
-from devrecs.render import FORMATS
-from strategies import people
+from devrecs.render.explanations import FORMATS
 
 AS_OF = dt.date(2026, 6, 30)
 ENGINE = Engine.default(entry_points=False, as_of=AS_OF)

@@ -13,8 +13,8 @@ import re
 import pytest
 
 import devrecs
-from devrecs.render import FORMATS
-from devrecs.peoplefile import sample_file
+from devrecs.intake.peoplefile import sample_file
+from devrecs.render.explanations import FORMATS
 
 SAMPLE = sample_file()
 

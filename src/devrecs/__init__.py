@@ -18,15 +18,15 @@ __version__ = "0.1.0"
 # public name -> the module that holds it
 _PUBLIC = {
     "Engine": "app", "Outputs": "app", "People": "app",
-    "RuleEngine": "engine", "Evaluation": "engine", "OrganizationResult": "engine",
+    "RuleEngine": "engine.core", "Evaluation": "engine.core", "OrganizationResult": "engine.core",
     "Catalog": "catalog",
     "DevrecsError": "errors", "Problem": "errors", "RecordError": "errors", "RuleFileError": "errors",
     "UnknownIdError": "errors",
-    "hookimpl": "hookspecs",
+    "hookimpl": "plugins.hookspecs",
     "Evidence": "model", "Gap": "model", "HistoryEntry": "model", "Intervention": "model", "Person": "model",
     "Pipeline": "model", "Recommendation": "model", "Rule": "model",
-    "Reject": "intake",
-    "PluginError": "plugins",
+    "Reject": "intake.pipeline",
+    "PluginError": "plugins.manager",
     "person_from_dict": "people",
 }
 
@@ -35,13 +35,13 @@ __all__ = sorted(_PUBLIC)
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .app import Engine, Outputs, People
     from .catalog import Catalog
-    from .engine import Evaluation, OrganizationResult, RuleEngine
+    from .engine.core import Evaluation, OrganizationResult, RuleEngine
     from .errors import DevrecsError, Problem, RecordError, RuleFileError, UnknownIdError
-    from .hookspecs import hookimpl
-    from .intake import Reject
+    from .intake.pipeline import Reject
     from .model import Evidence, Gap, HistoryEntry, Intervention, Person, Pipeline, Recommendation, Rule
     from .people import person_from_dict
-    from .plugins import PluginError
+    from .plugins.hookspecs import hookimpl
+    from .plugins.manager import PluginError
 
 
 def __getattr__(name: str) -> Any:

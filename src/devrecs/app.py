@@ -8,7 +8,7 @@ an audience (people, and optionally teams and the organization) and tells
 the sinks, the store and the decision log what that audience was shown, and
 explains. Every command (cli/) calls it; nothing below it imports it.
 
-The matching itself is :class:`devrecs.engine.RuleEngine` (``engine.core``),
+The matching itself is :class:`devrecs.engine.core.RuleEngine` (``engine.core``),
 which takes valid Persons and knows nothing of plugins or audiences.
 
 A mapping given to :meth:`Engine.prepare`, :meth:`Engine.recommend` and the
@@ -25,16 +25,16 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 import attrs
 
-from . import intake
 from .audience import check_audience, masked, redact
 from .catalog import Catalog
-from .engine import DEFAULT_CHUNK_SIZE, Evaluation, OrganizationResult, RuleEngine
+from .engine.core import DEFAULT_CHUNK_SIZE, Evaluation, OrganizationResult, RuleEngine
+from .engine.resolve import DEFAULT_CAP
 from .errors import DevrecsError, RecordError
+from .intake import pipeline
 from .model import Person, Recommendation, Rule
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict, person_to_dict
-from .plugins import PluginError, Plugins
-from .resolve import DEFAULT_CAP
+from .plugins.manager import PluginError, Plugins
 
 PersonLike = Union[Person, Mapping[str, Any]]
 Result = tuple[Person, list[Recommendation]]
@@ -54,7 +54,7 @@ class Engine:
                  plugins: Optional[Plugins] = None, overrides: Sequence[Any] = ()):
         self.core = RuleEngine(rules, catalog, cap=cap, as_of=as_of, chunk_size=chunk_size)
         if plugins is not None and plugins.enriches:    # no rule may test a fact a plugin derives
-            from .validate import refuse_protected  # from a protected attribute (twin probes)
+            from .authoring.validate import refuse_protected  # from a protected attribute (twin probes)
             refuse_protected(self.core.rules, plugin_manager=plugins)
         self.plugins = plugins
         self.overrides = tuple(overrides)      # plugin rules that replaced built-in ones
@@ -161,7 +161,7 @@ class Engine:
         """Data sources by name: the built-ins and every plugin's (this engine's own registry)."""
         if self._sources is None:
             if self.plugins is None:
-                from .sources import builtin_sources
+                from .intake.sources import builtin_sources
                 self._sources = builtin_sources()
             else:
                 self._sources = self.plugins.sources()
@@ -170,7 +170,7 @@ class Engine:
     def formats(self) -> dict[str, Any]:
         """Explanation renderers by name: text, json, markdown and every plugin's."""
         if self.plugins is None:
-            from .render import JsonRenderer, MarkdownRenderer, TextRenderer
+            from .render.explanations import JsonRenderer, MarkdownRenderer, TextRenderer
             return {"text": TextRenderer(), "json": JsonRenderer(), "markdown": MarkdownRenderer()}
         return self.plugins.formats()
 
@@ -228,19 +228,19 @@ class Engine:
         sample) read by ``source`` (this engine's registry; default by extension) through the
         mapping file ``mapping``. Configuration errors raise here; bad records are rejects."""
         registry = self.sources()
-        records = intake.open_records(location, registry, source=source, table=table, query=query)
-        data_map = intake.read_mapping(mapping, registry)
+        records = pipeline.open_records(location, registry, source=source, table=table, query=query)
+        data_map = pipeline.read_mapping(mapping, registry)
         notes: list[str] = []
         if data_map is not None:      # a rule on a column renamed from a protected one is refused (E140)
-            from .validate import mapping_protected
+            from .authoring.validate import mapping_protected
             notes = mapping_protected(self.rules, data_map)
         return People(self, records, data_map, notes)
 
     def people(self, records: Iterable[tuple[Any, Any]], *, mapping: Any = None, tabular: bool = False,
-               store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
+               store: Any = None) -> Iterator[tuple[Any, Union[Person, pipeline.Reject]]]:
         """(label, prepared Person or Reject) for each raw record, in order: mapped, validated,
         history joined from ``store``, plugins' facts added, each exactly once."""
-        reader = intake.Reader(mapping, tabular)
+        reader = pipeline.Reader(mapping, tabular)
         it = iter(records)
         while True:
             chunk = list(itertools.islice(it, self.core.chunk_size))
@@ -248,7 +248,7 @@ class Engine:
                 return
             read = [(label, reader.read(label, raw)) for label, raw in chunk]
             if store is not None:
-                from .store import with_history
+                from .oversight.store import with_history
                 merged = iter(with_history([p for _, p in read if isinstance(p, Person)], store))
                 read = [(label, next(merged) if isinstance(p, Person) else p) for label, p in read]
             for label, p in read:
@@ -256,7 +256,7 @@ class Engine:
                     try:
                         p = self._enrich(p)
                     except RecordError as exc:
-                        p = intake.reject(label, p.id, tuple(intake.split_message(m) for m in exc.messages))
+                        p = pipeline.reject(label, p.id, tuple(pipeline.split_message(m) for m in exc.messages))
                 yield label, p
 
     # -- evaluating -----------------------------------------------------------------------
@@ -368,7 +368,7 @@ class Run:
 class People:
     """An opened source of people with its mapping: iterate for (label, Person or Reject)."""
 
-    def __init__(self, engine: Engine, records: intake.Records, mapping: Any, notes: Sequence[str] = ()):
+    def __init__(self, engine: Engine, records: pipeline.Records, mapping: Any, notes: Sequence[str] = ()):
         self.engine = engine
         self.notes = list(notes)     # warnings about the mapping (W140: a fact that may be protected)
         self.records = records
@@ -384,14 +384,14 @@ class People:
     def warnings(self) -> list[str]:
         return self.mapping.load_joins() if self.mapping is not None else []
 
-    def read(self, store: Any = None) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
+    def read(self, store: Any = None) -> Iterator[tuple[Any, Union[Person, pipeline.Reject]]]:
         """(label, prepared Person or Reject) for every record, streamed."""
-        return self.engine.people(intake.check_columns(self.mapping, self.records), mapping=self.mapping,
+        return self.engine.people(pipeline.check_columns(self.mapping, self.records), mapping=self.mapping,
                                   tabular=self.tabular, store=store)
 
     def all(self, store: Any = None) -> list[Person]:
         """Every person, or one DevrecsError listing every bad record and duplicate id."""
-        return intake.strict(self.read(store))
+        return pipeline.strict(self.read(store))
 
 
 class Outputs:
@@ -413,7 +413,7 @@ class Outputs:
         if store is not None:
             self.recorder = store.start_run(engine.ruleset_hash, as_of=day, audience=self.audience, label=label)
         if log is not None:
-            from .decisionlog import DecisionLog
+            from .oversight.decisionlog import DecisionLog
             path, pseudonymiser = log
             self.log = DecisionLog(path, ruleset_hash=engine.ruleset_hash, audience=self.audience, as_of=day,
                                    run_id=self.recorder.run_id if self.recorder is not None else None,

@@ -50,6 +50,10 @@ class RecordError(DevrecsError):
         super().__init__("\n".join(f"{record}, {m}" for m in self.messages))
 
 
+class SourceError(DevrecsError):
+    """A source that cannot be opened or read at all (a configuration error)."""
+
+
 class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal (SIGINT is Ctrl-C; the command line turns SIGTERM into this)."""
 

@@ -36,12 +36,12 @@ from .audience import (
     visible,
     withheld_facts,
 )
-from .engine import Evaluation, RuleEngine
+from .engine.core import Evaluation, RuleEngine
+from .engine.resolve import Removed
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value
 from .model import Person, Rule, plain
 from .people import person_from_dict, person_to_dict
-from .resolve import Removed
 from .rulefile.conditions import Compare, Contains, describe, holds, leaf_truth
 from .rulefile.walk import leaf_tests, literal_text
 

@@ -7,7 +7,7 @@
 
 What this module holds: the DataFrame face of the intake. A frame's rows are
 records for the same mapping files as a CSV: each row goes through
-``intake.Reader`` with the mapping of ``intake.read_mapping`` and
+``pipeline.Reader`` with the mapping of ``pipeline.read_mapping`` and
 ``Engine.people``, so a row is taken or rejected, with the same messages, as
 the same row of a CSV would be; duplicate ids are rejected as ``devrecs batch``
 rejects them. The frames that come back are of the kind that came in (pandas
@@ -41,14 +41,14 @@ import functools
 import os
 from typing import Any, Iterator, NamedTuple, Optional, Sequence, Union
 
-from . import intake
 from .app import Engine
+from .engine.resolve import DEFAULT_CAP
 from .errors import DevrecsError
-from .mapping import DataMapping
+from .intake import pipeline
+from .intake.mapping import DataMapping
+from .intake.sources import RecordLabel
+from .intake.sources.parquet import BATCH_ROWS, batch_records, import_pyarrow
 from .model import Person
-from .resolve import DEFAULT_CAP
-from .sources import RecordLabel
-from .sources.parquet import BATCH_ROWS, batch_records, import_pyarrow
 
 FRAME = "DataFrame"     # the default name of a frame in record labels: "DataFrame row 0"
 
@@ -87,7 +87,7 @@ def cached_engine(rules: Optional[tuple[str, ...]] = None, cap: Optional[int] = 
 
 @functools.lru_cache(maxsize=16)
 def _mapping_file(path: str, modified: int, engine: Engine) -> Optional[DataMapping]:
-    return intake.read_mapping(path, engine.sources())
+    return pipeline.read_mapping(path, engine.sources())
 
 
 def _engine(engine: Optional[Engine], rules: Optional[Sequence[str]], cap: Optional[int]) -> Engine:
@@ -106,7 +106,7 @@ def _mapping(mapping: MappingLike, engine: Engine) -> Optional[DataMapping]:
     try:
         modified = os.stat(path).st_mtime_ns
     except OSError:
-        return intake.read_mapping(path, engine.sources())   # says the file cannot be read
+        return pipeline.read_mapping(path, engine.sources())   # says the file cannot be read
     return _mapping_file(path, modified, engine)
 
 
@@ -170,17 +170,18 @@ def records(frame: Any, name: str = FRAME) -> Iterator[tuple[RecordLabel, dict]]
 
 def people(frame: Any, *, mapping: MappingLike = None, engine: Optional[Engine] = None,
            rules: Optional[Sequence[str]] = None, cap: Optional[int] = DEFAULT_CAP, name: str = FRAME,
-           ) -> Iterator[tuple[Any, Union[Person, intake.Reject]]]:
+           ) -> Iterator[tuple[Any, Union[Person, pipeline.Reject]]]:
     """(label, prepared Person or Reject) per row, as a CSV of the same rows would give them, a
     repeated id rejected as in ``devrecs batch``."""
     eng = _engine(engine, rules, cap)
     mapped = _mapping(mapping, eng)
-    rows = intake.Records(name, records(frame, name), True)
+    rows = pipeline.Records(name, records(frame, name), True)
     seen: dict[str, str] = {}
-    for label, item in eng.people(intake.check_columns(mapped, rows), mapping=mapped, tabular=True):
+    for label, item in eng.people(pipeline.check_columns(mapped, rows), mapping=mapped, tabular=True):
         if isinstance(item, Person):
             if item.id in seen:
-                item = intake.reject(label, item.id, (("id", f"duplicate id {item.id!r} (first in {seen[item.id]})"),))
+                first = f"duplicate id {item.id!r} (first in {seen[item.id]})"
+                item = pipeline.reject(label, item.id, (("id", first),))
             else:
                 seen[item.id] = str(label)
         yield label, item
@@ -206,7 +207,7 @@ def _types(names: Sequence[str]) -> dict[str, Any]:
     return {c: pa.int64() if c in ints else pa.bool_() if c in bools else pa.string() for c in names}
 
 
-def _add_reject(columns: dict[str, list], item: intake.Reject) -> None:
+def _add_reject(columns: dict[str, list], item: pipeline.Reject) -> None:
     for field, reason in item.errors:
         for c, v in zip(REJECT_COLUMNS, (item.record, item.row, item.id, field or None, reason)):
             columns[c].append(v)
@@ -233,7 +234,7 @@ def recommend(frame: Any, *, mapping: MappingLike = None, audience: str = "hr", 
 
     def valid() -> Iterator[Person]:     # rejects are noted as the people stream by
         for _, item in people(frame, mapping=mapping, engine=eng, name=name):
-            if isinstance(item, intake.Reject):
+            if isinstance(item, pipeline.Reject):
                 _add_reject(bad, item)
             else:
                 yield item
@@ -286,7 +287,7 @@ def explain(frame: Any, *, mapping: MappingLike = None, intervention: Optional[s
     rows: dict[str, list] = {c: [] for c in CONDITION_COLUMNS}
     bad: dict[str, list] = {c: [] for c in REJECT_COLUMNS}
     for _, item in people(frame, mapping=mapping, engine=eng, name=name):
-        if isinstance(item, intake.Reject):
+        if isinstance(item, pipeline.Reject):
             _add_reject(bad, item)
             continue
         explanation = eng.explain(item, intervention, audience, day)

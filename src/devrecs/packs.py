@@ -5,7 +5,7 @@ recursive). A file with ``interventions:`` at the top is a catalog file;
 one with ``rules:`` is a rule file. In a folder, other YAML files (rule
 tests, for example) are skipped; a file named explicitly must be one of
 the two. A ``*.csv`` file with a ``recommend`` column is a decision table
-(decision_table.py); in a folder, other CSV files are skipped.
+(rulefile/decision_table.py); in a folder, other CSV files are skipped.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from typing import Iterable, Optional, Sequence, Union
 
 import attrs
 
-from . import decision_table
 from .catalog import Catalog, merge_entries, read_catalog_doc
 from .errors import Problem, RuleFileError
 from .facts import PERSON_FACTS
 from .model import Intervention, Rule
-from .rulefile import located
+from .rulefile import decision_table, located
 from .rulefile.located import LMap
 from .rulefile.parse import RuleFile, read_rule_doc
 

@@ -47,10 +47,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .app import Engine, Outputs
 from .audience import AUDIENCES
-from .decisionlog import Pseudonymiser, new_run_id
 from .errors import DevrecsError, RuleFileError, UnknownIdError, did_you_mean
-from .intake import Reject
-from .listing import rec_json
+from .intake.pipeline import Reject
+from .oversight.decisionlog import Pseudonymiser, new_run_id
+from .render.listing import rec_json
 
 API = "/v1"
 DEFAULT_MAX_PEOPLE = 100

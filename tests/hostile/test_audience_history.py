@@ -17,14 +17,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
+from strategies import AS_OF, people
 
 from devrecs import Engine
 from devrecs.audience import masked
 from devrecs.cli import cli
-from devrecs.decisionlog import DecisionLog
-from devrecs.store import Store
-
-from strategies import AS_OF, people
+from devrecs.oversight.decisionlog import DecisionLog
+from devrecs.oversight.store import Store
 
 DAY = "2026-06-30"
 # someone two years in role with nothing recorded: learning-time-for-everyone fires unless the

@@ -14,11 +14,11 @@ import attrs
 import pytest
 
 from devrecs import Engine
-from devrecs.fairness import report_section
+from devrecs.intake.peoplefile import sample_file
 from devrecs.model import HistoryEntry, Outcome, PerformancePlan
-from devrecs.peoplefile import sample_file
-from devrecs.report import build_report
-from devrecs.store import Store, with_history
+from devrecs.oversight.store import Store, with_history
+from devrecs.reports.fairness import report_section
+from devrecs.reports.organization import build_report
 
 AS_OF = dt.date(2026, 6, 30)
 

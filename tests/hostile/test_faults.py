@@ -14,8 +14,7 @@ import time
 
 import pytest
 
-from devrecs.decisionlog import DecisionLog
-
+from devrecs.oversight.decisionlog import DecisionLog
 
 
 def people(path, n):

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from devrecs.cli import cli
-from devrecs import decisionlog
-from devrecs.decisionlog import Pseudonymiser
 from devrecs.errors import DevrecsError
+from devrecs.oversight import decisionlog
+from devrecs.oversight.decisionlog import Pseudonymiser
 
 MIN_KEY_BITS = 128
 
@@ -37,7 +37,7 @@ def test_weak_keys_are_refused_with_the_reason(key):
         Pseudonymiser(key.encode())
     message = str(caught.value)
     assert "too weak" in message and f"at least {MIN_KEY_BITS} are needed" in message
-    assert "python -m devrecs.decisionlog new-key" in message
+    assert "python -m devrecs.oversight.decisionlog new-key" in message
     assert len(key) < 4 or key not in message
 
 
@@ -58,17 +58,17 @@ def test_the_cli_refuses_a_one_character_key_in_one_line(tmp_path):
     assert out.exit_code == 2
     lines = out.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("--pseudonymise-key-env K: the key in K is too weak"), out.output
-    assert 'export K="$(python -m devrecs.decisionlog new-key)"' in lines[0]
+    assert 'export K="$(python -m devrecs.oversight.decisionlog new-key)"' in lines[0]
     assert not log.exists() or log.read_text() == ""
 
 
 def test_new_key_prints_a_fresh_strong_key_and_nothing_else():
-    made = [subprocess.run([sys.executable, "-m", "devrecs.decisionlog", "new-key"], capture_output=True,
+    made = [subprocess.run([sys.executable, "-m", "devrecs.oversight.decisionlog", "new-key"], capture_output=True,
                            text=True, check=True).stdout for _ in range(2)]
     keys = [m.strip() for m in made]
     assert all(m.count("\n") == 1 for m in made)
     assert keys[0] != keys[1] and all(key_strength(k.encode()) >= 256 for k in keys)
-    bad = subprocess.run([sys.executable, "-m", "devrecs.decisionlog"], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "devrecs.oversight.decisionlog"], capture_output=True, text=True)
     assert bad.returncode == 2 and "new-key" in bad.stderr and bad.stdout == ""
 
 

@@ -195,7 +195,7 @@ def test_the_audit_names_a_rule_on_a_renamed_copy_of_an_audited_attribute(tmp_pa
     mapping = _ibm_mapping(tmp_path, "  gender: Gender\n", "  gender: Gender\n  g: {column: Team, map: "
                                                              "{Female: blue, Male: green}}\n")
     rules = _rule_file(tmp_path, "extra.g", value="blue")
-    from devrecs import fairness
+    from devrecs.reports import fairness
     engine = Engine.from_paths([str(rules)], entry_points=False)
     people = [p for _, p in engine.open(str(data), mapping=str(mapping)).read()]
     result = fairness.audit(engine, people, ["gender", "age"])

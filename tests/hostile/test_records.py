@@ -14,12 +14,11 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from devrecs.batch import BatchOptions, run_batch
+from devrecs.batch.runner import BatchOptions, run_batch
 from devrecs.errors import DevrecsError
-from devrecs.peoplefile import read_people_file
+from devrecs.intake.peoplefile import read_people_file
 
 AS_OF = dt.date(2026, 1, 1)
 

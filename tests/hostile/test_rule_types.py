@@ -14,11 +14,10 @@ import re
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from devrecs.catalog import Catalog
 from devrecs import Engine
+from devrecs.catalog import Catalog
 from devrecs.errors import RuleFileError
 from devrecs.model import Intervention
 from devrecs.rulefile.parse import parse_text
@@ -144,7 +143,7 @@ def test_wrong_types_anywhere_give_only_located_problems(changes):
 
 @pytest.mark.parametrize("cell", ["1e400", "-1e400", "9" * 5000, "9007199254740993", "[]", "{}", "nan", ".inf"])
 def test_a_decision_table_cell_of_the_wrong_kind_gives_located_problems(cell):
-    from devrecs.decision_table import read_table_text
+    from devrecs.rulefile.decision_table import read_table_text
     from devrecs.rulefile.parse import read_rule_doc
     doc, problems = read_table_text(f"level >=,compa_ratio <,history.months_ago <=,recommend\n"
                                     f"{cell},{cell},{cell},mentoring\n", "rules.csv")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from devrecs.cli import cli
-from devrecs.store import Store, StoreError
+from devrecs.oversight.store import Store, StoreError
 
 CORRUPT = {
     "text": ("TEXT", "'two'", "the text 'two'"),

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
+from devrecs.authoring.ruletests import load_test_file
 from devrecs.errors import DevrecsError, RuleFileError
-from devrecs.mapping import MappingError, load_mapping
-from devrecs.peoplefile import read_people_file
+from devrecs.intake.mapping import MappingError, load_mapping
+from devrecs.intake.peoplefile import read_people_file
 from devrecs.rulefile import located
-from devrecs.testing import load_test_file
 
 SECONDS = 20
 MEMORY = 1 << 30
@@ -126,7 +125,7 @@ def test_billion_laughs_in_a_catalog_fails_fast(tmp_path):
 def test_billion_laughs_in_a_mapping_file_fails_fast(tmp_path):
     f = rule_file(tmp_path, laughs() + "id: EmployeeNumber\n", "mapping.yaml")
     out = bounded(f"""
-        from devrecs.mapping import MappingError, load_mapping
+        from devrecs.intake.mapping import MappingError, load_mapping
         try:
             load_mapping({str(f)!r})
         except MappingError as exc:
@@ -144,7 +143,7 @@ def test_deep_nesting_and_duplicate_keys_in_a_mapping_file_are_located(tmp_path)
 def test_billion_laughs_in_a_rule_test_file_is_a_located_problem(tmp_path):
     f = rule_file(tmp_path, laughs() + "tests: []\n", "test_laughs.yaml")
     out = bounded(f"""
-        from devrecs.testing import is_test_file, load_test_file
+        from devrecs.authoring.ruletests import is_test_file, load_test_file
         from pathlib import Path
         print(is_test_file(Path({str(f)!r})))
         print(load_test_file({str(f)!r}).problems[0])
@@ -167,7 +166,7 @@ def test_nested_aliases_in_a_people_file_are_refused_where_they_expand(tmp_path)
     f.write_text(laughs() + "people:\n  - id: p1\n    extra: {lol: *lol8}\n", encoding="utf-8")
     out = bounded(f"""
         from devrecs.errors import DevrecsError
-        from devrecs.peoplefile import read_people_file
+        from devrecs.intake.peoplefile import read_people_file
         try:
             read_people_file({str(f)!r})
             print("loaded")

@@ -60,8 +60,8 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ..batch.stopping import handlers
         from ..errors import DevrecsError, RunCutShort
-        from ..stopping import handlers
         try:
             with handlers():           # SIGINT and SIGTERM stop a run between whole rows
                 return super().invoke(ctx)

@@ -1,7 +1,7 @@
 """The rule-authoring commands: validate, lint, test, schema and diff (docs/authoring.md).
 
-Each is a few lines over its library module (validate.py, lint.py,
-testing.py, schema.py, diff.py), imported when the command runs.
+Each is a few lines over its library module (authoring/: validate.py, lint.py,
+ruletests.py, schema.py, diff.py), imported when the command runs.
 
 Exit codes: 0 clean; 1 problems found (validate), error findings (lint),
 failed tests or coverage under ``--min-coverage`` (test), changes with
@@ -33,7 +33,7 @@ plugin_option = click.option("--plugin", "plugin_paths", multiple=True, type=cli
 
 def _plugins(paths: tuple[str, ...]) -> list[tuple[str, Any]]:
     """(name, module) of each --plugin PATH; a plugin that fails to import is a usage error."""
-    from ..plugins import plugin_from_path
+    from ..plugins.manager import plugin_from_path
     try:
         return [plugin_from_path(p) for p in paths]
     except DevrecsError as exc:
@@ -55,7 +55,7 @@ def validate(paths: tuple[str, ...], plugin_paths: tuple[str, ...], fmt: str) ->
     """Check rule files, catalogs and decision tables (default: the built-in packs and the plugins'
     packs): every problem of every file, one per line as file:line:col: CODE message. Exit 1 when
     there is any problem."""
-    from ..validate import check
+    from ..authoring.validate import check
     plugins = _plugins(plugin_paths)
     try:
         checked = check(list(paths) or None, plugins=plugins)
@@ -79,7 +79,7 @@ def lint(paths: tuple[str, ...], plugin_paths: tuple[str, ...], fmt: str) -> Non
     """Find rules that are valid but probably wrong (default: the built-in packs): duplicates, rules
     covered by others, contradictions, rules always suppressed, unreachable interventions, suppression
     cycles, missing rationale or source. Exit 1 when a finding is an error (or a file has problems)."""
-    from ..lint import ERROR, lint as run_lint
+    from ..authoring.lint import ERROR, lint as run_lint
     try:
         report = run_lint(list(paths) or None, plugins=_plugins(plugin_paths))
     except DevrecsError as exc:
@@ -114,7 +114,7 @@ def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optio
     """Run rule tests: PATHS are test files, or folders searched for test_*.yaml (default: the tests of
     the built-in packs). Prints failures with the expected and actual recommendations and the
     explanation, then rule coverage. Exit 1 on a failure or coverage below --min-coverage."""
-    from ..testing import RuleTestError, run_tests
+    from ..authoring.ruletests import RuleTestError, run_tests
     plugins = _plugins(plugin_paths)
     try:
         report = run_tests(list(paths) or None, list(rules) or None, plugins=plugins, coverage_of=coverage_of)
@@ -149,7 +149,7 @@ def test_cmd(paths: tuple[str, ...], rules: tuple[str, ...], min_coverage: Optio
 def schema(kind: str) -> None:
     """Print the JSON Schema of rule files (or rule-test files) for editor completion. Save it and
     add '# yaml-language-server: $schema=<the file>' at the top of your YAML files."""
-    from ..schema import schema_json
+    from ..authoring.schema import schema_json
     click.echo(schema_json(kind))
 
 
@@ -175,7 +175,7 @@ def diff(old: str, new: str, people_file: Optional[str], sample: bool, mapping: 
     commas); 'builtin' stands for the built-in packs with the installed plugins' packs (and any
     --plugin). 'builtin,PACK' is PACK beside them, as a plugin's pack: its rules with
     'replaces: true' replace built-in ones."""
-    from ..diff import diff as run_diff, engine_for_spec
+    from ..authoring.diff import diff as run_diff, engine_for_spec
     where = location(people_file, sample)
     day = parse_date(as_of)
     plugins = _plugins(plugin_paths)

@@ -25,7 +25,7 @@ def verify(files: tuple[str, ...], head: Optional[str], fmt: str) -> None:
     """Check the hash chain of decision log FILES (a log and the files it was rotated into, oldest
     first). Exit 0 when every line holds; exit 1 naming the first line altered, removed, inserted
     or reordered (or when no line is chained)."""
-    from ..decisionlog import verify as verify_chain
+    from ..oversight.decisionlog import verify as verify_chain
     verdict = verify_chain(list(files), head=head)
     click.echo(json.dumps(verdict.to_dict(), indent=2) if fmt == "json" else verdict.text())
     if not verdict.ok:

@@ -16,7 +16,7 @@ import click
 
 # the audiences of domain.md (devrecs.audience.AUDIENCES; a test keeps the two equal)
 AUDIENCES = ("employee", "manager", "hr", "executive")
-DEFAULT_CAP = 5     # devrecs.resolve.DEFAULT_CAP (a test keeps the two equal)
+DEFAULT_CAP = 5     # devrecs.engine.resolve.DEFAULT_CAP (a test keeps the two equal)
 
 def parse_date(value: Optional[str], option: str = "--as-of") -> Optional[dt.date]:
     """The date an option gives (None when it was not given)."""
@@ -66,7 +66,7 @@ def location(source: Optional[str], sample: bool, what: str = "PEOPLE_FILE") -> 
     """Where people come from: a file or database URL, or the built-in sample."""
     if sample == bool(source):
         raise click.UsageError(f"give a {what} or --sample (one of them)")
-    from ..intake import SAMPLE
+    from ..intake.pipeline import SAMPLE
     return SAMPLE if sample else str(source)
 
 
@@ -76,10 +76,10 @@ def open_people(eng: Any, where: str, mapping: Optional[str], source_name: Optio
 
 
 def progress(what: str, total: Optional[int] = None) -> Any:
-    """A progress bar on stderr when it is a terminal (devrecs.progress), else nothing."""
+    """A progress bar on stderr when it is a terminal (devrecs.batch.progress), else nothing."""
     import sys
 
-    from ..progress import Progress
+    from ..batch.progress import Progress
     return Progress(sys.stderr, what, total)
 
 
@@ -88,7 +88,7 @@ def reading(opened: Any) -> Any:
     tell it cheaply (time left is shown then)."""
     import sys
 
-    from ..progress import expected_rows, on_terminal
+    from ..batch.progress import expected_rows, on_terminal
     total = expected_rows(opened.records.source, opened.label) if on_terminal(sys.stderr) else None
     return progress("reading people", total)
 
@@ -96,14 +96,14 @@ def reading(opened: Any) -> Any:
 def read_people(opened: Any, store: Any = None) -> list:
     """Every person of ``opened`` (raising one error listing every bad record), with a bar on
     stderr while they are read."""
-    from ..intake import strict
+    from ..intake.pipeline import strict
     with reading(opened) as bar:
         return strict(bar.track(opened.read(store)))
 
 
 def open_store(url: Optional[str]) -> Any:
     """The Store for --store (or $DEVRECS_STORE), or None when neither is given."""
-    from ..store import open_store as opened
+    from ..oversight.store import open_store as opened
     return opened(url)
 
 
@@ -112,7 +112,7 @@ def pseudonymiser(key_env: Optional[str], log_path: Optional[str], needed: bool 
         return None
     if not log_path and needed:
         raise click.UsageError("--pseudonymise-key-env goes with --log FILE")
-    from ..decisionlog import Pseudonymiser
+    from ..oversight.decisionlog import Pseudonymiser
     return Pseudonymiser.from_env(key_env)
 
 

@@ -84,7 +84,7 @@ def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample:
     The log holds no facts: give the people with --people SOURCE or --sample. With --store,
     outcomes recorded by the time of the logged run join their history, as they did then.
     """
-    from ..decisionlog import read_log, replay as replay_log, select
+    from ..oversight.decisionlog import read_log, replay as replay_log, select
     where = location(people_file, sample, "--people SOURCE")
     keys = pseudonymiser(key_env, None, needed=False)
     entries = select(read_log(log), run_id)
@@ -122,8 +122,8 @@ def report(people_file: Optional[str], sample: bool, mapping: Optional[str], sou
     individual contributors, the 9-box by track, the leadership pipeline, flight-risk
     hotspots, the intervention mix, and acceptance rates from the store (--store)."""
     from ..errors import DevrecsError
-    from ..fairness import report_section
-    from ..report import build_report
+    from ..reports.fairness import report_section
+    from ..reports.organization import build_report
     where = location(people_file, sample)
     day = parse_date(as_of)
     eng = engine(rules, DEFAULT_CAP, day)
@@ -170,8 +170,8 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
     cannot be read are counted as rejected (devrecs batch lists them). --format ll144 gives
     selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md).
     """
-    from .. import fairness
-    from ..intake import Reject
+    from ..intake.pipeline import Reject
+    from ..reports import fairness
     ll144 = fmt.startswith("ll144")
     if ll144 and by:
         raise click.UsageError("--format ll144 audits sex and race/ethnicity: leave out --by")

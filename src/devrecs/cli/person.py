@@ -42,7 +42,7 @@ def _plain(value: Any) -> Any:
 @_key_option
 def export(person_id: str, store_url: Optional[str], logs: tuple[str, ...], key_env: Optional[str]) -> None:
     """Print, as JSON, everything the store and the given decision logs hold about PERSON_ID."""
-    from ..decisionlog import person_lines
+    from ..oversight.decisionlog import person_lines
     store = _where(store_url, logs)
     keys = pseudonymiser(key_env, None, needed=False)
     data: dict[str, Any] = {"person": person_id}
@@ -64,7 +64,7 @@ def erase(person_id: str, store_url: Optional[str], logs: tuple[str, ...], key_e
           yes: bool) -> None:
     """Erase PERSON_ID from the store and the given decision logs. Log lines keep their place, so
     'devrecs log verify' still holds; where the person acted for others, the actor becomes 'erased'."""
-    from ..decisionlog import erase_person as erase_from_logs
+    from ..oversight.decisionlog import erase_person as erase_from_logs
     if not yes:
         raise click.UsageError("erasing cannot be undone: add --yes")
     store = _where(store_url, logs)

@@ -60,7 +60,7 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     decision log (docs/oversight.md). Sinks, store and log get what --audience is shown.
     """
     from ..app import Outputs
-    from ..listing import organization_table, people_table, rec_json
+    from ..render.listing import organization_table, people_table, rec_json
     where = location(people_file, sample)
     day = parse_date(as_of)
     eng = engine(rules, cap, day)
@@ -166,7 +166,7 @@ def batch(source: str, mapping: Optional[str], source_name: Optional[str], table
     rejected, 2 a usage, plugin or configuration error. --log (with --audience) appends one
     line per accepted person to a decision log, as that audience sees them (docs/oversight.md).
     """
-    from .. import batch as batch_mod
+    from ..batch import runner as batch_mod
     if table is not None and query is not None:
         raise click.UsageError("give --table or --query, not both")
     options = batch_mod.BatchOptions(
