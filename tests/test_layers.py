@@ -92,6 +92,17 @@ def test_nothing_below_the_application_layer_imports_what_stands_above_it():
     assert not offenders, "\n".join(offenders)
 
 
+def test_intake_and_plugins_stand_beside_the_application_layer_not_above_it():
+    """app.py builds on intake/ and plugins/, so they import nothing that builds on app.py."""
+    offenders = []
+    for name, path, tree in modules():
+        if name.split(".")[0] in ("intake", "plugins"):
+            bad = tops(imported(tree, path)[0]) & {"app", "cli", "batch", "authoring", "reports", "service", "frames"}
+            if bad:
+                offenders.append(f"{path.relative_to(SRC)} imports {sorted(bad)}")
+    assert not offenders, "\n".join(offenders)
+
+
 def test_only_one_module_imports_durable():
     users = [str(path.relative_to(SRC)) for name, path, tree in modules()
              if {"durable_rules_engine", "durable"} & imported(tree, path)[1]]
