@@ -32,6 +32,7 @@ from .engine.resolve import DEFAULT_CAP
 from .errors import DevrecsError, RecordError
 from .intake import pipeline
 from .model import Person, Recommendation, Rule
+from .numeric import EXACT_INT_LIMIT
 from .packs import PathLike, load_packs, resolve_paths
 from .people import person_from_dict, person_to_dict
 from .plugins.manager import PluginError, Plugins
@@ -298,7 +299,10 @@ class Engine:
 
         Team and organization facts are computed from the people (org.py), as ``audience``
         may see them when given; ``open_leadership_positions`` is the one organization fact
-        people cannot tell."""
+        people cannot tell: a whole number from 0 to 2**53 (durable compares larger ones inexactly)."""
+        n = open_leadership_positions
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= EXACT_INT_LIMIT:
+            raise DevrecsError(f"open leadership positions: expected a whole number from 0 to 2**53, got {n!r:.40}")
         prepared: Iterable[Person] = (self.prepare(p) for p in people)
         if audience is None:
             return self.core.recommend_organization(prepared, as_of, open_leadership_positions)

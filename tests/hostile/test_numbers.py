@@ -180,3 +180,23 @@ def test_durable_json_means_the_same_and_writes_only_numbers_durable_reads(value
     strings = re.compile(r'"(?:[^"\\]|\\.)*"')
     for token in re.findall(r"-?\d[-\d.eE+]*", strings.sub('""', text)):
         assert re.fullmatch(DURABLE_NUMBER, token), (token, text)
+
+
+@pytest.mark.parametrize("positions", [2 ** 53 + 1, 10 ** 20, -1, 1.5, True, "3"])
+def test_open_leadership_positions_beyond_what_durable_compares_exactly_are_refused(positions):
+    """The one organization fact people cannot tell is posted to durable like any number."""
+    from devrecs import DevrecsError
+    from devrecs.intake.peoplefile import sample_file
+    eng = Engine.default()
+    with pytest.raises(DevrecsError, match="open leadership positions: expected a whole number from 0 to 2"):
+        eng.recommend_organization(list(sample_file().people())[:3], open_leadership_positions=positions)
+    assert eng.recommend_organization(list(sample_file().people())[:3], open_leadership_positions=2 ** 53).organization \
+        is not None
+
+
+def test_the_cli_refuses_open_positions_past_2_53_as_a_usage_error():
+    from click.testing import CliRunner
+
+    from devrecs.cli import cli
+    got = CliRunner().invoke(cli, ["recommend", "--sample", "--org", "--open-positions", str(10 ** 20)])
+    assert got.exit_code == 2 and "--open-positions" in got.output and "Traceback" not in got.output

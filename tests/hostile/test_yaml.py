@@ -249,3 +249,12 @@ def test_a_repeated_key_in_a_people_file_is_refused_with_the_field(tmp_path):
     with pytest.raises(DevrecsError, match=r"people.yaml record 1, field 'wellbeing_concern': cannot be read at line "
                                            r"3: duplicate key 'wellbeing_concern'"):
         read_people_file(f).people()
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "-" + "1" * 4400])
+def test_a_number_too_long_to_read_is_a_located_error_that_says_so(tmp_path, number):
+    """Python refuses int(text) past 4300 digits; the error says it is a number, not 'a date'."""
+    f = rule_file(tmp_path, RULE_HEAD + f"rules:\n  - id: a\n    when: {{tenure_months: {{gt: {number}}}}}\n")
+    line = engine_error(f)
+    assert line.startswith(f"{f}:5:") and "E100 a number of" in line and "too long to read" in line, line
+    assert "date" not in line and len(line) < 300

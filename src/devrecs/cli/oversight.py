@@ -108,7 +108,7 @@ def replay(log: str, rules: tuple[str, ...], people_file: Optional[str], sample:
               help="executive: aggregates only, small counts shown as <5, no names or ids.")
 @rules_option
 @as_of_option
-@click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--open-positions", type=click.IntRange(min=0, max=2 ** 53), default=0, show_default=True,
               help="Open leadership positions (people data cannot tell them).")
 @click.option("--title", default="", help="The report's title (default: 'Development report').")
 @store_option

@@ -42,7 +42,7 @@ from .options import (
 @as_of_option
 @click.option("--org", "whole_org", is_flag=True,
               help="Also recommend to managers (for their teams) and to the organization.")
-@click.option("--open-positions", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--open-positions", type=click.IntRange(min=0, max=2 ** 53), default=0, show_default=True,
               help="Open leadership positions (with --org).")
 @click.option("--audience", type=click.Choice(AUDIENCES), default=None,
               help="Show only what this audience may see (default: everything, as hr).")

@@ -169,8 +169,15 @@ class Reader:
             return build(self._constructor, node)
         except yaml.constructor.ConstructorError as exc:
             raise self._error(event.start_mark, f"YAML: {exc.problem}", stack) from None
-        except (ValueError, OverflowError) as exc:   # e.g. 2025-13-01: read as a date that does not exist
-            raise self._error(event.start_mark, f"'{event.value}' reads as a date but is not a real date ({exc}); "
+        except (ValueError, OverflowError) as exc:
+            if tag.endswith((":int", ":float")):   # past Python's 4300 digits for int(text)
+                digits = sum(c.isdigit() for c in event.value)
+                message = (f"a number of {digits} digits ({event.value[:12]}...) is too long to read: "
+                           f"whole numbers must lie within +/- 2**53")
+                raise self._error(event.start_mark, message, stack) from None
+            # e.g. 2025-13-01: read as a date that does not exist
+            shown = event.value if len(event.value) <= 40 else event.value[:40] + "..."
+            raise self._error(event.start_mark, f"'{shown}' reads as a date but is not a real date ({exc}); "
                                                 f"write dates as 'YYYY-MM-DD', or quote the text", stack) from None
 
     def value(self, next_event: Callable[[], Any]) -> Any:
