@@ -17,7 +17,7 @@ from devrecs.peoplefile import sample_file
 from devrecs.store import Store
 
 KEY = "s3cret-key-for-tests-0123456789"
-FIELDS = {"log", "time", "run", "ruleset_hash", "as_of", "audience", "cap", "person", "pseudonymised",
+FIELDS = {"log", "time", "run", "ruleset_hash", "packs", "as_of", "audience", "cap", "person", "pseudonymised",
           "recommendations", "seq", "prev"}
 
 
@@ -52,6 +52,7 @@ def test_one_line_per_person_as_the_audience_sees_it(tmp_path, sample, audience)
         assert set(e) == FIELDS
         assert e["audience"] == audience and e["as_of"] == f.as_of.isoformat() and not e["pseudonymised"]
         assert e["ruleset_hash"] == engine.ruleset_hash and e["cap"] == 5
+        assert e["packs"] == engine.packs and e["packs"]["careers"] == "1"     # each pack with its version
         expected = engine.recommend_for(p, audience)
         assert [(r["intervention"], r["subject"], r["rules"], r["priority"]) for r in e["recommendations"]] == \
             [(r.intervention, r.subject, list(r.rules), r.priority) for r in expected]

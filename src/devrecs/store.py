@@ -1223,6 +1223,6 @@ def _migrate(conn: sa.Connection, target: int) -> int:
     return current
 
 
-__all__ = ["ContestedFact", "ERASED", "EVENTS", "Event", "Retention", "SHOWN", "check_fact", "LATEST", "MIGRATIONS", "NEXT", "PROPOSED", "Proposal", "Rates", "Recorded",
-           "RunRecorder", "STORE_ENV", "Store", "StoreError", "Tally", "merge_history", "open_store", "store_url",
-           "with_history"]
+__all__ = ["check_fact", "ContestedFact", "ERASED", "Event", "EVENTS", "LATEST", "merge_history", "MIGRATIONS", "NEXT",
+           "open_store", "Proposal", "PROPOSED", "Rates", "Recorded", "Retention", "RunRecorder", "SHOWN", "Store",
+           "STORE_ENV", "store_url", "StoreError", "Tally", "with_history"]

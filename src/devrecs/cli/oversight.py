@@ -1,4 +1,5 @@
-"""Commands of history and oversight: record, replay, report and audit (docs/oversight.md).
+"""Commands of history and oversight: record, replay, report, audit and store retention
+(docs/oversight.md).
 
 Each parses its options and calls the library; the library is imported inside
 the command.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -210,3 +211,53 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(fairness.render_markdown(result) if fmt == "markdown" else fairness.render_text(result))
+
+
+@click.group("store")
+def store_cmd() -> None:
+    """The store's retention: set the period, and prune what is older (docs/oversight.md)."""
+
+
+def _the_store(store_url: Optional[str]) -> Any:
+    store = open_store(store_url)
+    if store is None:
+        raise click.UsageError("give --store URL (a SQLite file or a database URL) or set DEVRECS_STORE")
+    return store
+
+
+@store_cmd.command("retention")
+@click.argument("period", required=False)
+@click.option("--clear", is_flag=True, help="Remove the retention period set in the store.")
+@store_option
+def retention(period: Optional[str], clear: bool, store_url: Optional[str]) -> None:
+    """Show the retention period set in the store, or set it to PERIOD (e.g. 400d, 6w, 18m, 2y):
+    'devrecs store prune' then deletes what is older than it."""
+    store = _the_store(store_url)
+    if clear and period:
+        raise click.UsageError("give PERIOD or --clear, not both")
+    if clear:
+        store.set_retention(None)
+        click.echo(f"no retention period in {store.label} any more")
+        return
+    found = store.set_retention(period) if period else store.retention()
+    click.echo(f"retention in {store.label}: " + (f"{found.text} ({found})" if found else "none set"))
+
+
+@store_cmd.command("prune")
+@click.option("--older-than", "older_than", help="Delete what is older than this (e.g. 400d, 18m); default: "
+                                                 "the retention period set in the store.")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def prune(older_than: Optional[str], dry_run: bool, store_url: Optional[str], fmt: str) -> None:
+    """Delete runs, proposals with their review steps, outcomes and contested facts older than
+    the retention period. A proposal goes only when its whole life (proposed and every step) is
+    older than the cutoff."""
+    store = _the_store(store_url)
+    done = store.prune(older_than, dry_run=dry_run)
+    if fmt == "json":
+        click.echo(json.dumps(dict(done, cutoff=done["cutoff"].isoformat()), indent=2))
+        return
+    counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done["deleted"].items())
+    click.echo(f"{'would delete' if dry_run else 'deleted'} from {store.label}, older than {done['period']} "
+               f"(before {done['cutoff']:%Y-%m-%d %H:%M} UTC): {counts}")
