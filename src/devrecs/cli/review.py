@@ -137,7 +137,7 @@ def contested_cmd(store_url: Optional[str], person_id: Optional[str], show_all: 
 
 @review.command("correct")
 @click.argument("people_file", required=False)
-@click.argument("person_id")
+@click.argument("person_id", required=False)
 @sample_option
 @rules_option
 @source_options
@@ -147,17 +147,22 @@ def contested_cmd(store_url: Optional[str], person_id: Optional[str], show_all: 
 @click.option("--by", "by", required=True, help="Who corrected it (a person id).")
 @as_of_option
 @store_option
-def correct(people_file: Optional[str], person_id: str, sample: bool, rules: tuple[str, ...], mapping: Optional[str],
+def correct(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...], mapping: Optional[str],
             source_name: Optional[str], table: Optional[str], query: Optional[str], fact: Optional[str],
             value: Optional[str], by: str, as_of: Optional[str], store_url: Optional[str]) -> None:
     """Re-run PERSON_ID after a contested fact was corrected: the person is read again from
     PEOPLE_FILE (fixed at the source), or --fact is set to --value; the new proposals are recorded
-    as a run (they wait for review like any other) and the contests are marked corrected."""
+    as a run (they wait for review like any other) and the contests are marked corrected.
+    With --sample give only PERSON_ID."""
     import yaml
 
     from ..app import set_fact
     from ..errors import UnknownIdError, did_you_mean
     from ..store import check_fact
+    if sample and person_id is None:
+        people_file, person_id = None, people_file
+    if person_id is None:
+        raise click.UsageError("give PEOPLE_FILE PERSON_ID, or --sample PERSON_ID")
     if value is not None and fact is None:
         raise click.UsageError("--value needs --fact: say which fact it corrects")
     store = _store(store_url)
