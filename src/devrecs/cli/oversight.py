@@ -161,15 +161,19 @@ def report(people_file: Optional[str], sample: bool, mapping: Optional[str], sou
               help="ll144: a bias audit summary in the NYC Local Law 144 format (Markdown; ll144-json: JSON).")
 @click.option("--data-from", help="With ll144: the first day the data covers (YYYY-MM-DD; default: the as-of date).")
 @click.option("--data-until", help="With ll144: the last day the data covers (YYYY-MM-DD; default: the as-of date).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="With ll144: also write the summary as one HTML section to this file, to publish in a web page.")
 @as_of_option
 def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
           table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: Optional[str], min_group: int,
-          fmt: str, data_from: Optional[str], data_until: Optional[str], as_of: Optional[str]) -> None:
+          fmt: str, data_from: Optional[str], data_until: Optional[str], html_path: Optional[str],
+          as_of: Optional[str]) -> None:
     """Who gets which development, by group: shares, four-fifths ratios and exact tests.
 
     Aggregates only: groups under 5 people are shown as <5 and never flagged. Records that
     cannot be read are counted as rejected (devrecs batch lists them). --format ll144 gives
-    selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md).
+    selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md);
+    --html FILE also writes that summary as an HTML section.
     """
     from .. import fairness
     from ..intake import Reject
@@ -178,8 +182,8 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         raise click.UsageError("--format ll144 audits sex and race/ethnicity: leave out --by")
     if not ll144 and not by:
         raise click.UsageError("give --by ATTRIBUTES (e.g. --by gender,age), or --format ll144")
-    if not ll144 and (data_from or data_until):
-        raise click.UsageError("--data-from and --data-until go with --format ll144")
+    if not ll144 and (data_from or data_until or html_path):
+        raise click.UsageError("--data-from, --data-until and --html go with --format ll144")
     span = [parse_date(d, opt) for d, opt in ((data_from, "--data-from"), (data_until, "--data-until"))]
     if span[0] and span[1] and span[1] < span[0]:
         raise click.UsageError(f"--data-until {data_until} is before --data-from {data_from}")
@@ -202,6 +206,13 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         found = fairness.audit_ll144(eng, people, rejected=rejected,
                                      data_from=span[0].isoformat() if span[0] else None,
                                      data_until=span[1].isoformat() if span[1] else None)
+        if html_path:
+            from ..errors import DevrecsError
+            try:
+                with open(html_path, "w", encoding="utf-8") as f:
+                    f.write(fairness.render_ll144_html(found))
+            except OSError as exc:
+                raise DevrecsError(f"--html {html_path}: cannot write ({exc.strerror or exc})") from None
         click.echo(json.dumps(found.to_dict(), indent=2) if fmt == "ll144-json" else fairness.render_ll144(found),
                    nl=fmt == "ll144-json")
         return
