@@ -240,3 +240,13 @@ def test_batch_log_needs_an_audience(tmp_path):
     log = tmp_path / "d.jsonl"
     out = run("batch", str(_sample_jsonl(tmp_path, bad=False)), "--log", str(log))
     assert out.exit_code == 2 and "--log needs --audience" in out.output and not log.exists()
+
+
+def test_batch_log_lines_name_the_pack_versions_beside_the_hash(tmp_path, sample):
+    _, _, engine = sample
+    log = tmp_path / "batch.jsonl"
+    out = run("batch", "sample", "--audience", "hr", "--log", str(log), "--out", str(tmp_path / "out.jsonl"))
+    assert out.exit_code == 0, out.output
+    entries = lines(log)
+    assert entries and all(e["packs"] == engine.packs and e["ruleset_hash"] == engine.ruleset_hash for e in entries)
+    assert list(entries[0])[:5] == ["log", "time", "run", "ruleset_hash", "packs"]

@@ -607,7 +607,7 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             run.log = stack.enter_context(DecisionLog(
                 options.log, ruleset_hash=engine.ruleset_hash, audience=options.audience, as_of=as_of,
                 run_id=run.recorder.run_id if run.recorder is not None else None,
-                pseudonymiser=options.pseudonymiser, cap=engine.cap))
+                pseudonymiser=options.pseudonymiser, cap=engine.cap, packs=engine.packs))
         stream = itertools.chain(head, records)
         try:
             if options.org:
