@@ -592,7 +592,7 @@ class Outputs:
 
     def person(self, person: Person, recs: Sequence[Recommendation]) -> None:
         self.people += 1
-        self.proposals += len(recs)
+        self.proposals += 0 if self.shows_released else len(recs)    # proposals made, not items shown
         self._sink(person.id, recs)
         if self.recorder is not None:       # (an employee view of released items proposes nothing new)
             self.recorder.add([] if self.shows_released else recs, person.id)
@@ -608,7 +608,7 @@ class Outputs:
     def row(self, row: Mapping[str, Any]) -> None:
         """A batch output row made elsewhere (a worker): recorded and logged, not sunk."""
         recs = row["recommendations"]
-        self.proposals += len(recs)
+        self.proposals += 0 if self.shows_released else len(recs)
         if self.recorder is not None and not self.shows_released:
             self.recorder.add_row(row)
         if self.log is not None and row.get("person") is not None:

@@ -45,13 +45,17 @@ def review() -> None:
 @click.option("--intervention", help="Only proposals of this intervention.")
 @click.option("--rule", help="Only proposals this rule helped make.")
 @click.option("--subject", help="Only proposals to this person (or manager, for items sent to the manager).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ids"]), default="text", show_default=True,
+              help="ids: only the ids, one a line (to give to approve, reject, release or contest).")
 def list_cmd(store_url: Optional[str], state: str, intervention: Optional[str], rule: Optional[str],
              subject: Optional[str], fmt: str) -> None:
     """The proposals in a state (default: those waiting for a reviewer), oldest first."""
     found = _store(store_url).review_queue(state=state, intervention=intervention, rule=rule, subject=subject)
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in found], indent=2))
+        return
+    if fmt == "ids":
+        click.echo("\n".join(str(p.id) for p in found))
         return
     for p in found:
         click.echo(f"{p.id}\t{p.subject}\t{p.intervention}\trules {', '.join(p.rules)}\trun {p.run_id}")
