@@ -307,7 +307,11 @@ class Engine:
         only items a reviewer released (``Store.released``), then the cap; nothing tells how many
         others wait or were rejected (the cap is applied after the filter, so waiting items take
         no place). HR sees each contested fact marked beside the fact (``[contested: reason]``)."""
-        return list(self.recommend_many([person], as_of, audience, review))[0][1]
+        if review is not None:
+            return list(self.recommend_many([person], as_of, audience, review))[0][1]
+        check_audience(audience)
+        view = masked(self.prepare(person), audience, self.catalog)
+        return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
 
     def _uncapped(self) -> RuleEngine:
         """The same rules without a cap (built once): an employee's released items are capped

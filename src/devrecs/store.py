@@ -176,6 +176,8 @@ def _v4(conn: sa.Connection) -> None:
              sa.Column("corrected_by", sa.String(200)),
              sa.Column("correction_run", sa.String(64))).create(conn)
     conn.execute(sa.text("CREATE INDEX ix_contested_facts_person ON contested_facts (person)"))
+    # employee views look up released proposals by the person whose facts made them
+    conn.execute(sa.text("CREATE INDEX ix_recommendations_person ON recommendations (person)"))
     sa.Table("settings", md,
              sa.Column("key", sa.String(100), primary_key=True),
              sa.Column("value", sa.Text, nullable=False)).create(conn)
