@@ -107,6 +107,13 @@ def test_hr_sees_contested_facts_in_recommend_evidence_and_others_do_not(tmp_pat
     assert tests and all(t.endswith("[contested: rated before my project shipped]") for t in tests)
     for audience in ("manager", "executive"):
         assert ENGINE.recommend_for(EXPERT, audience, review=store) == ENGINE.recommend_for(EXPERT, audience)
+    # devrecs recommend --store, HR's view of everything, marks it in the evidence of its JSON
+    db = str(tmp_path / "s.db")
+    rows = json.loads(run("recommend", "--sample", "--store", db, "--format", "json").stdout)
+    [mine] = [r["recommendations"] for r in rows if r["person"] == EXPERT.id]
+    marked = [e["test"] for r in mine for e in r["evidence"] if e["fact"] == "performance"]
+    assert marked and all("[contested: rated before my project shipped]" in t for t in marked)
+    assert "[contested" not in json.dumps([r for r in rows if r["person"] != EXPERT.id])
 
 
 def test_set_fact_sets_nested_facts_and_validates():

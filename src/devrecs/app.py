@@ -282,8 +282,9 @@ class Engine:
         session; memory does not grow with the number of people. With ``audience``, each list
         is what that audience may see (see :meth:`recommend_for`, and ``review`` there)."""
         prepared = (self.prepare(p) for p in people)
-        if audience is None:
-            yield from self.core.recommend_many(prepared, as_of)
+        if audience is None:           # everything, as HR sees it
+            everything = self.core.recommend_many(prepared, as_of)
+            yield from everything if review is None else _flag_contested(everything, review, "hr")
             return
         check_audience(audience)
         catalog = self.catalog
@@ -424,9 +425,9 @@ class Engine:
         if org:
             result = self.recommend_organization(people, day, open_positions, audience)
             found = result.people
-            if review is not None and audience is not None:     # (capped before the filter here)
+            if review is not None:          # (capped before the filter here)
                 found = list(self._released(found, review) if audience == "employee" else
-                             _flag_contested(found, review, audience))
+                             _flag_contested(found, review, audience or "hr"))
             run = Run(found, list(result.teams.items()) + [("organization", result.organization)], result)
         else:
             run = Run(list(self.recommend_many(people, day, audience, review)), [], None)
