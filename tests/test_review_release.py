@@ -181,3 +181,13 @@ def test_the_service_shows_the_employee_only_released_items(tmp_path):
         explained = ask("employee", "/explain", body)["explanation"]
         assert [i["intervention"] for i in explained["items"]] == ["strategic-thinking"]
         assert len(ask("hr", "/recommend", body)["recommendations"]) == ENGINE.cap
+
+
+def test_more_released_items_than_the_cap_show_as_the_cap_allows_in_recommend_and_explain(tmp_path):
+    store = Store(str(tmp_path / "s.db"))
+    ids = proposed(store, [EXPERT])
+    release(store, list(ids.values()))
+    shown = ENGINE.recommend_for(EXPERT, "employee", review=store)
+    assert len(ids) > ENGINE.cap and shown == ENGINE.recommend_for(EXPERT, "employee")   # all released: as without
+    explained = ENGINE.explain(EXPERT, None, "employee", review=store)
+    assert [i.intervention for i in explained.items] == [r.intervention for r in shown]

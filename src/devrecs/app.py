@@ -369,8 +369,10 @@ class Engine:
         if audience == "employee":        # only released items, explained as if no other item waited
             found = explain(self._uncapped(), prepared, intervention, audience, as_of)
             shown = {i for p, _, i in review.released([prepared.id]) if p == prepared.id}
-            return attrs.evolve(found, items=tuple(i for i in found.items
-                                                   if i.status == "recommended" and i.intervention in shown))
+            items = [i for i in found.items if i.status == "recommended" and i.intervention in shown]
+            if intervention is None and self.cap is not None:     # as many as recommend_for shows
+                items = items[:self.cap]
+            return attrs.evolve(found, items=tuple(items))
         found = explain(self.core, prepared, intervention, audience, as_of)
         if audience != "hr":
             return found
@@ -491,12 +493,15 @@ def _flag_checks(checks: Sequence[Any], contested: Sequence[Any]) -> tuple:
 
 def _flag_contested(results: Iterable[Result], store: Any, audience: str) -> Iterator[Result]:
     """HR's results with each contested fact marked in the evidence (other audiences as they are)."""
+    if audience != "hr":
+        yield from results
+        return
     it = iter(results)
     while True:
         chunk = list(itertools.islice(it, 500))
         if not chunk:
             return
-        contested = store.contested([p.id for p, _ in chunk]) if audience == "hr" else {}
+        contested = store.contested([p.id for p, _ in chunk])
         for person, recs in chunk:
             mine = contested.get(person.id)
             if mine:
