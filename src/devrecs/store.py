@@ -873,7 +873,7 @@ class Store:
                 chunk = old[i:i + ID_CHUNK]
                 if dry_run:
                     counts["proposal_events"] += conn.execute(
-                        sa.select(sa.func.count()).select_from(events_table).where(e.proposal.in_(chunk))).scalar()
+                        sa.select(sa.func.count()).select_from(events_table).where(e.proposal.in_(chunk))).scalar() or 0
                     counts["proposals"] += len(chunk)
                     continue
                 counts["proposal_events"] += conn.execute(events_table.delete().where(e.proposal.in_(chunk))).rowcount

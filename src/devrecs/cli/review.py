@@ -151,9 +151,10 @@ def contested_cmd(store_url: Optional[str], person_id: Optional[str], show_all: 
 @click.option("--by", "by", required=True, help="Who corrected it (a person id).")
 @as_of_option
 @store_option
-def correct(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...], mapping: Optional[str],
-            source_name: Optional[str], table: Optional[str], query: Optional[str], fact: Optional[str],
-            value: Optional[str], by: str, as_of: Optional[str], store_url: Optional[str]) -> None:
+def correct(people_file: Optional[str], person_id: Optional[str], sample: bool, rules: tuple[str, ...],
+            mapping: Optional[str], source_name: Optional[str], table: Optional[str], query: Optional[str],
+            fact: Optional[str], value: Optional[str], by: str, as_of: Optional[str], store_url: Optional[str],
+            ) -> None:
     """Re-run PERSON_ID after a contested fact was corrected: the person is read again from
     PEOPLE_FILE (fixed at the source), or --fact is set to --value; the new proposals are recorded
     as a run (they wait for review like any other) and the contests are marked corrected.
