@@ -193,17 +193,18 @@ def test_more_released_items_than_the_cap_show_as_the_cap_allows_in_recommend_an
     assert [i.intervention for i in explained.items] == [r.intervention for r in shown]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_batch_for_the_employee_with_a_store_writes_only_released_items(tmp_path, workers):
+@pytest.mark.parametrize("how", [["--workers", "1"], ["--workers", "2"], ["--org"]])
+def test_batch_for_the_employee_with_a_store_writes_only_released_items(tmp_path, how):
     db, log, out = str(tmp_path / "s.db"), tmp_path / "e.jsonl", tmp_path / "out.jsonl"
     store = Store(db)
     ids = proposed(store, [EXPERT])
     release(store, [ids[(EXPERT.id, "technical-career-path")]])
     waiting = len(store.review_queue())
     done = run("batch", "sample", "--audience", "employee", "--store", db, "--log", str(log), "--out", str(out),
-               "--workers", workers)
+               *how)
     assert done.exit_code == 0, done.output
-    rows = {r["person"]: r["recommendations"] for r in map(json.loads, out.read_text().splitlines())}
+    rows = {r["person"]: r["recommendations"] for r in map(json.loads, out.read_text().splitlines())
+            if "person" in r}
     assert [r["intervention"] for r in rows[EXPERT.id]] == ["technical-career-path"]
     assert all(recs == [] for pid, recs in rows.items() if pid != EXPERT.id)
     lines = [json.loads(line) for line in log.read_text().splitlines()]

@@ -314,6 +314,14 @@ class Engine:
         view = masked(self.prepare(person), audience, self.catalog)
         return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
 
+    def reviewed(self, results: Iterable[Result], review: Any, audience: Optional[str]) -> list[Result]:
+        """People's results computed already (an organization run's) with ``review`` applied as
+        :meth:`recommend_for` applies it; here the employee's items were capped before the filter."""
+        if review is None:
+            return list(results)
+        return list(self._released(results, review) if audience == "employee" else
+                    _flag_contested(results, review, audience or "hr"))
+
     def _uncapped(self) -> RuleEngine:
         """The same rules without a cap (built once): an employee's released items are capped
         after the review filter."""
@@ -426,10 +434,7 @@ class Engine:
         review = outputs.review if outputs is not None else None
         if org:
             result = self.recommend_organization(people, day, open_positions, audience)
-            found = result.people
-            if review is not None:          # (capped before the filter here)
-                found = list(self._released(found, review) if audience == "employee" else
-                             _flag_contested(found, review, audience or "hr"))
+            found = self.reviewed(result.people, review, audience)
             run = Run(found, list(result.teams.items()) + [("organization", result.organization)], result)
         else:
             run = Run(list(self.recommend_many(people, day, audience, review)), [], None)

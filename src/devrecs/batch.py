@@ -508,7 +508,7 @@ class _Run:
             data = json.loads(row) if isinstance(row, str) else row
             if self.recorder is not None:     # an employee's view of released items proposes nothing new
                 self.recorder.add_row(dict(data, recommendations=[]) if self.shows_released else data)
-            if self.log is not None:
+            if self.log is not None and "person" in data:    # team and organization rows are not logged
                 self.log.write(data["person"], data["recommendations"])
                 self.stats.logged += 1
         counts = self.stats.interventions
@@ -784,7 +784,7 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
 
     result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience)
     h = engine.ruleset_hash
-    for person, recs in result.people:
+    for person, recs in engine.reviewed(result.people, processor.store, processor.config.audience):
         processor.notify(person.id, recs)
         run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():
