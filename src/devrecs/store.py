@@ -5,6 +5,9 @@
     store.record_outcome("p1", "mentoring", "accepted", by="hr-7", note="starts in May")
     store.history_for("p1")   # [{"intervention": "mentoring", "date": date(...), "outcome": "accepted"}]
     people = with_history(people, store)         # outcomes merged into each person's history
+    store.advance([12], "approved", by="hr-7")   # review before release (review_queue, events)
+    store.contest("p1", proposal=12, fact="gaps", reason="closed last year", by="p1")
+    store.set_retention("18m"); store.prune()    # retention: delete what is older
 
 Outcomes are what feeds the rules back: merged into ``Person.history``
 before the rules run, an accepted, declined or completed intervention is in
