@@ -17,7 +17,7 @@ from devrecs.oversight.store import Store
 from devrecs.packs import default_rules_dir
 
 KEY = "s3cret-key-for-tests-0123456789"
-FIELDS = {"log", "time", "run", "ruleset_hash", "as_of", "audience", "cap", "person", "pseudonymised",
+FIELDS = {"log", "time", "run", "ruleset_hash", "packs", "as_of", "audience", "cap", "person", "pseudonymised",
           "recommendations", "seq", "prev"}
 
 
@@ -52,6 +52,7 @@ def test_one_line_per_person_as_the_audience_sees_it(tmp_path, sample, audience)
         assert set(e) == FIELDS
         assert e["audience"] == audience and e["as_of"] == f.as_of.isoformat() and not e["pseudonymised"]
         assert e["ruleset_hash"] == engine.ruleset_hash and e["cap"] == 5
+        assert e["packs"] == engine.packs and e["packs"]["careers"] == "1"     # each pack with its version
         expected = engine.recommend_for(p, audience)
         assert [(r["intervention"], r["subject"], r["rules"], r["priority"]) for r in e["recommendations"]] == \
             [(r.intervention, r.subject, list(r.rules), r.priority) for r in expected]
@@ -239,3 +240,13 @@ def test_batch_log_needs_an_audience(tmp_path):
     log = tmp_path / "d.jsonl"
     out = run("batch", str(_sample_jsonl(tmp_path, bad=False)), "--log", str(log))
     assert out.exit_code == 2 and "--log needs --audience" in out.output and not log.exists()
+
+
+def test_batch_log_lines_name_the_pack_versions_beside_the_hash(tmp_path, sample):
+    _, _, engine = sample
+    log = tmp_path / "batch.jsonl"
+    out = run("batch", "sample", "--audience", "hr", "--log", str(log), "--out", str(tmp_path / "out.jsonl"))
+    assert out.exit_code == 0, out.output
+    entries = lines(log)
+    assert entries and all(e["packs"] == engine.packs and e["ruleset_hash"] == engine.ruleset_hash for e in entries)
+    assert list(entries[0])[:5] == ["log", "time", "run", "ruleset_hash", "packs"]

@@ -33,13 +33,16 @@ def fill(store):
     store.advance([ids["coaching"]], "released", "p1")          # p1 acting for someone else
     store.record_outcome("p1", "mentoring", "accepted", by="m1")
     store.record_outcome("p2", "coaching", "declined", by="p1")
+    store.contest("p1", fact="gaps", reason="my gaps are out of date", by="p1")
+    store.contest("p2", fact="engagement", reason="survey misread", by="p1")      # p1 as HR for p2
     return ids
 
 
 def dump(store):
     """Every value of every table, as text."""
     with store.engine.connect() as conn:
-        return "\n".join(str(tuple(row)) for t in ("recommendations", "outcomes", "proposal_events", "runs")
+        return "\n".join(str(tuple(row)) for t in ("recommendations", "outcomes", "proposal_events", "runs",
+                                                              "contested_facts")
                          for row in conn.execute(sa.text(f"SELECT * FROM {t}")))
 
 
@@ -53,11 +56,14 @@ def test_export_and_erase_in_the_store(database_url):  # noqa: F811
     assert {(e["proposal"], e["event"]) for e in data["proposal_events"]} == {
         (ids["mentoring"], "approved"), (ids["coaching"], "released"), (ids["coaching"], "declined")}
 
+    assert {(c["person"], c["actor"]) for c in data["contested_facts"]} == {("p1", "p1"), ("p2", "p1")}
     counts = store.erase_person("p1")
-    assert counts == {"proposal_events": 1, "proposals": 2, "outcomes": 1, "redacted": 3}
+    assert counts == {"proposal_events": 1, "proposals": 2, "outcomes": 1, "contested_facts": 1, "redacted": 4}
     text = dump(store)
     assert "'p1'" not in text                                  # nothing of p1 remains
-    assert store.person_data("p1") == {"person": "p1", "proposals": [], "proposal_events": [], "outcomes": []}
+    assert store.person_data("p1") == {"person": "p1", "proposals": [], "proposal_events": [], "outcomes": [],
+                                       "contested_facts": []}
+    assert [(c.person, c.fact, c.by) for c in store.contested()["p2"]] == [("p2", "engagement", ERASED)]
     # p2's data stays, with p1 as the actor erased
     assert [(e.event, e.by) for e in store.events(ids["coaching"])] == [("approved", "hr-1"), ("released", ERASED),
                                                                         ("declined", ERASED)]

@@ -214,10 +214,12 @@ def test_decisions_carry_an_id_and_the_ruleset_hash_and_go_to_the_decision_log(s
 
 @pytest.mark.parametrize("audience", ["employee", "manager", "hr", "executive"])
 def test_each_audience_gets_exactly_what_the_library_shows_it(served, audience):
+    from devrecs.oversight.store import Store
+    store = Store(str(served.folder / "store.db"))      # review is on: the employee sees released items only
     for pid in PERSONAS:
         got = served.call("POST", "/recommend", who=audience, json={"person": RECORDS[pid]})
         assert got.status_code == 200, got.text
-        want = [rec_json(r) for r in ENGINE.recommend_for(RECORDS[pid], audience)]
+        want = [rec_json(r) for r in ENGINE.recommend_for(RECORDS[pid], audience, review=store)]
         assert got.json()["recommendations"] == json.loads(json.dumps(want, default=str)), pid
         assert got.json()["audience"] == audience
 

@@ -149,6 +149,13 @@ class Engine:
         return self.core.ruleset_name
 
     @property
+    def packs(self) -> dict[str, str]:
+        """The rule packs loaded: name (a rule file's ``ruleset``) -> its ``version`` ("" when the
+        rules were given in memory). Decision log lines carry it beside the rule set hash."""
+        found = {f.ruleset: str(f.version) for f in self.files}
+        return found or {r.ruleset: "" for r in self.rules if r.ruleset}
+
+    @property
     def compiled(self) -> dict:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return self.core.compiled
@@ -271,26 +278,72 @@ class Engine:
         return self.evaluate(person, as_of).recommendations
 
     def recommend_many(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
-                       audience: Optional[str] = None) -> Iterator[Result]:
+                       audience: Optional[str] = None, review: Any = None) -> Iterator[Result]:
         """Yield (person, recommendations) in input order, ``chunk_size`` people per durable
         session; memory does not grow with the number of people. With ``audience``, each list
-        is what that audience may see (see :meth:`recommend_for`)."""
+        is what that audience may see (see :meth:`recommend_for`, and ``review`` there)."""
         prepared = (self.prepare(p) for p in people)
-        if audience is None:
-            yield from self.core.recommend_many(prepared, as_of)
+        if audience is None:           # everything, as HR sees it
+            everything = self.core.recommend_many(prepared, as_of)
+            yield from everything if review is None else _flag_contested(everything, review, "hr")
             return
         check_audience(audience)
         catalog = self.catalog
-        for person, recs in self.core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of):
-            yield person, _redacted(recs, audience, catalog)
+        released = audience == "employee" and review is not None
+        core = self._uncapped() if released else self.core
+        results = ((person, _redacted(recs, audience, catalog))
+                   for person, recs in core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of))
+        if review is None:
+            yield from results
+        elif released:
+            yield from self._released(results, review)
+        else:
+            yield from _flag_contested(results, review, audience)
 
     def recommend_for(self, person: PersonLike, audience: str, as_of: Optional[dt.date] = None,
-                      ) -> list[Recommendation]:
+                      review: Any = None) -> list[Recommendation]:
         """The recommendations as ``audience`` may see them (audience.py): computed from the
-        facts and history it may see, without interventions it may not see, hidden facts withheld."""
+        facts and history it may see, without interventions it may not see, hidden facts withheld.
+
+        ``review``: the store whose review decides (None: no review). With it, the employee sees
+        only items a reviewer released (``Store.released``), then the cap; nothing tells how many
+        others wait or were rejected (the cap is applied after the filter, so waiting items take
+        no place). HR sees each contested fact marked beside the fact (``[contested: reason]``)."""
+        if review is not None:
+            return list(self.recommend_many([person], as_of, audience, review))[0][1]
         check_audience(audience)
         view = masked(self.prepare(person), audience, self.catalog)
         return _redacted(self.core.evaluate(view, as_of).recommendations, audience, self.catalog)
+
+    def reviewed(self, results: Iterable[Result], review: Any, audience: Optional[str]) -> list[Result]:
+        """People's results computed already (an organization run's) with ``review`` applied as
+        :meth:`recommend_for` applies it; here the employee's items were capped before the filter."""
+        if review is None:
+            return list(results)
+        return list(self._released(results, review) if audience == "employee" else
+                    _flag_contested(results, review, audience or "hr"))
+
+    def _uncapped(self) -> RuleEngine:
+        """The same rules without a cap (built once): an employee's released items are capped
+        after the review filter."""
+        if self.cap is None:
+            return self.core
+        if getattr(self, "_uncapped_core", None) is None:
+            self._uncapped_core = RuleEngine(self.rules, self.catalog, cap=None, as_of=self.as_of,
+                                             chunk_size=self.core.chunk_size)
+        return self._uncapped_core
+
+    def _released(self, results: Iterable[Result], store: Any) -> Iterator[Result]:
+        """Each person's items that a reviewer released (store.released), then capped."""
+        it = iter(results)
+        while True:
+            chunk = list(itertools.islice(it, self.core.chunk_size))
+            if not chunk:
+                return
+            shown = store.released(p.id for p, _ in chunk)
+            for person, recs in chunk:
+                yield person, _capped([r for r in recs if (person.id, r.subject, r.intervention) in shown],
+                                      person.id, self.cap)
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
                                open_leadership_positions: int = 0, audience: Optional[str] = None,
@@ -316,11 +369,29 @@ class Engine:
                             organization=_redacted(result.organization, audience, catalog))
 
     def explain(self, person: PersonLike, intervention: Optional[str] = None, audience: str = "hr",
-                as_of: Optional[dt.date] = None) -> Any:
+                as_of: Optional[dt.date] = None, review: Any = None) -> Any:
         """Why (or why not) this person gets ``intervention`` (default: each item they get), as
-        ``audience`` may see it (explain.py)."""
+        ``audience`` may see it (explain.py). ``review`` (a store) as for :meth:`recommend_for`:
+        the employee is explained only released items (any other item, waiting, rejected or not
+        recommended, is left out alike); HR sees contested facts marked."""
         from .explain import explain
-        return explain(self.core, self.prepare(person), intervention, audience, as_of)
+        prepared = self.prepare(person)
+        if review is None:
+            return explain(self.core, prepared, intervention, audience, as_of)
+        if audience == "employee":        # only released items, explained as if no other item waited
+            found = explain(self._uncapped(), prepared, intervention, audience, as_of)
+            shown = {i for p, _, i in review.released([prepared.id]) if p == prepared.id}
+            items = [i for i in found.items if i.status == "recommended" and i.intervention in shown]
+            if intervention is None and self.cap is not None:     # as many as recommend_for shows
+                items = items[:self.cap]
+            return attrs.evolve(found, items=tuple(items))
+        found = explain(self.core, prepared, intervention, audience, as_of)
+        if audience != "hr":
+            return found
+        contested = review.contested([prepared.id]).get(prepared.id, [])
+        return attrs.evolve(found, items=tuple(
+            attrs.evolve(item, why=_flag_checks(item.why, contested), why_not=_flag_checks(item.why_not, contested))
+            for item in found.items))
 
     def python_fired(self, person: PersonLike, as_of: Optional[dt.date] = None) -> list[str]:
         """Ids of the rules whose conditions hold, by the Python evaluator (no durable)."""
@@ -330,6 +401,28 @@ class Engine:
         """Ids of the rules durable matched, per person, all in one session."""
         return self.core.durable_fired([self.prepare(p) for p in people], as_of)
 
+    # -- contest: a corrected fact re-runs the person ------------------------------------------
+
+    def correct(self, person: PersonLike, store: Any, *, by: str, fact: Optional[str] = None,
+                as_of: Optional[dt.date] = None) -> tuple[Person, list[Recommendation], str]:
+        """Re-run one person after a contested fact was corrected (``person``: the record re-read
+        from its source, or with the corrected value set, e.g. by :func:`set_fact`): history from
+        ``store`` joined, the proposals recorded as a new run that waits for review like any other,
+        and the person's open contests of ``fact`` (None: of every fact) marked corrected by ``by``
+        with that run. Returns (person, proposals, run id)."""
+        from .oversight.store import with_history
+        if type(person) is Person:
+            prepared = next(with_history([person], store))
+        else:
+            prepared = pipeline.strict(self.people([("correction", person)], store=store))[0]
+        day = self.day(as_of)
+        with Outputs(self, None, store=store, label=f"correction of {fact or 'facts'} for {prepared.id}",
+                     as_of=day) as outputs:
+            run = self.run([prepared], as_of=day, outputs=outputs)
+        assert outputs.run_id is not None
+        store.corrected(prepared.id, fact, by=by, run_id=outputs.run_id)
+        return prepared, run.people[0][1], outputs.run_id
+
     # -- a population run ------------------------------------------------------------------
 
     def run(self, people: Iterable[Person], *, audience: Optional[str] = None, org: bool = False,
@@ -337,21 +430,94 @@ class Engine:
             ) -> Run:
         """Recommend for prepared ``people`` as ``audience`` sees them (None: everything, as hr),
         with ``org`` also for teams and the organization; every result goes to ``outputs``
-        (sinks, store, decision log) as that audience was shown it."""
+        (sinks, store, decision log) as that audience was shown it. With a store in ``outputs``
+        review is on (``Outputs(review=False)`` switches it off): see :meth:`recommend_for`."""
         if audience is not None:
             check_audience(audience)
         day = self.day(as_of)
+        review = outputs.review if outputs is not None else None
         if org:
             result = self.recommend_organization(people, day, open_positions, audience)
-            run = Run(result.people, list(result.teams.items()) + [("organization", result.organization)], result)
+            found = self.reviewed(result.people, review, audience)
+            run = Run(found, list(result.teams.items()) + [("organization", result.organization)], result)
         else:
-            run = Run(list(self.recommend_many(people, day, audience)), [], None)
+            run = Run(list(self.recommend_many(people, day, audience, review)), [], None)
         if outputs is not None:
             for person, recs in run.people:
                 outputs.person(person, recs)
             for subject, recs in run.groups:
                 outputs.group(subject, recs)
         return run
+
+
+def set_fact(person: Person, fact: str, value: Any) -> Person:
+    """The person with ``fact`` (a path such as ``engagement``, ``pipeline.status`` or
+    ``extra.department``) set to ``value``, validated again (a correction given by hand)."""
+    data = person_to_dict(person)
+    *parents, last = fact.split(".")
+    node = data
+    for key in parents:
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise RecordError(f"person {person.id!r}", [f"{fact}: {key} holds a {type(child).__name__}, not fields"])
+        node = child
+    node[last] = value
+    if fact in ("performance", "potential"):
+        data.pop("nine_box", None)        # derived from the two again
+    return person_from_dict(data, record=f"person {person.id!r} (corrected {fact})")
+
+
+def _capped(recs: Sequence[Recommendation], person_id: str, cap: Optional[int]) -> list[Recommendation]:
+    """At most ``cap`` of the person's own items, in order (items for their manager are not
+    counted), as resolve.py caps them."""
+    if cap is None:
+        return list(recs)
+    out, own = [], 0
+    for r in recs:
+        if r.subject == person_id:
+            if own >= cap:
+                continue
+            own += 1
+        out.append(r)
+    return out
+
+
+def _contested_text(contested: Sequence[Any], fact: str) -> str:
+    reasons = [c.reason for c in contested if fact == c.fact or fact.startswith(c.fact + ".")
+               or c.fact.startswith(fact + ".")]
+    return f" [contested: {'; '.join(dict.fromkeys(reasons))}]" if reasons else ""
+
+
+def _flag_checks(checks: Sequence[Any], contested: Sequence[Any]) -> tuple:
+    """Rule checks (explain.py) with each contested fact marked beside its test."""
+    out = []
+    for rule in checks:
+        marked = tuple(attrs.evolve(c, test=c.test + note) if (note := _contested_text(contested, c.fact)) else c
+                       for c in rule.checks)
+        out.append(attrs.evolve(rule, checks=marked) if marked != rule.checks else rule)
+    return tuple(out)
+
+
+def _flag_contested(results: Iterable[Result], store: Any, audience: str) -> Iterator[Result]:
+    """HR's results with each contested fact marked in the evidence (other audiences as they are)."""
+    if audience != "hr":
+        yield from results
+        return
+    it = iter(results)
+    while True:
+        chunk = list(itertools.islice(it, 500))
+        if not chunk:
+            return
+        contested = store.contested([p.id for p, _ in chunk])
+        for person, recs in chunk:
+            mine = contested.get(person.id)
+            if mine:
+                recs = [attrs.evolve(r, evidence=tuple(
+                    attrs.evolve(e, test=e.test + note) if (note := _contested_text(mine, e.fact)) else e
+                    for e in r.evidence)) for r in recs]
+            yield person, recs
 
 
 def _redacted(recs: Sequence[Recommendation], audience: str, catalog: Catalog) -> list[Recommendation]:
@@ -404,9 +570,17 @@ class Outputs:
 
     def __init__(self, engine: Engine, audience: Optional[str], *, store: Any = None, log: Any = None,
                  label: str = "", as_of: Optional[dt.date] = None, sinks: bool = True,
-                 warn: Optional[Callable[[str], None]] = None):
+                 warn: Optional[Callable[[str], None]] = None, review: bool = True):
         self.engine = engine
         self.audience = audience or "hr"
+        # review before release: on whenever there is a store, unless switched off here
+        self.review = store if review and store is not None else None
+        # an employee view with review on shows proposals already released: it proposes nothing new
+        self.shows_released = self.review is not None and self.audience == "employee"
+        self.review_state = None if self.audience != "employee" else (
+            "released-only" if self.review is not None else "off" if store is not None else "no-store")
+        if self.review_state == "off" and warn is not None:
+            warn("warning: review is off: this employee view shows proposals no reviewer has released")
         self.sinks = sinks and engine.plugins is not None and engine.plugins.has_sinks
         self.warn = warn or (lambda line: None)
         self.recorder = None
@@ -415,13 +589,16 @@ class Outputs:
         self.proposals = 0
         day = engine.day(as_of)
         if store is not None:
-            self.recorder = store.start_run(engine.ruleset_hash, as_of=day, audience=self.audience, label=label)
+            note = {"released-only": " (employee view of released items)", "off": " (review off)"}
+            self.recorder = store.start_run(engine.ruleset_hash, as_of=day, audience=self.audience,
+                                            label=label + note.get(self.review_state or "", ""))
         if log is not None:
             from .oversight.decisionlog import DecisionLog
             path, pseudonymiser = log
             self.log = DecisionLog(path, ruleset_hash=engine.ruleset_hash, audience=self.audience, as_of=day,
                                    run_id=self.recorder.run_id if self.recorder is not None else None,
-                                   pseudonymiser=pseudonymiser, cap=engine.cap)
+                                   pseudonymiser=pseudonymiser, cap=engine.cap, packs=engine.packs,
+                                   review=self.review_state)
 
     @property
     def run_id(self) -> Optional[str]:
@@ -434,10 +611,10 @@ class Outputs:
 
     def person(self, person: Person, recs: Sequence[Recommendation]) -> None:
         self.people += 1
-        self.proposals += len(recs)
+        self.proposals += 0 if self.shows_released else len(recs)    # proposals made, not items shown
         self._sink(person.id, recs)
-        if self.recorder is not None:
-            self.recorder.add(recs, person.id)
+        if self.recorder is not None:       # (an employee view of released items proposes nothing new)
+            self.recorder.add([] if self.shows_released else recs, person.id)
         if self.log is not None:
             self.log.write(person.id, recs)
 
@@ -450,8 +627,8 @@ class Outputs:
     def row(self, row: Mapping[str, Any]) -> None:
         """A batch output row made elsewhere (a worker): recorded and logged, not sunk."""
         recs = row["recommendations"]
-        self.proposals += len(recs)
-        if self.recorder is not None:
+        self.proposals += 0 if self.shows_released else len(recs)
+        if self.recorder is not None and not self.shows_released:
             self.recorder.add_row(row)
         if self.log is not None and row.get("person") is not None:
             self.people += 1
@@ -471,4 +648,4 @@ class Outputs:
         self.close(finished=kind is None)
 
 
-__all__ = ["Engine", "Outputs", "People", "Run"]
+__all__ = ["Engine", "Outputs", "People", "Run", "set_fact"]

@@ -645,7 +645,7 @@ def create_app(service: Service) -> FastAPI:
 
         def work() -> Any:
             person = service.prepared(engine, [body.person], lambda i: "person")[0]
-            return person, engine.recommend_for(person, audience, day)
+            return person, engine.recommend_for(person, audience, day, review=service.settings.store)
 
         def commit(result: Any) -> dict:
             person, recs = result
@@ -669,7 +669,7 @@ def create_app(service: Service) -> FastAPI:
 
         def work() -> Any:
             people = service.prepared(engine, body.people, lambda i: f"people[{i}]")
-            return list(engine.recommend_many(people, day, audience))
+            return list(engine.recommend_many(people, day, audience, review=service.settings.store))
 
         def commit(results: Any) -> dict:
             return {"decision_id": service.record(engine, audience, day, results),
@@ -693,10 +693,10 @@ def create_app(service: Service) -> FastAPI:
         def work() -> Any:
             person = service.prepared(engine, [body.person], lambda i: "person")[0]
             try:
-                explanation = engine.explain(person, body.intervention, audience, day)
+                explanation = engine.explain(person, body.intervention, audience, day, review=service.settings.store)
             except UnknownIdError as exc:
                 raise ApiError(422, "unknown id", [_problem("intervention", str(exc))]) from None
-            return person, explanation, engine.recommend_for(person, audience, day)
+            return person, explanation, engine.recommend_for(person, audience, day, review=service.settings.store)
 
         def commit(result: Any) -> dict:
             person, explanation, recs = result

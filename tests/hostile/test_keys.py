@@ -94,7 +94,7 @@ def test_the_log_holds_nothing_made_from_the_key_alone(tmp_path):
     assert key not in text and key not in out.output
     entries = [json.loads(line) for line in text.splitlines()]
     assert entries and all("key_id" not in e for e in entries)
-    allowed = {"log", "time", "run", "ruleset_hash", "as_of", "audience", "cap", "person", "pseudonymised",
+    allowed = {"log", "time", "run", "ruleset_hash", "packs", "as_of", "audience", "cap", "person", "pseudonymised",
                "recommendations", "seq", "prev"}      # prev: the hash of the line before, not of the key
     assert all(set(e) <= allowed for e in entries)
     prints = _fingerprints(key.encode())

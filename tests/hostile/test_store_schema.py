@@ -56,7 +56,9 @@ def test_a_gap_in_the_versions_is_named(tmp_path):
     Store(str(path)).close()
     with sqlite3.connect(path) as raw:
         raw.execute("DELETE FROM schema_version WHERE version = 1")
-    with pytest.raises(StoreError, match="lists versions 2, 3, not 1 to 3 in turn: the store is damaged"):
+    from devrecs.oversight.store import LATEST
+    later = ", ".join(str(v) for v in range(2, LATEST + 1))
+    with pytest.raises(StoreError, match=f"lists versions {later}, not 1 to {LATEST} in turn: the store is damaged"):
         Store(str(path))
 
 

@@ -125,7 +125,7 @@ class Processor:
         """``(recommendations, None)``, or ``(None, ((field, reason),))`` when the engine fails
         on this person alone."""
         try:
-            (_, recs), = self.engine.recommend_many([person], self.config.as_of, self.config.audience)
+            (_, recs), = self.engine.recommend_many([person], self.config.as_of, self.config.audience, self.store)
             return recs, None
         except DevrecsError as exc:
             return None, (("", f"the matching engine refused this record: {exc}"),)
@@ -153,7 +153,7 @@ class Processor:
         people = [p for _, p in prepared if isinstance(p, Person)]
         try:
             found: Optional[list] = [r for _, r in self.engine.recommend_many(people, self.config.as_of,
-                                                                               self.config.audience)]
+                                                                               self.config.audience, self.store)]
         except Exception:   # a person the engine cannot take: each alone, so only that one is rejected
             found = None
         recs = iter(found or ())
@@ -461,6 +461,7 @@ class _Run:
         self.ordinal = 0
         self.recorder: Any = None     # store.RunRecorder when the run is recorded (--store)
         self.log: Any = None          # decisionlog.DecisionLog when the run is logged (--log)
+        self.shows_released = False   # --audience employee with --store: only released items (review)
 
     def warn(self, line: str) -> None:
         if line not in self.stats.warnings:   # each worker reports its joins' skipped rows
@@ -505,9 +506,9 @@ class _Run:
         self.stats.rows += self.writer.write(row)
         if self.recorder is not None or self.log is not None:
             data = json.loads(row) if isinstance(row, str) else row
-            if self.recorder is not None:
-                self.recorder.add_row(data)
-            if self.log is not None:
+            if self.recorder is not None:     # an employee's view of released items proposes nothing new
+                self.recorder.add_row(dict(data, recommendations=[]) if self.shows_released else data)
+            if self.log is not None and "person" in data:    # team and organization rows are not logged
                 self.log.write(data["person"], data["recommendations"])
                 self.stats.logged += 1
         counts = self.stats.interventions
@@ -600,14 +601,17 @@ def run_batch(options: BatchOptions, *, stdout: Optional[TextIO] = None, stderr:
             run.warn(line)
         run.stats.ruleset_hash = engine.ruleset_hash
         run.stats.as_of = as_of
+        run.shows_released = bool(options.store) and options.audience == "employee"
         if options.store:
             run.recorder = stack.enter_context(Store(options.store).start_run(
-                engine.ruleset_hash, as_of=as_of, audience=options.audience, label=f"batch {options.source}"))
+                engine.ruleset_hash, as_of=as_of, audience=options.audience, label=f"batch {options.source}"
+                + (" (employee view of released items)" if run.shows_released else "")))
         if options.log:
             run.log = stack.enter_context(DecisionLog(
                 options.log, ruleset_hash=engine.ruleset_hash, audience=options.audience, as_of=as_of,
                 run_id=run.recorder.run_id if run.recorder is not None else None,
-                pseudonymiser=options.pseudonymiser, cap=engine.cap))
+                pseudonymiser=options.pseudonymiser, cap=engine.cap, packs=engine.packs,
+                review=None if options.audience != "employee" else "released-only" if options.store else "no-store"))
         stream = itertools.chain(head, records)
         try:
             if options.org:
@@ -780,7 +784,7 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
 
     result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience)
     h = engine.ruleset_hash
-    for person, recs in result.people:
+    for person, recs in engine.reviewed(result.people, processor.store, processor.config.audience):
         processor.notify(person.id, recs)
         run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():

@@ -1,4 +1,5 @@
-"""Commands of history and oversight: record, replay, report and audit (docs/oversight.md).
+"""Commands of history and oversight: record, replay, report, audit and store retention
+(docs/oversight.md).
 
 Each parses its options and calls the library; the library is imported inside
 the command.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -160,15 +161,19 @@ def report(people_file: Optional[str], sample: bool, mapping: Optional[str], sou
               help="ll144: a bias audit summary in the NYC Local Law 144 format (Markdown; ll144-json: JSON).")
 @click.option("--data-from", help="With ll144: the first day the data covers (YYYY-MM-DD; default: the as-of date).")
 @click.option("--data-until", help="With ll144: the last day the data covers (YYYY-MM-DD; default: the as-of date).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="With ll144: also write the summary as one HTML section to this file, to publish in a web page.")
 @as_of_option
 def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_name: Optional[str],
           table: Optional[str], query: Optional[str], rules: tuple[str, ...], by: Optional[str], min_group: int,
-          fmt: str, data_from: Optional[str], data_until: Optional[str], as_of: Optional[str]) -> None:
+          fmt: str, data_from: Optional[str], data_until: Optional[str], html_path: Optional[str],
+          as_of: Optional[str]) -> None:
     """Who gets which development, by group: shares, four-fifths ratios and exact tests.
 
     Aggregates only: groups under 5 people are shown as <5 and never flagged. Records that
     cannot be read are counted as rejected (devrecs batch lists them). --format ll144 gives
-    selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md).
+    selection rates and impact ratios by sex, race/ethnicity and both (docs/fairness.md);
+    --html FILE also writes that summary as an HTML section.
     """
     from ..intake.pipeline import Reject
     from ..reports import fairness
@@ -177,8 +182,8 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         raise click.UsageError("--format ll144 audits sex and race/ethnicity: leave out --by")
     if not ll144 and not by:
         raise click.UsageError("give --by ATTRIBUTES (e.g. --by gender,age), or --format ll144")
-    if not ll144 and (data_from or data_until):
-        raise click.UsageError("--data-from and --data-until go with --format ll144")
+    if not ll144 and (data_from or data_until or html_path):
+        raise click.UsageError("--data-from, --data-until and --html go with --format ll144")
     span = [parse_date(d, opt) for d, opt in ((data_from, "--data-from"), (data_until, "--data-until"))]
     if span[0] and span[1] and span[1] < span[0]:
         raise click.UsageError(f"--data-until {data_until} is before --data-from {data_from}")
@@ -201,6 +206,13 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         found = fairness.audit_ll144(eng, people, rejected=rejected,
                                      data_from=span[0].isoformat() if span[0] else None,
                                      data_until=span[1].isoformat() if span[1] else None)
+        if html_path:
+            from ..errors import DevrecsError
+            try:
+                with open(html_path, "w", encoding="utf-8") as f:
+                    f.write(fairness.render_ll144_html(found))
+            except OSError as exc:
+                raise DevrecsError(f"--html {html_path}: cannot write ({exc.strerror or exc})") from None
         click.echo(json.dumps(found.to_dict(), indent=2) if fmt == "ll144-json" else fairness.render_ll144(found),
                    nl=fmt == "ll144-json")
         return
@@ -210,3 +222,53 @@ def audit(source: Optional[str], sample: bool, mapping: Optional[str], source_na
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(fairness.render_markdown(result) if fmt == "markdown" else fairness.render_text(result))
+
+
+@click.group("store")
+def store_cmd() -> None:
+    """The store's retention: set the period, and prune what is older (docs/oversight.md)."""
+
+
+def _the_store(store_url: Optional[str]) -> Any:
+    store = open_store(store_url)
+    if store is None:
+        raise click.UsageError("give --store URL (a SQLite file or a database URL) or set DEVRECS_STORE")
+    return store
+
+
+@store_cmd.command("retention")
+@click.argument("period", required=False)
+@click.option("--clear", is_flag=True, help="Remove the retention period set in the store.")
+@store_option
+def retention(period: Optional[str], clear: bool, store_url: Optional[str]) -> None:
+    """Show the retention period set in the store, or set it to PERIOD (e.g. 400d, 6w, 18m, 2y):
+    'devrecs store prune' then deletes what is older than it."""
+    store = _the_store(store_url)
+    if clear and period:
+        raise click.UsageError("give PERIOD or --clear, not both")
+    if clear:
+        store.set_retention(None)
+        click.echo(f"no retention period in {store.label} any more")
+        return
+    found = store.set_retention(period) if period else store.retention()
+    click.echo(f"retention in {store.label}: " + (f"{found.text} ({found})" if found else "none set"))
+
+
+@store_cmd.command("prune")
+@click.option("--older-than", "older_than", help="Delete what is older than this (e.g. 400d, 18m); default: "
+                                                 "the retention period set in the store.")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def prune(older_than: Optional[str], dry_run: bool, store_url: Optional[str], fmt: str) -> None:
+    """Delete runs, proposals with their review steps, outcomes and contested facts older than
+    the retention period. A proposal goes only when its whole life (proposed and every step) is
+    older than the cutoff."""
+    store = _the_store(store_url)
+    done = store.prune(older_than, dry_run=dry_run)
+    if fmt == "json":
+        click.echo(json.dumps(dict(done, cutoff=done["cutoff"].isoformat()), indent=2))
+        return
+    counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done["deleted"].items())
+    click.echo(f"{'would delete' if dry_run else 'deleted'} from {store.label}, older than {done['period']} "
+               f"(before {done['cutoff']:%Y-%m-%d %H:%M} UTC): {counts}")

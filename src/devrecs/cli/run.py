@@ -127,10 +127,11 @@ def explain(people_file: Optional[str], person_id: Optional[str], sample: bool, 
     eng = engine(rules, DEFAULT_CAP, day)
     eng.formats()          # a plugin's broken format is named before any work
     opened = open_people(eng, where, mapping, source_name, table, query)
-    people = {p.id: p for p in opened.all(open_store(store_url))}
+    store = open_store(store_url)
+    people = {p.id: p for p in opened.all(store)}
     if person_id not in people:
         raise UnknownIdError(f"unknown person '{person_id}'{did_you_mean(person_id, people)}")
-    explanation = eng.explain(people[person_id], intervention, audience, day or opened.as_of)
+    explanation = eng.explain(people[person_id], intervention, audience, day or opened.as_of, review=store)
     click.echo(eng.render(explanation, fmt))
 
 

@@ -5,7 +5,9 @@
         for person in people:
             log.write(person.id, engine.recommend_for(person, "manager", day))
 
-A line holds the time (UTC), run id, rule set hash, as-of date, audience,
+A line holds the time (UTC), run id, rule set hash, the rule packs loaded
+(name and version, ``packs``), as-of date, audience (and, for the employee,
+``review``: whether only released items were shown),
 the person's id (or a keyed pseudonym) and the recommendations as that
 audience may see them: intervention, subject, rules and priority. Facts are
 never logged, so nothing the audience may not see can leak through the log:
@@ -243,7 +245,8 @@ class DecisionLog:
 
     def __init__(self, path: str, *, ruleset_hash: str, audience: str, as_of: dt.date,
                  run_id: Optional[str] = None, pseudonymiser: Optional[Pseudonymiser] = None,
-                 cap: Optional[int] = None, stream: Optional[TextIO] = None, follows: Optional[str] = None):
+                 cap: Optional[int] = None, stream: Optional[TextIO] = None, follows: Optional[str] = None,
+                 packs: Optional[dict[str, str]] = None, review: Optional[str] = None):
         from ..audience import check_audience
         self.path = path
         self.audience = check_audience(audience)
@@ -252,6 +255,8 @@ class DecisionLog:
         self.run_id = run_id or new_run_id()
         self.pseudonymiser = pseudonymiser
         self.cap = cap
+        self.packs = dict(packs) if packs is not None else None   # pack name -> version, beside the hash
+        self.review = review          # employee lines: released-only, off or no-store (app.Outputs)
         self.lines = 0
         self._stream: Any = None
         self._close = False
@@ -285,9 +290,13 @@ class DecisionLog:
         audience may see them."""
         p = self.pseudonymiser
         out = {"log": LOG_VERSION, "time": _utc_text(now or dt.datetime.now(dt.timezone.utc)),
-               "run": self.run_id, "ruleset_hash": self.ruleset_hash, "as_of": self.as_of.isoformat(),
-               "audience": self.audience, "cap": self.cap, "person": p(person_id) if p else person_id,
-               "pseudonymised": p is not None}
+               "run": self.run_id, "ruleset_hash": self.ruleset_hash}
+        if self.packs is not None:
+            out["packs"] = self.packs
+        out.update({"as_of": self.as_of.isoformat(), "audience": self.audience, "cap": self.cap})
+        if self.review is not None:
+            out["review"] = self.review
+        out.update({"person": p(person_id) if p else person_id, "pseudonymised": p is not None})
         out["recommendations"] = [
             rec_entry(r, p) if isinstance(r, Recommendation) else
             {"intervention": r["intervention"], "subject": _subject(r["subject"], p), "rules": list(r["rules"]),
@@ -355,7 +364,7 @@ def write_log(path: str, engine: Recommender, people: Iterable[Person], audience
     """Log each person's recommendations as ``audience`` may see them; the lines written."""
     day = as_of or engine.as_of or dt.date.today()
     with DecisionLog(path, ruleset_hash=engine.ruleset_hash, audience=audience, as_of=day, run_id=run_id,
-                     pseudonymiser=pseudonymiser, cap=engine.cap) as log:
+                     pseudonymiser=pseudonymiser, cap=engine.cap, packs=getattr(engine, "packs", None)) as log:
         for person in people:
             log.write(person.id, engine.recommend_for(person, audience, day))
     return log.lines

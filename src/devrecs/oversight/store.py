@@ -5,6 +5,9 @@
     store.record_outcome("p1", "mentoring", "accepted", by="hr-7", note="starts in May")
     store.history_for("p1")   # [{"intervention": "mentoring", "date": date(...), "outcome": "accepted"}]
     people = with_history(people, store)         # outcomes merged into each person's history
+    store.advance([12], "approved", by="hr-7")   # review before release (review_queue, events)
+    store.contest("p1", proposal=12, fact="gaps", reason="closed last year", by="p1")
+    store.set_retention("18m"); store.prune()    # retention: delete what is older
 
 Outcomes are what feeds the rules back: merged into ``Person.history``
 before the rules run, an accepted, declined or completed intervention is in
@@ -27,7 +30,11 @@ latest version:
 - ``proposal_events``: each step of a proposal's life after it was proposed
   (approved / rejected by a reviewer, released, accepted / declined /
   completed / contested), by whom, when and why; append-only (triggers refuse
-  UPDATE and DELETE on SQLite and PostgreSQL).
+  UPDATE and DELETE on SQLite and PostgreSQL; only erasure and pruning get past
+  them, each inside its own transaction);
+- ``contested_facts``: a fact a person (or HR for them) contests, why, by whom
+  and when, and when it was corrected and which run re-ran the person;
+- ``settings``: the retention period ``prune`` enforces (key ``retention``).
 
 Several processes may write at once. With SQLite the file is put in WAL mode,
 every write transaction starts with ``BEGIN IMMEDIATE`` (so two writers never
@@ -156,6 +163,29 @@ def _v3(conn: sa.Connection) -> None:
     _append_only(conn, True)
 
 
+def _v4(conn: sa.Connection) -> None:
+    """Version 4: ``contested_facts`` (a fact a person contests, and its correction) and
+    ``settings`` (the retention period)."""
+    md = sa.MetaData()
+    sa.Table("contested_facts", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("person", sa.String(200), nullable=False),
+             sa.Column("fact", sa.String(200), nullable=False),
+             sa.Column("proposal", sa.Integer),
+             sa.Column("reason", sa.Text, nullable=False),
+             sa.Column("actor", sa.String(200), nullable=False),
+             sa.Column("contested_at", sa.DateTime, nullable=False),
+             sa.Column("corrected_at", sa.DateTime),
+             sa.Column("corrected_by", sa.String(200)),
+             sa.Column("correction_run", sa.String(64))).create(conn)
+    conn.execute(sa.text("CREATE INDEX ix_contested_facts_person ON contested_facts (person)"))
+    # employee views look up released proposals by the person whose facts made them
+    conn.execute(sa.text("CREATE INDEX ix_recommendations_person ON recommendations (person)"))
+    sa.Table("settings", md,
+             sa.Column("key", sa.String(100), primary_key=True),
+             sa.Column("value", sa.Text, nullable=False)).create(conn)
+
+
 ERASED = "erased"          # the actor of a step or an outcome whose person was erased
 
 
@@ -174,7 +204,46 @@ def _append_only(conn: sa.Connection, on: bool) -> None:
                              "DROP TRIGGER proposal_events_append_only ON proposal_events"))
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3))
+# -- pruning: the one other path that deletes from proposal_events -----------------------------
+# The append-only triggers stay on for every write but two: erasure (above: one person's rows, in
+# one transaction) and pruning (below). Pruning does not lift the guard; it swaps the DELETE guard,
+# inside its own write transaction, for one that refuses to delete any event at or after the
+# retention cutoff, deletes, and puts the plain guard back before the transaction commits. The
+# UPDATE guard stays on throughout. SQLite: the transaction began with BEGIN IMMEDIATE, so no other
+# connection can write (or see the swapped trigger) until it commits; PostgreSQL: DROP TRIGGER
+# takes an ACCESS EXCLUSIVE lock on proposal_events until commit, and DDL is transactional, so
+# other sessions only ever see the plain guard. A failure rolls the swap back with the deletes.
+
+
+def _prune_guard(conn: sa.Connection, cutoff: Optional[dt.datetime]) -> None:
+    """``cutoff`` given: swap the DELETE guard for one that lets only events older than it go;
+    None: put the plain guard back."""
+    if conn.dialect.name == "sqlite":
+        if cutoff is not None:
+            conn.execute(sa.text("DROP TRIGGER proposal_events_no_delete"))
+            conn.execute(sa.text("CREATE TRIGGER proposal_events_prune BEFORE DELETE ON proposal_events "
+                                 "WHEN OLD.happened_at >= :cutoff BEGIN SELECT RAISE(ABORT, "
+                                 "'proposal_events is append-only: pruning deletes only events older than "
+                                 "the retention cutoff'); END".replace(":cutoff", f"'{cutoff:%Y-%m-%d %H:%M:%S.%f}'")))
+        else:
+            conn.execute(sa.text("DROP TRIGGER proposal_events_prune"))
+            conn.execute(sa.text("CREATE TRIGGER proposal_events_no_delete BEFORE DELETE ON proposal_events BEGIN "
+                                 "SELECT RAISE(ABORT, 'proposal_events is append-only'); END"))
+    elif conn.dialect.name == "postgresql":
+        if cutoff is not None:
+            conn.execute(sa.text("DROP TRIGGER proposal_events_append_only ON proposal_events"))
+            conn.execute(sa.text("CREATE TRIGGER proposal_events_no_update BEFORE UPDATE ON proposal_events "
+                                 "FOR EACH ROW EXECUTE FUNCTION devrecs_append_only()"))
+            conn.execute(sa.text("CREATE TRIGGER proposal_events_prune BEFORE DELETE ON proposal_events FOR EACH ROW "
+                                 f"WHEN (OLD.happened_at >= TIMESTAMP '{cutoff:%Y-%m-%d %H:%M:%S.%f}') "
+                                 "EXECUTE FUNCTION devrecs_append_only()"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER proposal_events_prune ON proposal_events"))
+            conn.execute(sa.text("DROP TRIGGER proposal_events_no_update ON proposal_events"))
+            _append_only(conn, True)
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4))
 LATEST = MIGRATIONS[-1][0]
 
 # The latest schema, for queries (kept in step with the migrations; test_store checks it).
@@ -209,6 +278,20 @@ events_table = sa.Table("proposal_events", _md,
                         sa.Column("actor", sa.String(200), nullable=False),
                         sa.Column("happened_at", sa.DateTime, nullable=False),
                         sa.Column("reason", sa.Text, nullable=False))
+contested_table = sa.Table("contested_facts", _md,
+                           sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                           sa.Column("person", sa.String(200), nullable=False),
+                           sa.Column("fact", sa.String(200), nullable=False),
+                           sa.Column("proposal", sa.Integer),
+                           sa.Column("reason", sa.Text, nullable=False),
+                           sa.Column("actor", sa.String(200), nullable=False),
+                           sa.Column("contested_at", sa.DateTime, nullable=False),
+                           sa.Column("corrected_at", sa.DateTime),
+                           sa.Column("corrected_by", sa.String(200)),
+                           sa.Column("correction_run", sa.String(64)))
+settings_table = sa.Table("settings", _md,
+                          sa.Column("key", sa.String(100), primary_key=True),
+                          sa.Column("value", sa.Text, nullable=False))
 outcomes_table = sa.Table("outcomes", _md,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                     sa.Column("person", sa.String(200), nullable=False),
@@ -289,6 +372,79 @@ class Event:
     by: str
     when: dt.datetime
     reason: str
+
+
+# what an employee view may show: a released item, and each step after release
+SHOWN = frozenset(("released", "accepted", "declined", "completed", "contested"))
+
+
+def check_fact(fact: str) -> str:
+    """A fact a person may contest: one of the person facts (facts.py), or ``extra.NAME``."""
+    from ..facts import PERSON_FACTS
+    name = str(fact or "").strip()
+    if name in PERSON_FACTS or (name.startswith("extra.") and len(name) > len("extra.")):
+        return name
+    raise StoreError(f"'{name}' is not a fact of a person{did_you_mean(name, list(PERSON_FACTS))}; the facts: "
+                     f"{', '.join(PERSON_FACTS)}, or extra.NAME")
+
+
+@attrs.frozen
+class ContestedFact:
+    """A fact a person contested: who for, which fact, why, who and when; and its correction."""
+
+    id: int
+    person: str
+    fact: str
+    proposal: Optional[int]
+    reason: str
+    by: str
+    when: dt.datetime
+    corrected_at: Optional[dt.datetime] = None
+    corrected_by: Optional[str] = None
+    correction_run: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "person": self.person, "fact": self.fact, "proposal": self.proposal,
+                "reason": self.reason, "by": self.by, "when": self.when.isoformat(),
+                "corrected_at": self.corrected_at.isoformat() if self.corrected_at else None,
+                "corrected_by": self.corrected_by, "correction_run": self.correction_run}
+
+
+@attrs.frozen
+class Retention:
+    """How long the store keeps its rows: a number of days, weeks, months or years ("400d",
+    "6w", "18m", "2y"); months and years are calendar months and years."""
+
+    amount: int
+    unit: str            # d, w, m or y
+
+    UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
+
+    @classmethod
+    def parse(cls, text: str) -> Retention:
+        value = str(text or "").strip().lower()
+        number, unit = value[:-1], value[-1:]
+        if unit not in cls.UNITS or not number.isdigit() or int(number) < 1:
+            raise StoreError(f"'{text}' is not a retention period: expected a whole number and d (days), w (weeks), "
+                             f"m (months) or y (years), e.g. 400d or 18m")
+        return cls(int(number), unit)
+
+    @property
+    def text(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def cutoff(self, now: dt.datetime) -> dt.datetime:
+        """The moment before which rows are older than this period, counted back from ``now``."""
+        if self.unit in ("d", "w"):
+            return now - dt.timedelta(days=self.amount * (7 if self.unit == "w" else 1))
+        months = self.amount * (12 if self.unit == "y" else 1)
+        year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
+        month += 1
+        last_day = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.UNITS[self.unit]}"
 
 
 class Store:
@@ -545,6 +701,205 @@ class Store:
                                             .order_by(e.id))]
         return self._read(work)
 
+    def released(self, person_ids: Iterable[str]) -> set[tuple[str, str, str]]:
+        """(person, subject, intervention) of every proposal made from these people's facts that a
+        reviewer released (its life is at released or a later step: accepted, declined, completed,
+        contested). For each (person, subject, intervention) the latest reviewed proposal decides:
+        one released earlier and rejected again later is not released; a newer one nobody has
+        reviewed yet does not hide a released one. Employee views show only these (app.py)."""
+        ids = list(dict.fromkeys(person_ids))
+        found: set[tuple[str, str, str]] = set()
+
+        def work(conn: sa.Connection) -> None:
+            r, e = recommendations_table.c, events_table.c
+            for i in range(0, len(ids), ID_CHUNK):
+                latest: dict[tuple[str, str, str], tuple[int, int, str]] = {}
+                q = (sa.select(r.person, r.subject, r.intervention, r.id, e.id.label("step"), e.event)
+                     .select_from(recommendations_table.join(events_table, e.proposal == r.id))
+                     .where(r.person.in_(ids[i:i + ID_CHUNK])))
+                for row in conn.execute(q):
+                    key = (row.person, row.subject, row.intervention)
+                    mark = (row.id, row.step, row.event)
+                    if key not in latest or mark[:2] > latest[key][:2]:
+                        latest[key] = mark
+                found.update(key for key, (_, _, event) in latest.items() if event in SHOWN)
+
+        self._read(work)
+        return found
+
+    # -- contest: a person disputes an item or a fact behind it ----------------------------------
+
+    def contest(self, person: str, *, by: str, reason: str, proposal: Optional[int] = None,
+                fact: Optional[str] = None, when: Optional[dt.datetime] = None) -> list[ContestedFact]:
+        """``person`` (or HR for them, ``by``) contests a released item (``proposal``: its life
+        moves on to contested) and/or a fact behind it (``fact``: flagged until corrected), with
+        ``reason``; in one transaction. A proposal must be the person's (made from their facts or
+        sent to them) and released or later. Returns the person's open contested facts."""
+        for name, text in (("person", person), ("by", by)):
+            if not isinstance(text, str) or not text.strip():
+                raise StoreError(f"{name} must be a non-empty id, got {text!r}")
+        reason = " ".join(str(reason or "").split())
+        if not reason:
+            raise StoreError("a contest needs a reason (--reason)")
+        if proposal is None and not fact:
+            raise StoreError("say what is contested: a proposal id (--proposal) and/or a fact (--fact)")
+        if fact is not None:
+            fact = check_fact(fact)
+        at = when or _now()
+
+        def work(conn: sa.Connection) -> list[ContestedFact]:
+            if proposal is not None:
+                found = self._proposals(conn, [int(proposal)])
+                if not found:
+                    raise StoreError(f"no proposal {proposal} in the store")
+                p = found[0]
+                if person not in (p.person, p.subject):
+                    raise StoreError(f"proposal {p.id} is not {person}'s: it was made for {p.subject}")
+                if "contested" not in NEXT[p.state]:
+                    raise StoreError(f"proposal {p.id} ({p.intervention}) is {p.state}: only a released item (or "
+                                     f"one accepted, declined or completed after release) can be contested")
+                conn.execute(events_table.insert().values(proposal=p.id, event="contested", actor=by,
+                                                          happened_at=at, reason=reason))
+            if fact is not None:
+                conn.execute(contested_table.insert().values(
+                    person=person, fact=fact, proposal=None if proposal is None else int(proposal), reason=reason,
+                    actor=by, contested_at=at))
+            return self._contested(conn, [person]).get(person, [])
+
+        return self._write(work)
+
+    def _contested(self, conn: sa.Connection, person_ids: Sequence[str], open_only: bool = True,
+                   ) -> dict[str, list[ContestedFact]]:
+        c = contested_table.c
+        out: dict[str, list[ContestedFact]] = {}
+        ids = list(person_ids)
+        for i in range(0, len(ids), ID_CHUNK):
+            q = sa.select(contested_table).where(c.person.in_(ids[i:i + ID_CHUNK]))
+            if open_only:
+                q = q.where(c.corrected_at.is_(None))
+            for row in conn.execute(q.order_by(c.id)):
+                out.setdefault(row.person, []).append(ContestedFact(
+                    row.id, row.person, row.fact, row.proposal, row.reason, row.actor, row.contested_at,
+                    row.corrected_at, row.corrected_by, row.correction_run))
+        return out
+
+    def contested(self, person_ids: Optional[Iterable[str]] = None, *, open_only: bool = True,
+                  ) -> dict[str, list[ContestedFact]]:
+        """Contested facts per person (of ``person_ids``, or everyone), oldest first; only those
+        not yet corrected unless ``open_only=False``."""
+        def work(conn: sa.Connection) -> dict[str, list[ContestedFact]]:
+            if person_ids is None:
+                ids = [row[0] for row in conn.execute(sa.select(contested_table.c.person).distinct())]
+            else:
+                ids = list(dict.fromkeys(person_ids))
+            return self._contested(conn, ids, open_only)
+        return self._read(work)
+
+    def corrected(self, person: str, fact: Optional[str], *, by: str, run_id: Optional[str] = None,
+                  when: Optional[dt.datetime] = None) -> int:
+        """Mark the person's open contests of ``fact`` (None: every fact) corrected by ``by``, with
+        the run that re-ran the person on the corrected facts; how many were open."""
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError(f"by must be a non-empty id, got {by!r}")
+        c = contested_table.c
+        q = contested_table.update().where(c.person == person, c.corrected_at.is_(None))
+        if fact is not None:
+            q = q.where(c.fact == check_fact(fact))
+        q = q.values(corrected_at=when or _now(), corrected_by=by, correction_run=run_id)
+        return self._write(lambda conn: conn.execute(q).rowcount)
+
+    def contests_per_rule(self) -> dict[str, dict[str, int]]:
+        """Per rule: contested items (proposals whose life reached contested) and contested facts
+        (those tied to a proposal count for its rules; the others count under no rule)."""
+        def work(conn: sa.Connection) -> dict[str, dict[str, int]]:
+            r, e, c = recommendations_table.c, events_table.c, contested_table.c
+            out: dict[str, dict[str, int]] = {}
+            for row in conn.execute(sa.select(r.rules).select_from(recommendations_table.join(
+                    events_table, e.proposal == r.id)).where(e.event == "contested")):
+                for rule in _split_rules(row.rules):
+                    out.setdefault(rule, {"items": 0, "facts": 0})["items"] += 1
+            for row in conn.execute(sa.select(c.fact, r.rules).select_from(contested_table.outerjoin(
+                    recommendations_table, r.id == c.proposal))):
+                for rule in _split_rules(row.rules) or ("",):
+                    out.setdefault(rule, {"items": 0, "facts": 0})["facts"] += 1
+            return out
+        return self._read(work)
+
+    # -- retention ---------------------------------------------------------------------------------
+
+    def retention(self) -> Optional[Retention]:
+        """The retention period set in the store (``set_retention``), or None."""
+        def work(conn: sa.Connection) -> Optional[str]:
+            return conn.execute(sa.select(settings_table.c.value).where(settings_table.c.key == "retention")).scalar()
+        value = self._read(work)
+        return None if value is None else Retention.parse(value)
+
+    def set_retention(self, period: Union[str, Retention, None]) -> Optional[Retention]:
+        """Set the retention period (e.g. "400d", "18m", "2y"), or remove it with None."""
+        found = None if period is None else period if isinstance(period, Retention) else Retention.parse(period)
+        k = settings_table.c.key
+
+        def work(conn: sa.Connection) -> None:
+            conn.execute(settings_table.delete().where(k == "retention"))
+            if found is not None:
+                conn.execute(settings_table.insert().values(key="retention", value=found.text))
+
+        self._write(work)
+        return found
+
+    def prune(self, older_than: Union[str, Retention, None] = None, *, now: Optional[dt.datetime] = None,
+              dry_run: bool = False) -> dict[str, Any]:
+        """Delete what is older than the retention period (``older_than``, else the one set in the
+        store): proposals whose whole life (proposed, and every event) is older than the cutoff,
+        with their events; runs that began before it and keep no proposal; outcomes decided before
+        it; contested facts contested (and corrected) before it. ``dry_run``: count only. The
+        append-only guard lets only events older than the cutoff go, inside this one transaction
+        (see _prune_guard). Returns the cutoff and the rows deleted per table."""
+        period = older_than if isinstance(older_than, Retention) else (
+            Retention.parse(older_than) if older_than is not None else self.retention())
+        if period is None:
+            raise StoreError("no retention period: give --older-than DURATION (e.g. 400d, 18m) or set one "
+                             "with 'devrecs store retention DURATION'")
+        cutoff = period.cutoff(now or _now())
+
+        def work(conn: sa.Connection) -> dict[str, Any]:
+            r, e, o, c, u = (recommendations_table.c, events_table.c, outcomes_table.c, contested_table.c,
+                             runs_table.c)
+            last = sa.select(e.proposal, sa.func.max(e.happened_at).label("last")).group_by(e.proposal).subquery()
+            old = [row.id for row in conn.execute(
+                sa.select(r.id).select_from(recommendations_table.outerjoin(last, last.c.proposal == r.id))
+                .where(r.proposed_at < cutoff, sa.or_(last.c.last.is_(None), last.c.last < cutoff)))]
+            counts = {"proposal_events": 0, "proposals": 0}
+            if not dry_run:
+                _prune_guard(conn, cutoff)
+            for i in range(0, len(old), ID_CHUNK):
+                chunk = old[i:i + ID_CHUNK]
+                if dry_run:
+                    counts["proposal_events"] += conn.execute(
+                        sa.select(sa.func.count()).select_from(events_table).where(e.proposal.in_(chunk))).scalar() or 0
+                    counts["proposals"] += len(chunk)
+                    continue
+                counts["proposal_events"] += conn.execute(events_table.delete().where(e.proposal.in_(chunk))).rowcount
+                counts["proposals"] += conn.execute(recommendations_table.delete().where(r.id.in_(chunk))).rowcount
+            if not dry_run:
+                _prune_guard(conn, None)
+            kept = sa.select(r.run_id).where(r.run_id == u.run_id)
+            if dry_run:     # the runs whose proposals would all go
+                left = sa.select(r.run_id).where(r.run_id == u.run_id, r.id.not_in(old) if old else sa.true())
+                counts["runs"] = conn.execute(sa.select(sa.func.count()).select_from(runs_table).where(
+                    u.started_at < cutoff, ~sa.exists(left))).scalar()
+            else:
+                counts["runs"] = conn.execute(runs_table.delete().where(u.started_at < cutoff,
+                                                                        ~sa.exists(kept))).rowcount
+            stale = sa.and_(c.contested_at < cutoff, sa.or_(c.corrected_at.is_(None), c.corrected_at < cutoff))
+            for name, table, where in (("outcomes", outcomes_table, o.decided_at < cutoff),
+                                       ("contested_facts", contested_table, stale)):
+                counts[name] = (conn.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar()
+                                if dry_run else conn.execute(table.delete().where(where)).rowcount)
+            return {"cutoff": cutoff, "period": period.text, "dry_run": dry_run, "deleted": counts}
+
+        return self._write(work)
+
     # -- one person's data: export and erasure ----------------------------------------------------
 
     def person_data(self, person_id: str) -> dict:
@@ -562,7 +917,12 @@ class Store:
             outcomes = [dict(row._mapping) for row in conn.execute(
                 sa.select(outcomes_table).where(sa.or_(o.person == person_id, o.decided_by == person_id))
                 .order_by(o.id))]
-            return {"person": person_id, "proposals": recs, "proposal_events": events, "outcomes": outcomes}
+            c = contested_table.c
+            contested = [dict(row._mapping) for row in conn.execute(
+                sa.select(contested_table).where(sa.or_(c.person == person_id, c.actor == person_id,
+                                                        c.corrected_by == person_id)).order_by(c.id))]
+            return {"person": person_id, "proposals": recs, "proposal_events": events, "outcomes": outcomes,
+                    "contested_facts": contested}
         return self._read(work)
 
     def erase_person(self, person_id: str) -> dict[str, int]:
@@ -578,7 +938,7 @@ class Store:
             ids = [row.id for row in conn.execute(
                 sa.select(r.id).where(sa.or_(r.person == person_id, r.subject == person_id)))]
             _append_only(conn, False)
-            counts = {"proposal_events": 0, "proposals": 0, "outcomes": 0, "redacted": 0}
+            counts = {"proposal_events": 0, "proposals": 0, "outcomes": 0, "contested_facts": 0, "redacted": 0}
             for i in range(0, len(ids), ID_CHUNK):
                 chunk = ids[i:i + ID_CHUNK]
                 counts["proposal_events"] += conn.execute(events_table.delete().where(e.proposal.in_(chunk))).rowcount
@@ -588,6 +948,11 @@ class Store:
             counts["outcomes"] = conn.execute(outcomes_table.delete().where(o.person == person_id)).rowcount
             counts["redacted"] += conn.execute(outcomes_table.update().where(o.decided_by == person_id)
                                                .values(decided_by=ERASED)).rowcount
+            c = contested_table.c
+            counts["contested_facts"] = conn.execute(contested_table.delete().where(c.person == person_id)).rowcount
+            for column in ("actor", "corrected_by"):
+                counts["redacted"] += conn.execute(contested_table.update().where(c[column] == person_id)
+                                                   .values({column: ERASED})).rowcount
             _append_only(conn, True)
             return counts
 
@@ -863,6 +1228,6 @@ def _migrate(conn: sa.Connection, target: int) -> int:
     return current
 
 
-__all__ = ["ERASED", "EVENTS", "Event", "LATEST", "MIGRATIONS", "NEXT", "PROPOSED", "Proposal", "Rates", "Recorded",
-           "RunRecorder", "STORE_ENV", "Store", "StoreError", "Tally", "merge_history", "open_store", "store_url",
-           "with_history"]
+__all__ = ["check_fact", "ContestedFact", "ERASED", "Event", "EVENTS", "LATEST", "merge_history", "MIGRATIONS", "NEXT",
+           "open_store", "Proposal", "PROPOSED", "Rates", "Recorded", "Retention", "RunRecorder", "SHOWN", "Store",
+           "STORE_ENV", "store_url", "StoreError", "Tally", "with_history"]

@@ -594,42 +594,59 @@ def _ratio_text(row: LLRow) -> str:
     return "—" if row.ratio is None else f"{row.ratio:.3f}"
 
 
-def render_ll144(result: LL144Audit) -> str:
-    """The audit as a summary that can be published (Markdown)."""
+def _ll144_notes(result: LL144Audit) -> list[str]:
+    """The summary's opening notes, as plain sentences (Markdown and HTML show the same)."""
     period = (f"a snapshot as of {result.data_from}" if result.data_from == result.data_until
               else f"{result.data_from} to {result.data_until}")
-    lines = ["## Bias audit summary (NYC Local Law 144 format)", "",
-             f"- Data: {result.people} people ({period})"
-             + (f"; {result.rejected} records could not be read and are not included" if result.rejected else ""),
-             f"- Recommendations as of {result.as_of}, rule set {result.ruleset_hash}",
-             "- Selected: the person is proposed the intervention for themself. \"Any development\" is at least "
-             "one development opportunity; remedial help is shown per intervention and a higher rate of it "
-             "is not an advantage.",
-             "- Selection rate: the selected people of a category over the people of that category. Impact "
-             "ratio: a category's selection rate over the rate of the most selected category.",
-             f"- People of unknown category are counted here and left out of every rate and ratio. A category "
-             f"under {EXCLUDE_UNDER:.0%} of the people of known category gets no impact ratio (reason shown) "
-             f"and is not a candidate for most selected; categories under {SMALL_GROUP} people have their "
-             f"counts and rate withheld.", ""]
+    return [f"Data: {result.people} people ({period})"
+            + (f"; {result.rejected} records could not be read and are not included" if result.rejected else ""),
+            f"Recommendations as of {result.as_of}, rule set {result.ruleset_hash}",
+            "Selected: the person is proposed the intervention for themself. \"Any development\" is at least "
+            "one development opportunity; remedial help is shown per intervention and a higher rate of it "
+            "is not an advantage.",
+            "Selection rate: the selected people of a category over the people of that category. Impact "
+            "ratio: a category's selection rate over the rate of the most selected category.",
+            f"People of unknown category are counted here and left out of every rate and ratio. A category "
+            f"under {EXCLUDE_UNDER:.0%} of the people of known category gets no impact ratio (reason shown) "
+            f"and is not a candidate for most selected; categories under {SMALL_GROUP} people have their "
+            f"counts and rate withheld."]
+
+
+def _dimension_notes(d: Any) -> list[str]:
+    """What a dimension's table is made from: its source, the unknown, the excluded categories."""
+    if d.missing:
+        return [f"Not audited: {d.missing}. People of unknown category: {d.unknown}."]
+    return [f"From {d.source}. People of known category: {d.known}; of unknown category: {d.unknown} "
+            f"(shown, excluded from the rates and ratios)."] + [
+        f"Excluded from the impact ratios: {c} ({'<5' if n < SMALL_GROUP else n} people, "
+        f"under {EXCLUDE_UNDER:.0%} of the people of known category)." for c, n in d.excluded]
+
+
+def _row_cells(r: Any) -> list[str]:
+    small = r.people < SMALL_GROUP
+    return [r.category, "<5" if small else str(r.people), "<5" if small else str(r.selected), _rate_text(r),
+            _ratio_text(r), r.note]
+
+
+def _title(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def render_ll144(result: LL144Audit) -> str:
+    """The audit as a summary that can be published (Markdown)."""
+    lines = ["## Bias audit summary (NYC Local Law 144 format)", ""]
+    lines += [f"- {note}" for note in _ll144_notes(result)] + [""]
     for d in result.dimensions:
-        lines += [f"### {d.name[0].upper() + d.name[1:]}", ""]
+        lines += [f"### {_title(d.name)}", ""]
         if d.missing:
-            lines += [f"Not audited: {d.missing}. People of unknown category: {d.unknown}.", ""]
+            lines += _dimension_notes(d) + [""]
             continue
-        lines.append(f"From {d.source}. People of known category: {d.known}; of unknown category: {d.unknown} "
-                     f"(shown, excluded from the rates and ratios).")
-        for c, n in d.excluded:
-            lines.append(f"Excluded from the impact ratios: {c} ({'<5' if n < SMALL_GROUP else n} people, "
-                         f"under {EXCLUDE_UNDER:.0%} of the people of known category).")
-        lines.append("")
+        lines += _dimension_notes(d) + [""]
         first = d.tables[0]
-        lines += [f"**{first.selection[0].upper() + first.selection[1:]}**", "",
+        lines += [f"**{_title(first.selection)}**", "",
                   "| category | people | selected | selection rate | impact ratio | note |",
                   "|---|---:|---:|---:|---:|---|"]
-        for r in first.rows:
-            small = r.people < SMALL_GROUP
-            lines.append(f"| {r.category} | {'<5' if small else r.people} | {'<5' if small else r.selected} | "
-                         f"{_rate_text(r)} | {_ratio_text(r)} | {r.note} |")
+        lines += ["| " + " | ".join(_row_cells(r)) + " |" for r in first.rows]
         cats = [r.category for r in first.rows]
         lines += ["", "**Per intervention** (selection rate / impact ratio)", "",
                   "| intervention | purpose | " + " | ".join(cats) + " |",
@@ -647,5 +664,47 @@ def render_ll144(result: LL144Audit) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_ll144_html(result: LL144Audit) -> str:
+    """The same summary as one HTML section (``<section class="devrecs-ll144">``) to publish in a
+    web page: no script, no style of its own (the page's applies), every value escaped."""
+    from html import escape
+
+    def esc(value: Any) -> str:
+        return escape(str(value), quote=True)
+
+    def table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric: range) -> str:
+        def cell(tag: str, i: int, value: str) -> str:
+            kind = ' class="n"' if i in numeric else ""
+            return f"<{tag}{kind}>{esc(value)}</{tag}>"
+        cells = "".join(cell("th", i, h) for i, h in enumerate(head))
+        body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
+        return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+    parts = ['<section class="devrecs-ll144">', "<h2>Bias audit summary (NYC Local Law 144 format)</h2>",
+             "<ul>" + "".join(f"<li>{esc(note)}</li>" for note in _ll144_notes(result)) + "</ul>"]
+    purposes = dict(result.selections)
+    for d in result.dimensions:
+        parts.append(f"<h3>{esc(_title(d.name))}</h3>")
+        parts += [f"<p>{esc(note)}</p>" for note in _dimension_notes(d)]
+        if d.missing:
+            continue
+        first = d.tables[0]
+        parts.append(f"<h4>{esc(_title(first.selection))}</h4>")
+        parts.append(table(["category", "people", "selected", "selection rate", "impact ratio", "note"],
+                           [_row_cells(r) for r in first.rows], range(1, 5)))
+        cats = [r.category for r in first.rows]
+        shown = [t for t in d.tables[1:] if any(r.selected for r in t.rows)]
+        parts.append("<h4>Per intervention (selection rate / impact ratio)</h4>")
+        parts.append(table(["intervention", "purpose", *cats],
+                           [[t.selection, purposes.get(t.selection, ""),
+                             *(f"{_rate_text(r)} / {_ratio_text(r)}" for r in t.rows)] for t in shown],
+                           range(2, 2 + len(cats))))
+        never = [t.selection for t in d.tables[1:] if not any(r.selected for r in t.rows)]
+        if never:
+            parts.append(f"<p>Selected for nobody of known category: {esc(', '.join(never))}.</p>")
+    parts.append("</section>")
+    return "\n".join(parts) + "\n"
+
+
 __all__ = ["AGE_BANDS", "ANY_DEVELOPMENT", "Audit", "LL144Audit", "audit", "audit_ll144", "age_band", "group_of",
-           "protected_in", "render_ll144", "render_markdown", "render_text"]
+           "protected_in", "render_ll144", "render_ll144_html", "render_markdown", "render_text"]

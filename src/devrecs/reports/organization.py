@@ -346,6 +346,7 @@ class ReportContext:
     store_label: str = ""
     open_positions: int = 0
     title: str = ""
+    contests: Optional[dict] = None   # rule id -> {items, facts} contested (store.contests_per_rule), for HR
 
     @property
     def executive(self) -> bool:
@@ -713,6 +714,32 @@ def acceptance_section(ctx: ReportContext) -> Section:
     return Section("acceptance", "Acceptance and completion", body, lede=lede, wide=True)
 
 
+def contests_section(ctx: ReportContext) -> Optional[Section]:
+    """HR only: per rule, the released items people contested and the facts behind them they
+    contested (a fact contested on its own counts under no rule)."""
+    if ctx.audience != "hr":
+        return None
+    lede = ("What people contested: released items, and facts behind them, per rule that proposed the item. A rule "
+            "whose items are often contested, or whose facts are, deserves a look at the rule or at the data.")
+    if not ctx.contests:
+        why = ("no store was given (<code>--store URL</code>)" if ctx.contests is None
+               else f"the store {esc(ctx.store_label)} holds no contest")
+        return Section("contests", "Contests per rule", f'<p class="empty">No contests: {why}. A person contests '
+                       f'with <code>devrecs review contest PERSON --proposal ID --fact FACT --reason TEXT --by ID'
+                       f'</code>.</p>', lede=lede, audiences=("hr",))
+    titles = {r.id: r.title for r in ctx.engine.rules}
+    order = sorted(ctx.contests.items(), key=lambda kv: (-(kv[1]["items"] + kv[1]["facts"]), kv[0] == "", kv[0]))
+    rows = "".join(
+        f'<tr><td>{f"<code>{esc(rule)}</code>" if rule else "(no rule: a fact alone)"}</td>'
+        f'<td>{esc(titles.get(rule, "") if rule else "")}</td>'
+        f'<td class="n">{n["items"]}</td><td class="n">{n["facts"]}</td></tr>' for rule, n in order)
+    body = (f'<table><thead><tr><th>rule</th><th>title</th><th class="n">items contested</th>'
+            f'<th class="n">facts contested</th></tr></thead><tbody>{rows}</tbody></table>'
+            '<p class="small">An item counts once for each rule that proposed it; a fact contested together with an '
+            'item counts for that item\'s rules. Corrected facts still count: this is what was contested.</p>')
+    return Section("contests", "Contests per rule", body, lede=lede, audiences=("hr",))
+
+
 def organization_section(ctx: ReportContext) -> Section:
     recs = [r for r in ctx.result.organization if ctx.visible(r.intervention)]
     if not recs:
@@ -742,7 +769,7 @@ def extra_sections_for(ctx: ReportContext, makers: Sequence[Callable[[ReportCont
 
 
 BUILT_IN_SECTIONS = (coverage_section, hotspots_section, ninebox_section, pipeline_section, organization_section,
-                     mix_section, acceptance_section)
+                     mix_section, acceptance_section, contests_section)
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -818,9 +845,10 @@ def build_report(engine: Engine, people: Iterable[Any], *, audience: str = "hr",
     rates = None
     if store is not None:
         rates = store.rates() if audience == "hr" else store.rates(keep=store_rows_for(engine, audience))
+    contests = store.contests_per_rule() if store is not None and audience == "hr" else None
     ctx = ReportContext(engine, persons, result, audience, Cells(audience == "executive"), day,
-                        rates, getattr(store, "label", ""), open_positions, title or "Development report")
-    sections = [make(ctx) for make in BUILT_IN_SECTIONS]
+                        rates, getattr(store, "label", ""), open_positions, title or "Development report", contests)
+    sections = [s for s in (make(ctx) for make in BUILT_IN_SECTIONS) if s is not None]
     sections += extra_sections_for(ctx, extra_sections)
     return render_page(ctx, sections)
 
