@@ -20,6 +20,7 @@ from devrecs.oversight.store import Store
 SAMPLE = sample_file()
 PEOPLE = list(SAMPLE.people())
 ENGINE = Engine.default(as_of=SAMPLE.as_of)
+UNCAPPED = ENGINE.with_cap(None)          # compiled once: each engine stays in durable for the process
 EXPERT = next(p for p in PEOPLE if p.id == "persona-deep-expert")
 
 
@@ -29,7 +30,7 @@ def run(*args):
 
 def proposed(store, people=PEOPLE):
     """An HR run recorded in the store, uncapped (every item a reviewer could release)."""
-    store.record_run(ENGINE.with_cap(None).recommend_many(people), ENGINE.ruleset_hash)
+    store.record_run(UNCAPPED.recommend_many(people), ENGINE.ruleset_hash)
     return {(p.subject, p.intervention): p.id for p in store.review_queue()}
 
 
@@ -45,7 +46,7 @@ def items(recs):
 def test_the_employee_sees_only_released_items_and_the_cap_comes_after(tmp_path):
     store = Store(str(tmp_path / "s.db"))
     ids = proposed(store, [EXPERT])
-    full = ENGINE.with_cap(None).recommend_for(EXPERT, "employee")
+    full = UNCAPPED.recommend_for(EXPERT, "employee")
     assert len(full) > ENGINE.cap          # the last item falls below the cap without review
     last = full[-1]
     assert (last.intervention, last.subject) not in items(ENGINE.recommend_for(EXPERT, "employee"))
