@@ -212,14 +212,38 @@ def test_decisions_carry_an_id_and_the_ruleset_hash_and_go_to_the_decision_log(s
         r["intervention"] for r in one["recommendations"]]
 
 
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """No store, no decision log, no plugin: one person's decision runs on the event loop (Service.quick)."""
+    from importlib.metadata import entry_points
+    folder = tmp_path_factory.mktemp("quick")
+    installed = ",".join(sorted({ep.name for ep in entry_points(group="devrecs")}))
+    server = Server(folder, env={"DEVRECS_PLUGINS_DIR": "", "DEVRECS_DISABLE_PLUGINS": installed})
+    yield server
+    server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
 @pytest.mark.parametrize("audience", ["employee", "manager", "hr", "executive"])
-def test_each_audience_gets_exactly_what_the_library_shows_it(served, audience):
+@pytest.mark.parametrize("kind", ["threads", "quick"])
+def test_each_audience_gets_exactly_what_the_library_shows_it(request, kind, audience):
+    served = request.getfixturevalue("served" if kind == "threads" else "quick")
     for pid in PERSONAS:
         got = served.call("POST", "/recommend", who=audience, json={"person": RECORDS[pid]})
         assert got.status_code == 200, got.text
         want = [rec_json(r) for r in ENGINE.recommend_for(RECORDS[pid], audience)]
         assert got.json()["recommendations"] == json.loads(json.dumps(want, default=str)), pid
         assert got.json()["audience"] == audience
+
+
+def test_the_service_writes_recommendations_as_the_cli_does_for_every_sample_person():
+    """service._recommendations hands values to the encoder as they are; rec_json copies them first."""
+    from devrecs.service import _json, _recommendations
+    for raw in RECORDS.values():
+        for audience in ("employee", "manager", "hr", "executive"):
+            recs = ENGINE.recommend_for(raw, audience)
+            want = json.loads(json.dumps([rec_json(r) for r in recs], default=str))
+            assert json.loads(_json(_recommendations(recs)).body) == want, (raw["id"], audience)
 
 
 # -- access -------------------------------------------------------------------------------------------------
@@ -557,9 +581,9 @@ def test_the_service_uses_only_the_application_layer():
     import ast
     tree = ast.parse((ROOT / "src" / "devrecs" / "service.py").read_text())
     inside = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
-    # the application layer, the intake, store and decision log; error types, the CLI's JSON of a
-    # recommendation and the audiences' names
-    assert inside <= {"app", "intake", "store", "decisionlog", "errors", "listing", "audience"}, inside
+    # the application layer, the intake, store and decision log; error types, the model (plain, for a
+    # fact value that is a record, as the CLI writes it) and the audiences' names
+    assert inside <= {"app", "intake", "store", "decisionlog", "errors", "model", "audience"}, inside
     from typing import get_args
 
     from devrecs import service
