@@ -179,6 +179,8 @@ def test_every_endpoint_answers_as_the_openapi_document_says(served, openapi):
         ("GET", "/rules", {}),
         ("POST", "/outcomes", {"json": {"person": person["id"], "intervention": "mentoring",
                                         "outcome": "accepted", "by": "hr-1"}}),
+        ("POST", "/outcomes", {"json": {"person": "nobody", "intervention": "mentoring",
+                                        "outcome": "contested", "by": "nobody", "reason": "wrong"}}),
         ("GET", "/health", {}),
         ("GET", "/ready", {}),
         ("POST", "/recommend", {"json": {"person": {"id": "x", "level": "high"}}}),
@@ -420,6 +422,100 @@ def test_an_outcome_is_recorded_and_answers_the_decision_that_proposed_it(served
         "person": "outcome-person", "intervention": "mentoring", "outcome": "declined", "by": "x"}).status_code == 403
 
 
+def _released(served, person: dict, who: str = "hr") -> tuple[dict, int]:
+    """A decision for ``person`` (recorded in the store), its first item approved and released as
+    `devrecs review` does it; (that item, its proposal id)."""
+    from devrecs.store import Store
+    decision = served.call("POST", "/recommend", who=who, json={"person": person}).json()
+    first = decision["recommendations"][0]
+    with Store(str(served.folder / "store.db")) as store:
+        [proposal] = [p for p in store.review_queue(subject=person["id"], intervention=first["intervention"])
+                      if p.run_id == decision["decision_id"]]
+        store.advance([proposal.id], "approved", "hr-7")
+        store.advance([proposal.id], "released", "hr-7")
+    return first, proposal.id
+
+
+def _events(served, proposal: int) -> list[tuple[str, str, str]]:
+    from devrecs.store import Store
+    with Store(str(served.folder / "store.db")) as store:
+        return [(e.event, e.by, e.reason) for e in store.events(proposal)]
+
+
+def test_a_person_contests_a_released_item_and_it_is_a_step_of_its_life(served, openapi):
+    person = dict(RECORDS["persona-pip"])          # the scoped employee token speaks for persona-pip
+    first, proposal = _released(served, person)
+    body = {"person": person["id"], "intervention": first["intervention"], "outcome": "contested",
+            "by": person["id"], "reason": "my plan  ended in May"}
+    got = served.call("POST", "/outcomes", who="scoped-employee", json=body)
+    assert got.status_code == 201, got.text
+    fits(openapi, "/outcomes", "POST", got)
+    answer = got.json()
+    assert (answer["outcome"], answer["proposal"], answer["reason"], answer["rules"]) == (
+        "contested", proposal, "my plan ended in May", first["rules"])
+    assert _events(served, proposal) == [("approved", "hr-7", ""), ("released", "hr-7", ""),
+                                         ("contested", person["id"], "my plan ended in May")]
+    # its life has ended: a second contest finds nothing open to contest
+    again = served.call("POST", "/outcomes", who="scoped-employee", json=body)
+    assert again.status_code == 409 and again.json()["problems"][0]["field"] == "intervention"
+    fits(openapi, "/outcomes", "POST", again)
+    # HR contests for a person too; after an outcome the item can still be contested
+    other = dict(RECORDS["persona-early-career"], id="contest-by-hr")
+    first, proposal = _released(served, other)
+    accepted = served.call("POST", "/outcomes", json={"person": other["id"], "intervention": first["intervention"],
+                                                      "outcome": "accepted", "by": other["id"]})
+    assert accepted.status_code == 201
+    got = served.call("POST", "/outcomes", json={"person": other["id"], "intervention": first["intervention"],
+                                                 "outcome": "contested", "by": "hr-7", "reason": "wrong data"})
+    assert got.status_code == 201, got.text
+    assert [e for e, _, _ in _events(served, proposal)] == ["approved", "released", "accepted", "contested"]
+
+
+def test_who_may_contest_what(served):
+    person = dict(RECORDS["persona-pip"])
+    first, proposal = _released(served, person)
+    body = {"person": person["id"], "intervention": first["intervention"], "outcome": "contested",
+            "by": person["id"], "reason": "not so"}
+    for who in ("manager", "executive", "admin", "scoped-manager"):
+        assert served.call("POST", "/outcomes", who=who, json=body).status_code == 403, who
+    # an employee token with a subject contests only its own items, and only as itself
+    wrong_person = served.call("POST", "/outcomes", who="scoped-employee",
+                               json=dict(body, person="persona-wellbeing"))
+    assert wrong_person.status_code == 403
+    as_other = served.call("POST", "/outcomes", who="scoped-employee", json=dict(body, by="hr-7"))
+    assert as_other.status_code == 403
+    assert as_other.json()["problems"] == [{"field": "by", "message": "expected 'persona-pip'"}]
+    # a contest needs a reason (and takes no note); the other outcomes take no reason
+    for extra, field in (({"reason": "  "}, "reason"), ({"note": "n"}, "note")):
+        got = served.call("POST", "/outcomes", json=dict(body, **extra))
+        assert got.status_code == 422 and [p["field"] for p in got.json()["problems"]] == [field], got.text
+    got = served.call("POST", "/outcomes", json=dict(body, outcome="accepted"))
+    assert got.status_code == 422 and got.json()["problems"][0]["field"] == "reason"
+    assert [e for e, _, _ in _events(served, proposal)] == ["approved", "released"]    # nothing was written
+    # a proposal nobody released cannot be contested, in the same words as none at all (no oracle)
+    unreleased = dict(RECORDS["persona-early-career"], id="never-released")
+    decision = served.call("POST", "/recommend", json={"person": unreleased}).json()
+    answers = [served.call("POST", "/outcomes", json=dict(body, person=pid, intervention=decision[
+        "recommendations"][0]["intervention"])) for pid in ("never-released", "never-recommended")]
+    assert [a.status_code for a in answers] == [409, 409]
+    assert answers[0].json()["problems"] == answers[1].json()["problems"]
+    # and the employee's contest of its own item is taken
+    assert served.call("POST", "/outcomes", who="scoped-employee", json=body).status_code == 201
+
+
+def test_a_manager_records_outcomes_only_of_what_a_manager_may_see(served):
+    """wellbeing-referral is hidden from managers: naming it is answered as an unknown id would be."""
+    def problem(intervention):
+        got = served.call("POST", "/outcomes", who="manager", json={
+            "person": "persona-wellbeing", "intervention": intervention, "outcome": "accepted", "by": "m-1"})
+        assert got.status_code == 422, got.text
+        return got.json()["problems"][0]["message"]
+    assert problem("wellbeing-referral") == problem("no-such-item").replace("no-such-item", "wellbeing-referral")
+    assert "wellbeing" not in problem("wellbeing-referal").replace("wellbeing-referal", "")
+    assert served.call("POST", "/outcomes", json={"person": "persona-wellbeing", "intervention": "wellbeing-referral",
+                                                  "outcome": "accepted", "by": "hr-7"}).status_code == 201
+
+
 def test_metrics_are_prometheus_text(served):
     from prometheus_client.parser import text_string_to_metric_families
     served.call("GET", "/health")
@@ -588,9 +684,10 @@ def test_the_service_uses_only_the_application_layer():
 
     from devrecs import service
     from devrecs.audience import AUDIENCES
-    from devrecs.store import OUTCOMES
+    from devrecs.store import EVENTS, NEEDS_REASON, OUTCOMES
     assert get_args(service.AudienceName) == AUDIENCES
-    assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == OUTCOMES
+    assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == (*OUTCOMES, "contested")
+    assert service.CONTESTED in EVENTS and service.CONTESTED in NEEDS_REASON
 
 
 def test_the_wheel_ships_the_command_line_and_the_service(tmp_path):

@@ -52,6 +52,7 @@ from .decisionlog import Pseudonymiser, new_run_id
 from .errors import DevrecsError, RuleFileError, UnknownIdError, did_you_mean
 from .intake import Reject
 from .model import plain
+from .store import NEXT, StoreError
 
 API = "/v1"
 DEFAULT_MAX_PEOPLE = 100
@@ -59,6 +60,7 @@ DEFAULT_MAX_BODY = 1_000_000          # bytes
 DEFAULT_TIMEOUT_S = 10.0
 PUBLIC = (f"{API}/openapi.json", f"{API}/docs")     # the API's description: no token needed
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+CONTESTED = "contested"       # a step of a proposal's life (store.NEXT), not an outcome row (store.OUTCOMES)
 
 
 # -- tokens -------------------------------------------------------------------------------------
@@ -215,10 +217,15 @@ class BatchRequest(_Strict):
 class OutcomeRequest(_Strict):
     person: str = Field(min_length=1)
     intervention: str = Field(min_length=1)
-    outcome: Literal["accepted", "declined", "completed"]
+    outcome: Literal["accepted", "declined", "completed", "contested"] = Field(
+        description="What the person did with the proposal; contested: the person (or HR for them) disputes a "
+                    "released item, with a reason.")
     by: str = Field(min_length=1, description="Who decided or recorded it (a person id).")
     date: Optional[dt.date] = None
-    note: str = Field("", max_length=500, description="A short note (no health or other sensitive details).")
+    note: str = Field("", max_length=500, description="A short note for accepted, declined or completed "
+                                                      "(no health or other sensitive details).")
+    reason: str = Field("", max_length=500, description="Why the item is contested (required with contested, "
+                                                        "and only there).")
 
 
 class EvidenceOut(BaseModel):
@@ -300,6 +307,9 @@ class OutcomeResponse(BaseModel):
     when: str
     answers_run: Optional[str]
     rules: list[str]
+    proposal: Optional[int] = Field(None, description="The proposal whose life the step was added to "
+                                                      "(always set for contested).")
+    reason: str = ""
 
 
 class ReloadResponse(BaseModel):
@@ -331,7 +341,8 @@ class ErrorResponse(BaseModel):
     problems: list[ProblemOut | RuleProblemOut] = []
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse}
+                                           for code in (400, 401, 403, 409, 413, 422, 503)}
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -507,6 +518,35 @@ class Service:
             if out.run_id is not None:
                 return out.run_id
             return out.log.run_id if out.log is not None else new_run_id()
+
+    def contest(self, person: str, intervention: str, by: str, reason: str, on: Optional[dt.date]) -> dict:
+        """``person`` (or HR for them) contests the latest released proposal of ``intervention`` to
+        them, as ``devrecs``' store records it: a ``contested`` step of the proposal's life
+        (Store.advance), by ``by`` with ``reason``. The one place the service contests: the
+        outcomes endpoint's answer is what this returns.
+
+        Only a proposal that reached the person can be contested (released, or accepted, declined
+        or completed after release); when there is none the answer is 409 in the same words
+        whether or not an unreleased proposal exists, so nobody learns of one this way."""
+        store = self.settings.store
+        open_to_contest = [state for state, nexts in NEXT.items() if CONTESTED in nexts]
+        found = [p for state in open_to_contest
+                 for p in store.review_queue(state=state, intervention=intervention, subject=person)]
+        if not found:
+            raise ApiError(409, f"nothing to contest: no proposal of '{intervention}' to '{person}' has been "
+                                f"released to them", [_problem(
+                                    "intervention", "expected an item released to the person (devrecs review "
+                                                    "release), or its recorded outcome")])
+        latest = max(found, key=lambda p: (p.proposed_at, p.id))
+        at = (dt.datetime.combine(on, dt.time()) if on is not None
+              else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        try:
+            [done] = store.advance([latest.id], CONTESTED, by, reason, when=at)
+        except StoreError as exc:       # its state changed meanwhile (contested by another request)
+            raise ApiError(409, str(exc)) from None
+        return {"person": person, "intervention": intervention, "outcome": CONTESTED, "by": by,
+                "when": at.isoformat(), "answers_run": done.run_id, "rules": list(done.rules),
+                "proposal": done.id, "reason": " ".join(reason.split())}
 
     # -- reload ----------------------------------------------------------------------------------------
 
@@ -782,26 +822,46 @@ def create_app(service: Service) -> FastAPI:
               summary="Record what a person did with a proposed intervention")
     async def outcomes(body: OutcomeRequest, request: Request) -> Response:
         token, audience = service.audience_of(request)
+        contest = body.outcome == CONTESTED
         if audience == "executive":
             raise ApiError(403, "an executive token may not record outcomes for a person")
+        if contest and audience == "manager":
+            raise ApiError(403, "a manager token may not contest: the person contests an item, or HR for them")
         if token.subject is not None and (audience != "employee" or body.person != token.subject):
             raise ApiError(403, f"this token may record outcomes only for person '{token.subject}'"
                            if audience == "employee" else "a manager token with a subject may not record outcomes "
                                                           "(the service cannot tell whose report the person is)")
+        if contest and token.subject is not None and body.by != token.subject:
+            raise ApiError(403, f"this token contests only as person '{token.subject}'",
+                           [_problem("by", f"expected '{token.subject}'")])
+        if contest and not " ".join(body.reason.split()):
+            raise ApiError(422, "a contest needs a reason", [_problem(
+                "reason", "a value is required: say what is wrong with the item or the facts behind it")])
+        if contest and body.note:
+            raise ApiError(422, "a contest takes a reason, not a note", [_problem(
+                "note", "give the contest's words as reason; a note goes with accepted, declined or completed")])
+        if not contest and body.reason:
+            raise ApiError(422, f"{body.outcome} takes a note, not a reason", [_problem(
+                "reason", "a reason goes with contested only; give a note")])
         if s.store is None:
             raise ApiError(503, "this service has no store: start it with --store URL to record outcomes")
         engine = service.engine
-        if body.intervention not in engine.catalog:
+        # a manager names only what a manager may see: anything else is unknown, in the same words (no oracle)
+        known = [i for i in engine.catalog.ids if audience != "manager" or engine.catalog.visible_to(i, audience)]
+        if body.intervention not in known:
             raise ApiError(422, "unknown intervention", [_problem(
                 "intervention", f"unknown intervention '{body.intervention}'"
-                                f"{did_you_mean(body.intervention, engine.catalog.ids)}; see {API}/catalog")])
+                                f"{did_you_mean(body.intervention, known)}; see {API}/catalog")])
 
         def commit(_: Any) -> dict:
             with service.write_lock:
+                if contest:
+                    return service.contest(body.person, body.intervention, body.by, body.reason, body.date)
                 rec = s.store.record_outcome(body.person, body.intervention, body.outcome, by=body.by,
                                              when=body.date, note=body.note)
             return {"person": rec.person, "intervention": rec.intervention, "outcome": rec.outcome, "by": rec.by,
-                    "when": rec.when.isoformat(), "answers_run": rec.run_id, "rules": list(rec.rules)}
+                    "when": rec.when.isoformat(), "answers_run": rec.run_id, "rules": list(rec.rules),
+                    "proposal": None, "reason": ""}
         return _json(await service.run(lambda: None, commit), 201)
 
     @app.post(f"{API}/admin/reload", response_model=ReloadResponse, responses=ERRORS,
