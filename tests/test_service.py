@@ -557,13 +557,76 @@ def test_a_reload_refuses_rules_that_do_not_validate_and_keeps_serving(reloadabl
     assert _hash(reloadable) == old
     assert reloadable.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()[
         "ruleset_hash"] == old
+    shown = reloadable.call("GET", "/ready").json()["refused"]
+    assert shown["by"] == "admin" and shown["problems"] == problems
     careers.write_text(good.replace("priority: ", "priority: 1 #", 1))
     done = reloadable.call("POST", "/admin/reload", who="admin")
     assert done.status_code == 200 and done.json()["previous"] == old and done.json()["changed"]
     assert _hash(reloadable) == done.json()["ruleset_hash"] != old
+    assert "refused" not in reloadable.call("GET", "/ready").json()
     metrics = reloadable.call("GET", "/metrics").text
     assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
     assert 'devrecs_reloads_total{result="ok"} 1.0' in metrics
+
+
+@pytest.fixture()
+def watched(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    server = Server(tmp_path, "--rules", str(rules), "--watch", "--watch-interval", "0.2",
+                    env={"DEVRECS_PLUGINS_DIR": ""})
+    server.rules = rules
+    yield server
+    server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
+def _until(check, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("not within the time")
+
+
+def test_watch_refuses_a_rule_file_that_does_not_validate_and_takes_the_good_one(watched):
+    doc = watched.call("GET", "/openapi.json", who=None).json()
+    old = _hash(watched)
+    assert "refused" not in watched.call("GET", "/ready").json()
+    careers = watched.rules / "careers.yaml"
+    good = careers.read_text()
+    careers.write_text(good.replace("priority: ", "priority: not-a-number #", 1))
+    ready = _until(lambda: watched.call("GET", "/ready").json().get("refused") and watched.call("GET", "/ready"))
+    fits(doc, "/ready", "GET", ready)
+    refused = ready.json()["refused"]
+    assert refused["by"] == "watch" and ready.json()["ruleset_hash"] == old
+    problems = refused["problems"]
+    assert problems and all(p["file"].endswith("careers.yaml") and p["line"] > 1 and p["code"] for p in problems)
+    rules = watched.call("GET", "/rules")
+    fits(doc, "/rules", "GET", rules)
+    assert rules.json()["refused"] == refused and rules.json()["ruleset_hash"] == old
+    # the server log names the file, line, column and code, as `devrecs validate` does
+    p = problems[0]
+    assert "reload (watch) refused, still serving " + old in watched.output()
+    assert f"{p['file']}:{p['line']}:{p['col']}: {p['code']} " in watched.output()
+    assert watched.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()["ruleset_hash"] == old
+    time.sleep(1.0)                      # the same bad files are not tried again
+    assert watched.output().count("reload (watch) refused") == 1
+    careers.write_text(good.replace("priority: ", "priority: 1 #", 1))
+    new = _until(lambda: (h := _hash(watched)) != old and h)
+    ready = watched.call("GET", "/ready")
+    fits(doc, "/ready", "GET", ready)
+    assert ready.json() == {"status": "ready", "ruleset_hash": new}
+    assert watched.call("GET", "/rules").json()["refused"] is None
+    assert watched.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()["ruleset_hash"] == new
+    # a rule file removed from a watched folder is a change too
+    (watched.rules / "careers.yaml").unlink()
+    assert _until(lambda: (h := _hash(watched)) not in (old, new) and h)
+    metrics = watched.call("GET", "/metrics").text
+    assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
+    assert 'devrecs_reloads_total{result="ok"} 2.0' in metrics
 
 
 def test_a_request_in_flight_during_a_reload_finishes_on_the_rules_it_began_with(reloadable):

@@ -297,6 +297,7 @@ class RulesResponse(BaseModel):
     packs: list[PackOut]
     plugins: list[dict[str, Any]]
     loaded_at: str
+    refused: Optional[RefusedOut] = Field(None, description="The last reload, when it was refused (see /v1/ready).")
 
 
 class OutcomeResponse(BaseModel):
@@ -318,21 +319,30 @@ class ReloadResponse(BaseModel):
     changed: bool
 
 
-class Status(BaseModel):
-    status: str
-    ruleset_hash: Optional[str] = None
-
-
-class ProblemOut(BaseModel):
-    field: str
-    message: str
-
-
 class RuleProblemOut(BaseModel):
     file: str
     line: int
     col: int
     code: str
+    message: str
+
+
+class RefusedOut(BaseModel):
+    at: str = Field(description="When the reload was refused (UTC).")
+    by: str = Field(description="What asked for it: admin (POST /v1/admin/reload), signal (SIGHUP) or watch.")
+    error: str
+    problems: list[RuleProblemOut] = Field(description="The rule files' located problems (file, line, col, code).")
+
+
+class Status(BaseModel):
+    status: str
+    ruleset_hash: Optional[str] = None
+    refused: Optional[RefusedOut] = Field(None, description="The last reload, when it was refused: the rules "
+                                                            "in use keep serving (absent after a good reload).")
+
+
+class ProblemOut(BaseModel):
+    field: str
     message: str
 
 
@@ -385,6 +395,7 @@ class Service:
         self.tokens = tokens
         self.settings = settings or Settings()
         self.loaded_at = _now_text()
+        self.refused: Optional[dict] = None        # the last reload, when it was refused
         self.reload_lock = threading.Lock()
         self.write_lock = threading.Lock()
         self.pool = concurrent.futures.ThreadPoolExecutor(self.settings.workers, thread_name_prefix="devrecs")
@@ -550,19 +561,26 @@ class Service:
 
     # -- reload ----------------------------------------------------------------------------------------
 
-    def reload(self) -> tuple[str, str]:
+    def reload(self, by: str = "admin") -> tuple[str, str]:
         """Build the engine anew beside the one in use, then swap; (previous hash, new hash).
 
-        A rule file that does not validate raises RuleFileError and the engine in use stays."""
+        A rule file that does not validate raises RuleFileError and the engine in use stays; the
+        refusal (``by`` whom: admin, signal or watch, with the located problems) is kept for
+        /v1/ready and /v1/rules until a reload succeeds."""
         with self.reload_lock:
             old = self.engine
             try:
                 new = old.reload()
-            except DevrecsError:        # rule files that do not validate, a plugin that fails to load
+            except DevrecsError as exc:  # rule files that do not validate, a plugin that fails to load
                 self.reloads.labels("refused").inc()
+                problems = [p.to_dict() for p in exc.problems] if isinstance(exc, RuleFileError) else []
+                self.refused = {"at": _now_text(), "by": by,
+                                "error": "the rules do not validate; the rules in use keep serving"
+                                if problems else str(exc), "problems": problems}
                 raise
             self.engine = new          # requests that began on `old` finish on it
             self.loaded_at = _now_text()
+            self.refused = None
             self.reloads.labels("ok").inc()
             self.info.clear()
             self.info.labels(new.ruleset_hash).set(1)
@@ -816,7 +834,7 @@ def create_app(service: Service) -> FastAPI:
         plugins = [{"name": p["name"], "distribution": p["distribution"], "version": p["version"]}
                    for p in (engine.plugins.describe(engine.overrides) if engine.plugins else [])]
         return _json({"ruleset_hash": engine.ruleset_hash, "rules": len(engine.rules), "packs": packs,
-                      "plugins": plugins, "loaded_at": service.loaded_at})
+                      "plugins": plugins, "loaded_at": service.loaded_at, "refused": service.refused})
 
     @app.post(f"{API}/outcomes", response_model=OutcomeResponse, status_code=201, responses=ERRORS,
               summary="Record what a person did with a proposed intervention")
@@ -886,7 +904,8 @@ def create_app(service: Service) -> FastAPI:
     @app.get(f"{API}/ready", response_model=Status, responses=ERRORS, summary="Rules are loaded and serving")
     async def ready(request: Request) -> Response:
         service.token(request)
-        return _json({"status": "ready", "ruleset_hash": service.engine.ruleset_hash})
+        ready = {"status": "ready", "ruleset_hash": service.engine.ruleset_hash}
+        return _json(dict(ready, refused=service.refused) if service.refused else ready)
 
     @app.get(f"{API}/metrics", responses=ERRORS, summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
@@ -904,14 +923,84 @@ def sighup_reloads(service: Service, echo: Callable[[str], None]) -> None:
 
     loop = asyncio.get_running_loop()
 
-    def reload_now() -> None:
-        try:
-            previous, now = service.reload()
-            echo(f"devrecs serve: reloaded rules {previous} -> {now}")
-        except DevrecsError as exc:
-            echo(f"devrecs serve: reload refused, still serving {service.engine.ruleset_hash}:\n{exc}")
-
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_now))
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, _reload_echoed, service, echo, "signal"))
 
 
-__all__ = ["Service", "Settings", "Token", "Tokens", "create_app", "hash_token", "sighup_reloads"]
+def _reload_echoed(service: Service, echo: Callable[[str], None], by: str) -> bool:
+    """Reload, and say on the server's log what came of it (the located problems when refused)."""
+    try:
+        previous, now = service.reload(by)
+    except DevrecsError as exc:
+        echo(f"devrecs serve: reload ({by}) refused, still serving {service.engine.ruleset_hash}:\n{exc}")
+        return False
+    echo(f"devrecs serve: reloaded rules ({by}) {previous} -> {now}")
+    return True
+
+
+RULE_SUFFIXES = (".yaml", ".yml", ".csv")     # what a rule folder holds (packs.load_packs reads these)
+
+
+class RuleWatch:
+    """``devrecs serve --watch``: poll the rule files and folders the engine in use was loaded from,
+    and reload when they change.
+
+    It looks at modification times and sizes (no dependency, any file system): the files each
+    rule pack was read from, the folders they are in (a file added or removed there), and the paths
+    given with --rules. A change is taken once it has held still for a poll (an editor writes in
+    steps, a checkout changes many files), then the new engine is built beside the one in use, as
+    any reload. Rules that do not validate are refused with their located problems (on the log, in
+    /v1/ready and /v1/rules) and the old rules keep serving; the same files are not tried again
+    until they change again.
+    """
+
+    def __init__(self, service: Service, echo: Callable[[str], None], interval: float = 1.0):
+        self.service, self.echo, self.interval = service, echo, interval
+
+    def watched(self) -> list[Path]:
+        engine = self.service.engine
+        paths = {Path(p) for p in (engine.paths or ())}
+        for f in engine.files:
+            paths.update((Path(f.path), Path(f.path).parent))
+        return sorted(paths)
+
+    def fingerprint(self) -> tuple:
+        """(path, mtime, size) of every watched file and of each rule file in a watched folder."""
+        seen = []
+        for path in self.watched():
+            try:
+                entries = sorted(e for e in path.iterdir() if e.suffix in RULE_SUFFIXES) if path.is_dir() else [path]
+            except OSError:
+                entries = [path]
+            for entry in entries:
+                try:
+                    st = entry.stat()
+                    seen.append((str(entry), st.st_mtime_ns, st.st_size))
+                except OSError:
+                    seen.append((str(entry), None, None))
+        return tuple(seen)
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        loop = asyncio.get_running_loop()
+        last = await loop.run_in_executor(None, self.fingerprint)
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                now = await loop.run_in_executor(None, self.fingerprint)
+                if now == last:
+                    continue
+                while True:            # debounce: until a poll sees what the one before saw
+                    await asyncio.sleep(self.interval)
+                    again = await loop.run_in_executor(None, self.fingerprint)
+                    if again == now:
+                        break
+                    now = again
+                await loop.run_in_executor(None, _reload_echoed, self.service, self.echo, "watch")
+                last = now             # refused or not, these files are not tried again; a change
+                                       # made while the engine was being built is seen next poll
+            except Exception as exc:   # noqa: BLE001 - the watch goes on; the service never stops for it
+                self.echo(f"devrecs serve: watching the rules failed ({type(exc).__name__}: {exc}); "
+                          f"still watching")
+
+
+__all__ = ["RuleWatch", "Service", "Settings", "Token", "Tokens", "create_app", "hash_token", "sighup_reloads"]
