@@ -328,6 +328,9 @@ def test_tokens_never_appear_in_the_server_output(served):
     served.call("GET", "/catalog", headers={"Authorization": "Bearer wrong-" + TOKENS["hr"]}, who=None)
     out = served.output()
     assert not [name for name, token in TOKENS.items() if token in out]
+    # nor in what the service writes: the decision log and the store (its WAL too)
+    written = b"".join(f.read_bytes() for f in served.folder.iterdir() if f.name.startswith(("decisions", "store")))
+    assert written and not [name for name, token in TOKENS.items() if token.encode() in written]
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
@@ -380,6 +383,9 @@ def test_bad_input_is_a_4xx_naming_the_field_and_what_was_expected(served):
         "unknown intervention 'mentorin' (did you mean 'mentoring'?)")
     assert served.call("POST", "/outcomes", json={"person": "p", "intervention": "mentoring", "outcome": "maybe",
                                                   "by": "x"}).status_code == 422
+    blank = served.call("POST", "/outcomes", json={"person": " ", "intervention": "mentoring",
+                                                   "outcome": "accepted", "by": "  "})
+    assert blank.status_code == 422 and [p["field"] for p in blank.json()["problems"]] == ["person", "by"]
     assert served.call("GET", "/nowhere").status_code == 404
     assert served.call("GET", "/recommend").status_code == 405
     assert "Traceback" not in served.output()
@@ -552,6 +558,9 @@ def test_a_reload_refuses_rules_that_do_not_validate_and_keeps_serving(reloadabl
     careers.write_text(good.replace("priority: ", "priority: not-a-number #", 1))
     refused = reloadable.call("POST", "/admin/reload", who="admin")
     assert refused.status_code == 422
+    doc = reloadable.call("GET", "/openapi.json", who=None).json()
+    fits(doc, "/admin/reload", "POST", refused)
+    fits(doc, "/ready", "GET", reloadable.call("GET", "/ready"))
     problems = refused.json()["problems"]
     assert problems and all(p["file"].endswith("careers.yaml") and p["line"] > 1 and p["code"] for p in problems)
     assert _hash(reloadable) == old
@@ -562,6 +571,7 @@ def test_a_reload_refuses_rules_that_do_not_validate_and_keeps_serving(reloadabl
     careers.write_text(good.replace("priority: ", "priority: 1 #", 1))
     done = reloadable.call("POST", "/admin/reload", who="admin")
     assert done.status_code == 200 and done.json()["previous"] == old and done.json()["changed"]
+    fits(doc, "/admin/reload", "POST", done)
     assert _hash(reloadable) == done.json()["ruleset_hash"] != old
     assert "refused" not in reloadable.call("GET", "/ready").json()
     metrics = reloadable.call("GET", "/metrics").text

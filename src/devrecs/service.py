@@ -840,6 +840,10 @@ def create_app(service: Service) -> FastAPI:
               summary="Record what a person did with a proposed intervention")
     async def outcomes(body: OutcomeRequest, request: Request) -> Response:
         token, audience = service.audience_of(request)
+        blank = [name for name in ("person", "intervention", "by") if not getattr(body, name).strip()]
+        if blank:       # the store's own check, answered as the request's fault
+            raise ApiError(422, "the request does not fit its schema (see /v1/openapi.json)",
+                           [_problem(name, "expected a non-empty id") for name in blank])
         contest = body.outcome == CONTESTED
         if audience == "executive":
             raise ApiError(403, "an executive token may not record outcomes for a person")
