@@ -840,10 +840,6 @@ def create_app(service: Service) -> FastAPI:
               summary="Record what a person did with a proposed intervention")
     async def outcomes(body: OutcomeRequest, request: Request) -> Response:
         token, audience = service.audience_of(request)
-        blank = [name for name in ("person", "intervention", "by") if not getattr(body, name).strip()]
-        if blank:       # the store's own check, answered as the request's fault
-            raise ApiError(422, "the request does not fit its schema (see /v1/openapi.json)",
-                           [_problem(name, "expected a non-empty id") for name in blank])
         contest = body.outcome == CONTESTED
         if audience == "executive":
             raise ApiError(403, "an executive token may not record outcomes for a person")
@@ -856,6 +852,10 @@ def create_app(service: Service) -> FastAPI:
         if contest and token.subject is not None and body.by != token.subject:
             raise ApiError(403, f"this token contests only as person '{token.subject}'",
                            [_problem("by", f"expected '{token.subject}'")])
+        blank = [name for name in ("person", "intervention", "by") if not getattr(body, name).strip()]
+        if blank:       # the store's own check, answered as the request's fault
+            raise ApiError(422, "the request does not fit its schema (see /v1/openapi.json)",
+                           [_problem(name, "expected a non-empty id") for name in blank])
         if contest and not " ".join(body.reason.split()):
             raise ApiError(422, "a contest needs a reason", [_problem(
                 "reason", "a value is required: say what is wrong with the item or the facts behind it")])
@@ -969,7 +969,7 @@ class RuleWatch:
 
     def fingerprint(self) -> tuple:
         """(path, mtime, size) of every watched file and of each rule file in a watched folder."""
-        seen = []
+        seen: list[tuple[str, Optional[int], Optional[int]]] = []
         for path in self.watched():
             try:
                 entries = sorted(e for e in path.iterdir() if e.suffix in RULE_SUFFIXES) if path.is_dir() else [path]
