@@ -633,10 +633,60 @@ def test_watch_refuses_a_rule_file_that_does_not_validate_and_takes_the_good_one
     assert watched.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()["ruleset_hash"] == new
     # a rule file removed from a watched folder is a change too
     (watched.rules / "careers.yaml").unlink()
-    assert _until(lambda: (h := _hash(watched)) not in (old, new) and h)
+    third = _until(lambda: (h := _hash(watched)) not in (old, new) and h)
+    # a file written in two steps (a broken first half, then the whole) is taken once it holds still:
+    # the broken state lasted less than a poll, so it is never tried
+    skills = watched.rules / "skills.yaml"
+    whole = skills.read_text().replace("priority: ", "priority: 2 #", 1)
+    skills.write_text(whole[:len(whole) // 2] + "\n  - [unclosed\n")
+    skills.write_text(whole)
+    assert _until(lambda: (h := _hash(watched)) != third and h)
     metrics = watched.call("GET", "/metrics").text
     assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
-    assert 'devrecs_reloads_total{result="ok"} 2.0' in metrics
+    assert 'devrecs_reloads_total{result="ok"} 3.0' in metrics
+    assert watched.output().count("reload (watch) refused") == 1
+
+
+def test_the_watch_reloads_once_the_files_hold_still_and_not_again(tmp_path):
+    """RuleWatch alone, with a stand-in service: a file that keeps changing is not taken until a
+    poll finds it as the one before did; then it is reloaded once."""
+    import asyncio
+
+    from devrecs.service import RuleWatch
+    rule = tmp_path / "pack.yaml"
+    rule.write_text("x")
+
+    class Rules:
+        paths, files, ruleset_hash = [str(tmp_path)], (), "h"
+
+    class Stand_in:
+        engine, reloads = Rules(), []
+
+        def reload(self, by):
+            self.reloads.append(by)
+            return "h", "h"
+
+    service, lines = Stand_in(), []
+    watch = RuleWatch(service, lines.append, interval=0.2)
+    assert watch.watched() == [tmp_path] and watch.fingerprint()[0][0] == str(rule)
+
+    async def scenario():
+        task = asyncio.ensure_future(watch.run())
+        await asyncio.sleep(0.5)
+        for i in range(40):                  # a change every 0.02 s for 0.8 s: never still for a poll
+            rule.write_text("x" * (i + 2))
+            await asyncio.sleep(0.02)
+        during = list(service.reloads)
+        await asyncio.sleep(1.5)
+        after = list(service.reloads)
+        (tmp_path / "notes.txt").write_text("not a rule file")
+        await asyncio.sleep(1.0)
+        task.cancel()
+        return during, after, list(service.reloads)
+
+    during, after, last = asyncio.run(scenario())
+    assert (during, after, last) == ([], ["watch"], ["watch"])
+    assert lines == ["devrecs serve: reloaded rules (watch) h -> h"]
 
 
 def test_a_request_in_flight_during_a_reload_finishes_on_the_rules_it_began_with(reloadable):
