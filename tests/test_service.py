@@ -737,6 +737,21 @@ def test_sighup_reloads_and_requests_in_flight_all_succeed(reloadable):
     assert "reloaded rules" in reloadable.output()
 
 
+def test_sigterm_answers_the_requests_in_flight_and_stops_cleanly(reloadable):
+    slow = dict(RECORDS["persona-deep-expert"], extra={"sleep": 1.5})
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(reloadable.call, "POST", "/recommend", json={"person": slow})
+        time.sleep(0.5)
+        reloadable.proc.send_signal(signal.SIGTERM)
+        answer = in_flight.result()
+    assert answer.status_code == 200, answer.text
+    assert reloadable.proc.wait(30) == 0
+    _until(lambda: "devrecs serve: stopped" in reloadable.output(), 10)
+    out = reloadable.output()
+    assert "devrecs serve: stopped (SIGTERM) after answering the requests in flight" in out
+    assert "interrupted" not in out
+
+
 # -- the command ------------------------------------------------------------------------------------------
 
 def test_devrecs_help_does_not_import_the_web_framework():

@@ -126,4 +126,9 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
         run = uvloop.run
     except ImportError:
         pass
-    run(main())
+    try:
+        run(main())
+    except KeyboardInterrupt as exc:
+        # uvicorn took SIGTERM or Ctrl-C, answered the requests in flight and closed, then passed the
+        # signal on to the command line's handler: for a server that is the normal way to stop
+        echo(f"devrecs serve: stopped ({exc or 'SIGINT'}) after answering the requests in flight")
