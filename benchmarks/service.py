@@ -2,8 +2,11 @@
 
     python benchmarks/service.py [--seconds 5] [--max-requests 20000] [--clients 1,16,64]
 
-Starts ``devrecs serve`` (default packs, one server process, no decision log) and a bare
-FastAPI endpoint on the same uvicorn settings, each in its own process on 127.0.0.1 only,
+Starts ``devrecs serve`` (default packs, one server process, no decision log, no store, plugins
+switched off, so one person's decision runs on the event loop), the same with the installed
+plugins when there are any (a plugin that enriches people sends each decision to a worker thread,
+under the time limit), and a bare FastAPI endpoint on the same uvicorn settings, each in its own
+process on 127.0.0.1 only,
 and drives each with N keep-alive HTTP/1.1 connections from one client process (a minimal
 asyncio client, so the load generator costs little of the machine's two cores). Each level
 runs for --seconds or --max-requests, whichever comes first, after a one-second warm-up.
@@ -210,9 +213,15 @@ def main() -> None:
         tokens = Path(tmp) / "tokens.yaml"
         tokens.write_text(json.dumps({"tokens": [{"name": "bench", "sha256": hash_token(token), "audience": "hr"},
                                                  {"name": "admin", "sha256": hash_token(admin), "admin": True}]}))
-        servers = {"devrecs serve `/v1/recommend`": (
-            [sys.executable, "-m", "devrecs.cli", "serve", "--port", "0", "--tokens", str(tokens),
-             "--as-of", sample.as_of.isoformat()], http_request("/v1/recommend", body, token))}
+        serve = [sys.executable, "-m", "devrecs.cli", "serve", "--port", "0", "--tokens", str(tokens),
+                 "--as-of", sample.as_of.isoformat()]
+        from importlib.metadata import entry_points
+        installed = sorted({ep.name for ep in entry_points(group="devrecs")})
+        servers = {"devrecs serve `/v1/recommend`": (serve, http_request("/v1/recommend", body, token))}
+        envs = {"devrecs serve `/v1/recommend`": {"DEVRECS_DISABLE_PLUGINS": ",".join(installed)}}
+        if installed:
+            with_plugins = f"devrecs serve, plugins {', '.join(installed)} (worker threads)"
+            servers[with_plugins] = (serve, http_request("/v1/recommend", body, token))
         servers["bare FastAPI endpoint (same body model)"] = (
             [sys.executable, __file__, "--bare", "fastapi"], http_request("/v1/bare", body, None))
         try:
@@ -224,7 +233,7 @@ def main() -> None:
         rows: dict[tuple[str, int], dict] = {}
         reload_result: dict = {}
         for name, (cmd, request) in servers.items():
-            proc, port = start(cmd, {"DEVRECS_PLUGINS_DIR": ""})
+            proc, port = start(cmd, {"DEVRECS_PLUGINS_DIR": "", **envs.get(name, {})})
             try:
                 for clients in levels:
                     asyncio.run(warm_up(port, request, clients))
@@ -233,7 +242,7 @@ def main() -> None:
                     rows[(name, clients)]["cpu_ms"] = ((cpu_seconds(proc.pid) - cpu) * 1000 /
                                                        max(1, rows[(name, clients)]["requests"]))
                     print(name, clients, rows[(name, clients)], file=sys.stderr)
-                if name.startswith("devrecs"):
+                if name == "devrecs serve `/v1/recommend`":
                     reload_result = asyncio.run(reload_under_load(port, request, admin, args.seconds * 2,
                                                                   args.reloads))
                     print("reload", reload_result, file=sys.stderr)
@@ -243,14 +252,17 @@ def main() -> None:
     load_after = os.getloadavg()
     took = time.monotonic() - started
     names = list(servers)
-    ours, bare = names[0], names[1]
+    ours, bare = names[0], next(n for n in names if n.startswith("bare"))
     lines = [f"Command: `python benchmarks/service.py --seconds {args.seconds:g} --max-requests {args.max_requests} "
              f"--clients {args.clients}`; {dt.date.today()}, Python {platform.python_version()}, "
              f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before and {load_after[0]:.2f} after "
              f"(the machine is shared); one run of {took:.0f} s.", "",
              "One server process each (uvicorn with uvloop and httptools when installed), on 127.0.0.1; "
              "one client process with N keep-alive connections, one request in flight per connection; "
-             f"the body is the sample's `{PERSON}` record; the token's audience is hr; no decision log.", "",
+             f"the body is the sample's `{PERSON}` record; the token's audience is hr; no decision log, no store. "
+             f"`devrecs serve` runs with plugins switched off (one person's decision then runs on the event loop) "
+             f"and, in its own rows, with the installed plugins ({', '.join(installed) or 'none'}; one that "
+             f"enriches people sends each decision to a worker thread, under the time limit).", "",
              "| endpoint | clients | requests | req/s | p50 ms | p99 ms | failed | server CPU ms/request |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name in names:

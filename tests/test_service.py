@@ -179,6 +179,8 @@ def test_every_endpoint_answers_as_the_openapi_document_says(served, openapi):
         ("GET", "/rules", {}),
         ("POST", "/outcomes", {"json": {"person": person["id"], "intervention": "mentoring",
                                         "outcome": "accepted", "by": "hr-1"}}),
+        ("POST", "/outcomes", {"json": {"person": "nobody", "intervention": "mentoring",
+                                        "outcome": "contested", "by": "nobody", "reason": "wrong"}}),
         ("GET", "/health", {}),
         ("GET", "/ready", {}),
         ("POST", "/recommend", {"json": {"person": {"id": "x", "level": "high"}}}),
@@ -212,16 +214,41 @@ def test_decisions_carry_an_id_and_the_ruleset_hash_and_go_to_the_decision_log(s
         r["intervention"] for r in one["recommendations"]]
 
 
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """No store, no decision log, no plugin: one person's decision runs on the event loop (Service.quick)."""
+    from importlib.metadata import entry_points
+    folder = tmp_path_factory.mktemp("quick")
+    installed = ",".join(sorted({ep.name for ep in entry_points(group="devrecs")}))
+    server = Server(folder, env={"DEVRECS_PLUGINS_DIR": "", "DEVRECS_DISABLE_PLUGINS": installed})
+    yield server
+    server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
 @pytest.mark.parametrize("audience", ["employee", "manager", "hr", "executive"])
-def test_each_audience_gets_exactly_what_the_library_shows_it(served, audience):
+@pytest.mark.parametrize("kind", ["threads", "quick"])
+def test_each_audience_gets_exactly_what_the_library_shows_it(request, kind, audience):
     from devrecs.oversight.store import Store
-    store = Store(str(served.folder / "store.db"))      # review is on: the employee sees released items only
+    served = request.getfixturevalue("served" if kind == "threads" else "quick")
+    # with a store, review is on: the employee sees released items only; the quick server has none
+    store = Store(str(served.folder / "store.db")) if kind == "threads" else None
     for pid in PERSONAS:
         got = served.call("POST", "/recommend", who=audience, json={"person": RECORDS[pid]})
         assert got.status_code == 200, got.text
         want = [rec_json(r) for r in ENGINE.recommend_for(RECORDS[pid], audience, review=store)]
         assert got.json()["recommendations"] == json.loads(json.dumps(want, default=str)), pid
         assert got.json()["audience"] == audience
+
+
+def test_the_service_writes_recommendations_as_the_cli_does_for_every_sample_person():
+    """service._recommendations hands values to the encoder as they are; rec_json copies them first."""
+    from devrecs.service import _json, _recommendations
+    for raw in RECORDS.values():
+        for audience in ("employee", "manager", "hr", "executive"):
+            recs = ENGINE.recommend_for(raw, audience)
+            want = json.loads(json.dumps([rec_json(r) for r in recs], default=str))
+            assert json.loads(_json(_recommendations(recs)).body) == want, (raw["id"], audience)
 
 
 # -- access -------------------------------------------------------------------------------------------------
@@ -304,6 +331,9 @@ def test_tokens_never_appear_in_the_server_output(served):
     served.call("GET", "/catalog", headers={"Authorization": "Bearer wrong-" + TOKENS["hr"]}, who=None)
     out = served.output()
     assert not [name for name, token in TOKENS.items() if token in out]
+    # nor in what the service writes: the decision log and the store (its WAL too)
+    written = b"".join(f.read_bytes() for f in served.folder.iterdir() if f.name.startswith(("decisions", "store")))
+    assert written and not [name for name, token in TOKENS.items() if token.encode() in written]
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
@@ -356,6 +386,9 @@ def test_bad_input_is_a_4xx_naming_the_field_and_what_was_expected(served):
         "unknown intervention 'mentorin' (did you mean 'mentoring'?)")
     assert served.call("POST", "/outcomes", json={"person": "p", "intervention": "mentoring", "outcome": "maybe",
                                                   "by": "x"}).status_code == 422
+    blank = served.call("POST", "/outcomes", json={"person": " ", "intervention": "mentoring",
+                                                   "outcome": "accepted", "by": "  "})
+    assert blank.status_code == 422 and [p["field"] for p in blank.json()["problems"]] == ["person", "by"]
     assert served.call("GET", "/nowhere").status_code == 404
     assert served.call("GET", "/recommend").status_code == 405
     assert "Traceback" not in served.output()
@@ -398,6 +431,100 @@ def test_an_outcome_is_recorded_and_answers_the_decision_that_proposed_it(served
         "person": "outcome-person", "intervention": "mentoring", "outcome": "declined", "by": "x"}).status_code == 403
 
 
+def _released(served, person: dict, who: str = "hr") -> tuple[dict, int]:
+    """A decision for ``person`` (recorded in the store), its first item approved and released as
+    `devrecs review` does it; (that item, its proposal id)."""
+    from devrecs.oversight.store import Store
+    decision = served.call("POST", "/recommend", who=who, json={"person": person}).json()
+    first = decision["recommendations"][0]
+    with Store(str(served.folder / "store.db")) as store:
+        [proposal] = [p for p in store.review_queue(subject=person["id"], intervention=first["intervention"])
+                      if p.run_id == decision["decision_id"]]
+        store.advance([proposal.id], "approved", "hr-7")
+        store.advance([proposal.id], "released", "hr-7")
+    return first, proposal.id
+
+
+def _events(served, proposal: int) -> list[tuple[str, str, str]]:
+    from devrecs.oversight.store import Store
+    with Store(str(served.folder / "store.db")) as store:
+        return [(e.event, e.by, e.reason) for e in store.events(proposal)]
+
+
+def test_a_person_contests_a_released_item_and_it_is_a_step_of_its_life(served, openapi):
+    person = dict(RECORDS["persona-pip"])          # the scoped employee token speaks for persona-pip
+    first, proposal = _released(served, person)
+    body = {"person": person["id"], "intervention": first["intervention"], "outcome": "contested",
+            "by": person["id"], "reason": "my plan  ended in May"}
+    got = served.call("POST", "/outcomes", who="scoped-employee", json=body)
+    assert got.status_code == 201, got.text
+    fits(openapi, "/outcomes", "POST", got)
+    answer = got.json()
+    assert (answer["outcome"], answer["proposal"], answer["reason"], answer["rules"]) == (
+        "contested", proposal, "my plan ended in May", first["rules"])
+    assert _events(served, proposal) == [("approved", "hr-7", ""), ("released", "hr-7", ""),
+                                         ("contested", person["id"], "my plan ended in May")]
+    # its life has ended: a second contest finds nothing open to contest
+    again = served.call("POST", "/outcomes", who="scoped-employee", json=body)
+    assert again.status_code == 409 and again.json()["problems"][0]["field"] == "intervention"
+    fits(openapi, "/outcomes", "POST", again)
+    # HR contests for a person too; after an outcome the item can still be contested
+    other = dict(RECORDS["persona-early-career"], id="contest-by-hr")
+    first, proposal = _released(served, other)
+    accepted = served.call("POST", "/outcomes", json={"person": other["id"], "intervention": first["intervention"],
+                                                      "outcome": "accepted", "by": other["id"]})
+    assert accepted.status_code == 201
+    got = served.call("POST", "/outcomes", json={"person": other["id"], "intervention": first["intervention"],
+                                                 "outcome": "contested", "by": "hr-7", "reason": "wrong data"})
+    assert got.status_code == 201, got.text
+    assert [e for e, _, _ in _events(served, proposal)] == ["approved", "released", "accepted", "contested"]
+
+
+def test_who_may_contest_what(served):
+    person = dict(RECORDS["persona-pip"])
+    first, proposal = _released(served, person)
+    body = {"person": person["id"], "intervention": first["intervention"], "outcome": "contested",
+            "by": person["id"], "reason": "not so"}
+    for who in ("manager", "executive", "admin", "scoped-manager"):
+        assert served.call("POST", "/outcomes", who=who, json=body).status_code == 403, who
+    # an employee token with a subject contests only its own items, and only as itself
+    wrong_person = served.call("POST", "/outcomes", who="scoped-employee",
+                               json=dict(body, person="persona-wellbeing"))
+    assert wrong_person.status_code == 403
+    as_other = served.call("POST", "/outcomes", who="scoped-employee", json=dict(body, by="hr-7"))
+    assert as_other.status_code == 403
+    assert as_other.json()["problems"] == [{"field": "by", "message": "expected 'persona-pip'"}]
+    # a contest needs a reason (and takes no note); the other outcomes take no reason
+    for extra, field in (({"reason": "  "}, "reason"), ({"note": "n"}, "note")):
+        got = served.call("POST", "/outcomes", json=dict(body, **extra))
+        assert got.status_code == 422 and [p["field"] for p in got.json()["problems"]] == [field], got.text
+    got = served.call("POST", "/outcomes", json=dict(body, outcome="accepted"))
+    assert got.status_code == 422 and got.json()["problems"][0]["field"] == "reason"
+    assert [e for e, _, _ in _events(served, proposal)] == ["approved", "released"]    # nothing was written
+    # a proposal nobody released cannot be contested, in the same words as none at all (no oracle)
+    unreleased = dict(RECORDS["persona-early-career"], id="never-released")
+    decision = served.call("POST", "/recommend", json={"person": unreleased}).json()
+    answers = [served.call("POST", "/outcomes", json=dict(body, person=pid, intervention=decision[
+        "recommendations"][0]["intervention"])) for pid in ("never-released", "never-recommended")]
+    assert [a.status_code for a in answers] == [409, 409]
+    assert answers[0].json()["problems"] == answers[1].json()["problems"]
+    # and the employee's contest of its own item is taken
+    assert served.call("POST", "/outcomes", who="scoped-employee", json=body).status_code == 201
+
+
+def test_a_manager_records_outcomes_only_of_what_a_manager_may_see(served):
+    """wellbeing-referral is hidden from managers: naming it is answered as an unknown id would be."""
+    def problem(intervention):
+        got = served.call("POST", "/outcomes", who="manager", json={
+            "person": "persona-wellbeing", "intervention": intervention, "outcome": "accepted", "by": "m-1"})
+        assert got.status_code == 422, got.text
+        return got.json()["problems"][0]["message"]
+    assert problem("wellbeing-referral") == problem("no-such-item").replace("no-such-item", "wellbeing-referral")
+    assert "wellbeing" not in problem("wellbeing-referal").replace("wellbeing-referal", "")
+    assert served.call("POST", "/outcomes", json={"person": "persona-wellbeing", "intervention": "wellbeing-referral",
+                                                  "outcome": "accepted", "by": "hr-7"}).status_code == 201
+
+
 def test_metrics_are_prometheus_text(served):
     from prometheus_client.parser import text_string_to_metric_families
     served.call("GET", "/health")
@@ -434,18 +561,135 @@ def test_a_reload_refuses_rules_that_do_not_validate_and_keeps_serving(reloadabl
     careers.write_text(good.replace("priority: ", "priority: not-a-number #", 1))
     refused = reloadable.call("POST", "/admin/reload", who="admin")
     assert refused.status_code == 422
+    doc = reloadable.call("GET", "/openapi.json", who=None).json()
+    fits(doc, "/admin/reload", "POST", refused)
+    fits(doc, "/ready", "GET", reloadable.call("GET", "/ready"))
     problems = refused.json()["problems"]
     assert problems and all(p["file"].endswith("careers.yaml") and p["line"] > 1 and p["code"] for p in problems)
     assert _hash(reloadable) == old
     assert reloadable.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()[
         "ruleset_hash"] == old
+    shown = reloadable.call("GET", "/ready").json()["refused"]
+    assert shown["by"] == "admin" and shown["problems"] == problems
     careers.write_text(good.replace("priority: ", "priority: 1 #", 1))
     done = reloadable.call("POST", "/admin/reload", who="admin")
     assert done.status_code == 200 and done.json()["previous"] == old and done.json()["changed"]
+    fits(doc, "/admin/reload", "POST", done)
     assert _hash(reloadable) == done.json()["ruleset_hash"] != old
+    assert "refused" not in reloadable.call("GET", "/ready").json()
     metrics = reloadable.call("GET", "/metrics").text
     assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
     assert 'devrecs_reloads_total{result="ok"} 1.0' in metrics
+
+
+@pytest.fixture()
+def watched(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    server = Server(tmp_path, "--rules", str(rules), "--watch", "--watch-interval", "0.2",
+                    env={"DEVRECS_PLUGINS_DIR": ""})
+    server.rules = rules
+    yield server
+    server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
+def _until(check, seconds: float = 30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("not within the time")
+
+
+def test_watch_refuses_a_rule_file_that_does_not_validate_and_takes_the_good_one(watched):
+    doc = watched.call("GET", "/openapi.json", who=None).json()
+    old = _hash(watched)
+    assert "refused" not in watched.call("GET", "/ready").json()
+    careers = watched.rules / "careers.yaml"
+    good = careers.read_text()
+    careers.write_text(good.replace("priority: ", "priority: not-a-number #", 1))
+    ready = _until(lambda: watched.call("GET", "/ready").json().get("refused") and watched.call("GET", "/ready"))
+    fits(doc, "/ready", "GET", ready)
+    refused = ready.json()["refused"]
+    assert refused["by"] == "watch" and ready.json()["ruleset_hash"] == old
+    problems = refused["problems"]
+    assert problems and all(p["file"].endswith("careers.yaml") and p["line"] > 1 and p["code"] for p in problems)
+    rules = watched.call("GET", "/rules")
+    fits(doc, "/rules", "GET", rules)
+    assert rules.json()["refused"] == refused and rules.json()["ruleset_hash"] == old
+    # the server log names the file, line, column and code, as `devrecs validate` does
+    p = problems[0]
+    assert "reload (watch) refused, still serving " + old in watched.output()
+    assert f"{p['file']}:{p['line']}:{p['col']}: {p['code']} " in watched.output()
+    assert watched.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()["ruleset_hash"] == old
+    time.sleep(1.0)                      # the same bad files are not tried again
+    assert watched.output().count("reload (watch) refused") == 1
+    careers.write_text(good.replace("priority: ", "priority: 1 #", 1))
+    new = _until(lambda: (h := _hash(watched)) != old and h)
+    ready = watched.call("GET", "/ready")
+    fits(doc, "/ready", "GET", ready)
+    assert ready.json() == {"status": "ready", "ruleset_hash": new}
+    assert watched.call("GET", "/rules").json()["refused"] is None
+    assert watched.call("POST", "/recommend", json={"person": RECORDS["persona-pip"]}).json()["ruleset_hash"] == new
+    # a rule file removed from a watched folder is a change too
+    (watched.rules / "careers.yaml").unlink()
+    third = _until(lambda: (h := _hash(watched)) not in (old, new) and h)
+    # a file written in two steps (a broken first half, then the whole) is taken once it holds still:
+    # the broken state lasted less than a poll, so it is never tried
+    skills = watched.rules / "skills.yaml"
+    whole = skills.read_text().replace("priority: ", "priority: 2 #", 1)
+    skills.write_text(whole[:len(whole) // 2] + "\n  - [unclosed\n")
+    skills.write_text(whole)
+    assert _until(lambda: (h := _hash(watched)) != third and h)
+    metrics = watched.call("GET", "/metrics").text
+    assert 'devrecs_reloads_total{result="refused"} 1.0' in metrics
+    assert 'devrecs_reloads_total{result="ok"} 3.0' in metrics
+    assert watched.output().count("reload (watch) refused") == 1
+
+
+def test_the_watch_reloads_once_the_files_hold_still_and_not_again(tmp_path):
+    """RuleWatch alone, with a stand-in service: a file that keeps changing is not taken until a
+    poll finds it as the one before did; then it is reloaded once."""
+    import asyncio
+
+    from devrecs.service import RuleWatch
+    rule = tmp_path / "pack.yaml"
+    rule.write_text("x")
+
+    class Rules:
+        paths, files, ruleset_hash = [str(tmp_path)], (), "h"
+
+    class Stand_in:
+        engine, reloads = Rules(), []
+
+        def reload(self, by):
+            self.reloads.append(by)
+            return "h", "h"
+
+    service, lines = Stand_in(), []
+    watch = RuleWatch(service, lines.append, interval=0.2)
+    assert watch.watched() == [tmp_path] and watch.fingerprint()[0][0] == str(rule)
+
+    async def scenario():
+        task = asyncio.ensure_future(watch.run())
+        await asyncio.sleep(0.5)
+        for i in range(40):                  # a change every 0.02 s for 0.8 s: never still for a poll
+            rule.write_text("x" * (i + 2))
+            await asyncio.sleep(0.02)
+        during = list(service.reloads)
+        await asyncio.sleep(1.5)
+        after = list(service.reloads)
+        (tmp_path / "notes.txt").write_text("not a rule file")
+        await asyncio.sleep(1.0)
+        task.cancel()
+        return during, after, list(service.reloads)
+
+    during, after, last = asyncio.run(scenario())
+    assert (during, after, last) == ([], ["watch"], ["watch"])
+    assert lines == ["devrecs serve: reloaded rules (watch) h -> h"]
 
 
 def test_a_request_in_flight_during_a_reload_finishes_on_the_rules_it_began_with(reloadable):
@@ -494,6 +738,21 @@ def test_sighup_reloads_and_requests_in_flight_all_succeed(reloadable):
     assert {status for status, _ in answers} == {200}
     assert {h for _, h in answers} == {old, new}
     assert "reloaded rules" in reloadable.output()
+
+
+def test_sigterm_answers_the_requests_in_flight_and_stops_cleanly(reloadable):
+    slow = dict(RECORDS["persona-deep-expert"], extra={"sleep": 1.5})
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(reloadable.call, "POST", "/recommend", json={"person": slow})
+        time.sleep(0.5)
+        reloadable.proc.send_signal(signal.SIGTERM)
+        answer = in_flight.result()
+    assert answer.status_code == 200, answer.text
+    assert reloadable.proc.wait(30) == 0
+    _until(lambda: "devrecs serve: stopped" in reloadable.output(), 10)
+    out = reloadable.output()
+    assert "devrecs serve: stopped (SIGTERM) after answering the requests in flight" in out
+    assert "interrupted" not in out
 
 
 # -- the command ------------------------------------------------------------------------------------------
@@ -559,17 +818,18 @@ def test_the_service_uses_only_the_application_layer():
     import ast
     tree = ast.parse((ROOT / "src" / "devrecs" / "service.py").read_text())
     inside = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
-    # the application layer, the intake, store and decision log; error types, the CLI's JSON of a
-    # recommendation and the audiences' names
-    assert inside <= {"app", "intake.pipeline", "oversight.store", "oversight.decisionlog", "errors", "render.listing",
+    # the application layer, the intake, store and decision log; error types, the model (plain, for a
+    # fact value that is a record, as the CLI writes it) and the audiences' names
+    assert inside <= {"app", "intake.pipeline", "oversight.store", "oversight.decisionlog", "errors", "model",
                       "audience"}, inside
     from typing import get_args
 
     from devrecs import service
     from devrecs.audience import AUDIENCES
-    from devrecs.oversight.store import OUTCOMES
+    from devrecs.oversight.store import EVENTS, NEEDS_REASON, OUTCOMES
     assert get_args(service.AudienceName) == AUDIENCES
-    assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == OUTCOMES
+    assert get_args(service.OutcomeRequest.model_fields["outcome"].annotation) == (*OUTCOMES, "contested")
+    assert service.CONTESTED in EVENTS and service.CONTESTED in NEEDS_REASON
 
 
 def test_the_wheel_ships_the_command_line_and_the_service(tmp_path):

@@ -43,14 +43,16 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .app import Engine, Outputs
 from .audience import AUDIENCES
 from .errors import DevrecsError, RuleFileError, UnknownIdError, did_you_mean
 from .intake.pipeline import Reject
+from .model import plain
 from .oversight.decisionlog import Pseudonymiser, new_run_id
-from .render.listing import rec_json
+from .oversight.store import NEXT, StoreError
 
 API = "/v1"
 DEFAULT_MAX_PEOPLE = 100
@@ -58,6 +60,7 @@ DEFAULT_MAX_BODY = 1_000_000          # bytes
 DEFAULT_TIMEOUT_S = 10.0
 PUBLIC = (f"{API}/openapi.json", f"{API}/docs")     # the API's description: no token needed
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+CONTESTED = "contested"       # a step of a proposal's life (store.NEXT), not an outcome row (store.OUTCOMES)
 
 
 # -- tokens -------------------------------------------------------------------------------------
@@ -214,10 +217,15 @@ class BatchRequest(_Strict):
 class OutcomeRequest(_Strict):
     person: str = Field(min_length=1)
     intervention: str = Field(min_length=1)
-    outcome: Literal["accepted", "declined", "completed"]
+    outcome: Literal["accepted", "declined", "completed", "contested"] = Field(
+        description="What the person did with the proposal; contested: the person (or HR for them) disputes a "
+                    "released item, with a reason.")
     by: str = Field(min_length=1, description="Who decided or recorded it (a person id).")
     date: Optional[dt.date] = None
-    note: str = Field("", max_length=500, description="A short note (no health or other sensitive details).")
+    note: str = Field("", max_length=500, description="A short note for accepted, declined or completed "
+                                                      "(no health or other sensitive details).")
+    reason: str = Field("", max_length=500, description="Why the item is contested (required with contested, "
+                                                        "and only there).")
 
 
 class EvidenceOut(BaseModel):
@@ -289,6 +297,7 @@ class RulesResponse(BaseModel):
     packs: list[PackOut]
     plugins: list[dict[str, Any]]
     loaded_at: str
+    refused: Optional[RefusedOut] = Field(None, description="The last reload, when it was refused (see /v1/ready).")
 
 
 class OutcomeResponse(BaseModel):
@@ -299,22 +308,15 @@ class OutcomeResponse(BaseModel):
     when: str
     answers_run: Optional[str]
     rules: list[str]
+    proposal: Optional[int] = Field(None, description="The proposal whose life the step was added to "
+                                                      "(always set for contested).")
+    reason: str = ""
 
 
 class ReloadResponse(BaseModel):
     ruleset_hash: str
     previous: str
     changed: bool
-
-
-class Status(BaseModel):
-    status: str
-    ruleset_hash: Optional[str] = None
-
-
-class ProblemOut(BaseModel):
-    field: str
-    message: str
 
 
 class RuleProblemOut(BaseModel):
@@ -325,12 +327,32 @@ class RuleProblemOut(BaseModel):
     message: str
 
 
+class RefusedOut(BaseModel):
+    at: str = Field(description="When the reload was refused (UTC).")
+    by: str = Field(description="What asked for it: admin (POST /v1/admin/reload), signal (SIGHUP) or watch.")
+    error: str
+    problems: list[RuleProblemOut] = Field(description="The rule files' located problems (file, line, col, code).")
+
+
+class Status(BaseModel):
+    status: str
+    ruleset_hash: Optional[str] = None
+    refused: Optional[RefusedOut] = Field(None, description="The last reload, when it was refused: the rules "
+                                                            "in use keep serving (absent after a good reload).")
+
+
+class ProblemOut(BaseModel):
+    field: str
+    message: str
+
+
 class ErrorResponse(BaseModel):
     error: str
     problems: list[ProblemOut | RuleProblemOut] = []
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse}
+                                           for code in (400, 401, 403, 409, 413, 422, 503)}
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -373,6 +395,7 @@ class Service:
         self.tokens = tokens
         self.settings = settings or Settings()
         self.loaded_at = _now_text()
+        self.refused: Optional[dict] = None        # the last reload, when it was refused
         self.reload_lock = threading.Lock()
         self.write_lock = threading.Lock()
         self.pool = concurrent.futures.ThreadPoolExecutor(self.settings.workers, thread_name_prefix="devrecs")
@@ -433,27 +456,53 @@ class Service:
 
     # -- running a request's work -------------------------------------------------------------------
 
-    async def run(self, work: Callable[[], Any], commit: Callable[[Any], Any]) -> Any:
-        """``work`` in a worker thread, then ``commit`` (the writes) unless the time limit passed first."""
+    def quick(self, engine: Engine) -> bool:
+        """Whether one person's decision can wait on nothing outside this process: no store, no
+        decision log, no plugin that enriches people or receives recommendations. Such a decision
+        is the rules alone, about a millisecond of CPU, and runs on the event loop: the hand-off to
+        a worker thread and back would cost more than the time limit could ever save."""
+        s = self.settings
+        plugins = engine.plugins
+        return (s.store is None and s.log_path is None
+                and (plugins is None or not (plugins.enriches or plugins.has_sinks)))
+
+    async def run(self, work: Callable[[], Any], commit: Callable[[Any], Any], quick: bool = False) -> Any:
+        """``work`` in a worker thread, then ``commit`` (the writes) unless the time limit passed first.
+
+        ``quick`` (see :meth:`quick`): both run here, on the event loop, with nothing to wait for."""
+        if quick:
+            return commit(work())
         job = _Job()
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
 
-        def whole() -> Any:
-            result = work()
-            if not job.claim("writing"):
-                return None
-            return commit(result)
+        def settle(value: Any, error: Optional[BaseException]) -> None:
+            if not answer.done():          # a request that timed out was answered already
+                answer.set_exception(error) if error is not None else answer.set_result(value)
 
-        future = asyncio.get_running_loop().run_in_executor(self.pool, whole)
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.settings.timeout_s)
-        except asyncio.TimeoutError:
-            if job.claim("timed out"):
+        def whole() -> None:               # in a worker thread; only the loop touches `answer`
+            value, error = None, None
+            try:
+                result = work()
+                if job.claim("writing"):
+                    value = commit(result)
+            except BaseException as exc:   # noqa: BLE001 - handed to the request, raised there
+                error = exc
+            loop.call_soon_threadsafe(settle, value, error)
+
+        def expire() -> None:
+            if job.claim("timed out"):     # not begun writing: the work's result will be dropped
                 self.timeouts.inc()
-                # the work finishes in its thread and is dropped; its error, if any, is not news
-                future.add_done_callback(lambda f: f.cancelled() or f.exception())
-                raise ApiError(503, f"the request took longer than {self.settings.timeout_s:g} s; nothing was "
-                                    f"written; try again", headers={"Retry-After": "1"}) from None
-            return await future          # it was already writing: let it finish whole
+                settle(None, ApiError(503, f"the request took longer than {self.settings.timeout_s:g} s; "
+                                           f"nothing was written; try again", headers={"Retry-After": "1"}))
+            # else it is writing: the answer comes when it is written whole
+
+        self.pool.submit(whole)
+        timer = loop.call_later(self.settings.timeout_s, expire)
+        try:
+            return await answer
+        finally:
+            timer.cancel()
 
     def prepared(self, engine: Engine, records: list[dict], prefix: Callable[[int], str]) -> list[Any]:
         """Each record validated, joined with its history from the store and enriched by plugins."""
@@ -481,21 +530,57 @@ class Service:
                 return out.run_id
             return out.log.run_id if out.log is not None else new_run_id()
 
+    def contest(self, person: str, intervention: str, by: str, reason: str, on: Optional[dt.date]) -> dict:
+        """``person`` (or HR for them) contests the latest released proposal of ``intervention`` to
+        them, as ``devrecs``' store records it: a ``contested`` step of the proposal's life
+        (Store.advance), by ``by`` with ``reason``. The one place the service contests: the
+        outcomes endpoint's answer is what this returns.
+
+        Only a proposal that reached the person can be contested (released, or accepted, declined
+        or completed after release); when there is none the answer is 409 in the same words
+        whether or not an unreleased proposal exists, so nobody learns of one this way."""
+        store = self.settings.store
+        open_to_contest = [state for state, nexts in NEXT.items() if CONTESTED in nexts]
+        found = [p for state in open_to_contest
+                 for p in store.review_queue(state=state, intervention=intervention, subject=person)]
+        if not found:
+            raise ApiError(409, f"nothing to contest: no proposal of '{intervention}' to '{person}' has been "
+                                f"released to them", [_problem(
+                                    "intervention", "expected an item released to the person (devrecs review "
+                                                    "release), or its recorded outcome")])
+        latest = max(found, key=lambda p: (p.proposed_at, p.id))
+        at = (dt.datetime.combine(on, dt.time()) if on is not None
+              else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        try:
+            [done] = store.advance([latest.id], CONTESTED, by, reason, when=at)
+        except StoreError as exc:       # its state changed meanwhile (contested by another request)
+            raise ApiError(409, str(exc)) from None
+        return {"person": person, "intervention": intervention, "outcome": CONTESTED, "by": by,
+                "when": at.isoformat(), "answers_run": done.run_id, "rules": list(done.rules),
+                "proposal": done.id, "reason": " ".join(reason.split())}
+
     # -- reload ----------------------------------------------------------------------------------------
 
-    def reload(self) -> tuple[str, str]:
+    def reload(self, by: str = "admin") -> tuple[str, str]:
         """Build the engine anew beside the one in use, then swap; (previous hash, new hash).
 
-        A rule file that does not validate raises RuleFileError and the engine in use stays."""
+        A rule file that does not validate raises RuleFileError and the engine in use stays; the
+        refusal (``by`` whom: admin, signal or watch, with the located problems) is kept for
+        /v1/ready and /v1/rules until a reload succeeds."""
         with self.reload_lock:
             old = self.engine
             try:
                 new = old.reload()
-            except DevrecsError:        # rule files that do not validate, a plugin that fails to load
+            except DevrecsError as exc:  # rule files that do not validate, a plugin that fails to load
                 self.reloads.labels("refused").inc()
+                problems = [p.to_dict() for p in exc.problems] if isinstance(exc, RuleFileError) else []
+                self.refused = {"at": _now_text(), "by": by,
+                                "error": "the rules do not validate; the rules in use keep serving"
+                                if problems else str(exc), "problems": problems}
                 raise
             self.engine = new          # requests that began on `old` finish on it
             self.loaded_at = _now_text()
+            self.refused = None
             self.reloads.labels("ok").inc()
             self.info.clear()
             self.info.labels(new.ruleset_hash).set(1)
@@ -507,8 +592,26 @@ def _now_text() -> str:
 
 
 def _json(data: Any, status: int = 200, headers: Optional[dict] = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"),
-                    status_code=status, media_type="application/json", headers=headers)
+    """``data`` as the body: pydantic-core's encoder (FastAPI's own), compact UTF-8, in a third of
+    json.dumps' time. It writes lists, tuples, dates and enums as model.plain does (ISO dates, enum
+    values); a fact value that is a record (a gap) goes through plain itself."""
+    return Response(to_json(data, fallback=_fallback), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def _fallback(value: Any) -> Any:
+    return plain(value) if attrs.has(type(value)) else str(value)
+
+
+def _recommendations(recs: Sequence[Any]) -> list[dict]:
+    """The recommendations as ``devrecs recommend --format json`` gives them (``listing.rec_json``),
+    for ``_json`` to write: rec_json copies every field and evidence value through ``to_dict`` and
+    ``plain`` first, which was a tenth of a request's time; here the values go to the encoder as
+    they are. tests/test_service.py compares the two for every audience and persona."""
+    return [{"intervention": r.intervention, "subject": r.subject, "rules": r.rules, "priority": r.priority,
+             "rationale": r.rationale,
+             "evidence": [{"rule": e.rule, "fact": e.fact, "test": e.test, "actual": e.actual, "held": e.held}
+                          for e in r.evidence]} for r in recs]
 
 
 def _error(exc: ApiError) -> Response:
@@ -520,6 +623,7 @@ class _Guard:
 
     def __init__(self, app: Any, service: Service, endpoints: set[str]):
         self.app, self.service, self.endpoints = app, service, endpoints
+        self._meters: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -581,11 +685,18 @@ class _Guard:
                 except Exception:  # noqa: BLE001 - the response had begun
                     pass
         finally:
-            code = str(status["code"])
-            self.service.requests.labels(endpoint, code).inc()
-            self.service.latency.labels(endpoint).observe(time.perf_counter() - start)
-            if status["code"] in (400, 413, 415, 422):
-                self.service.rejects.inc()
+            self._count(endpoint, status["code"], time.perf_counter() - start)
+
+    def _count(self, endpoint: str, code: int, seconds: float) -> None:
+        key = (endpoint, code)
+        meters = self._meters.get(key)
+        if meters is None:       # a metric's child per (endpoint, status), looked up once
+            meters = self._meters[key] = (self.service.requests.labels(endpoint, str(code)),
+                                          self.service.latency.labels(endpoint))
+        meters[0].inc()
+        meters[1].observe(seconds)
+        if code in (400, 413, 415, 422):
+            self.service.rejects.inc()
 
     async def _refuse(self, send: Any, limit: int) -> None:
         body = json.dumps({"error": "the request body is too large",
@@ -651,8 +762,8 @@ def create_app(service: Service) -> FastAPI:
             person, recs = result
             return {"decision_id": service.record(engine, audience, day, [result]),
                     "ruleset_hash": engine.ruleset_hash, "audience": audience, "as_of": day.isoformat(),
-                    "person": person.id, "recommendations": [rec_json(r) for r in recs]}
-        return _json(await service.run(work, commit))
+                    "person": person.id, "recommendations": _recommendations(recs)}
+        return _json(await service.run(work, commit, service.quick(engine)))
 
     @app.post(f"{API}/recommend/batch", response_model=BatchResponse, responses=ERRORS,
               summary=f"Recommend for up to {s.max_people} people in one decision")
@@ -674,7 +785,7 @@ def create_app(service: Service) -> FastAPI:
         def commit(results: Any) -> dict:
             return {"decision_id": service.record(engine, audience, day, results),
                     "ruleset_hash": engine.ruleset_hash, "audience": audience, "as_of": day.isoformat(),
-                    "results": [{"person": p.id, "recommendations": [rec_json(r) for r in recs]}
+                    "results": [{"person": p.id, "recommendations": _recommendations(recs)}
                                 for p, recs in results]}
         return _json(await service.run(work, commit))
 
@@ -723,32 +834,56 @@ def create_app(service: Service) -> FastAPI:
         plugins = [{"name": p["name"], "distribution": p["distribution"], "version": p["version"]}
                    for p in (engine.plugins.describe(engine.overrides) if engine.plugins else [])]
         return _json({"ruleset_hash": engine.ruleset_hash, "rules": len(engine.rules), "packs": packs,
-                      "plugins": plugins, "loaded_at": service.loaded_at})
+                      "plugins": plugins, "loaded_at": service.loaded_at, "refused": service.refused})
 
     @app.post(f"{API}/outcomes", response_model=OutcomeResponse, status_code=201, responses=ERRORS,
               summary="Record what a person did with a proposed intervention")
     async def outcomes(body: OutcomeRequest, request: Request) -> Response:
         token, audience = service.audience_of(request)
+        contest = body.outcome == CONTESTED
         if audience == "executive":
             raise ApiError(403, "an executive token may not record outcomes for a person")
+        if contest and audience == "manager":
+            raise ApiError(403, "a manager token may not contest: the person contests an item, or HR for them")
         if token.subject is not None and (audience != "employee" or body.person != token.subject):
             raise ApiError(403, f"this token may record outcomes only for person '{token.subject}'"
                            if audience == "employee" else "a manager token with a subject may not record outcomes "
                                                           "(the service cannot tell whose report the person is)")
+        if contest and token.subject is not None and body.by != token.subject:
+            raise ApiError(403, f"this token contests only as person '{token.subject}'",
+                           [_problem("by", f"expected '{token.subject}'")])
+        blank = [name for name in ("person", "intervention", "by") if not getattr(body, name).strip()]
+        if blank:       # the store's own check, answered as the request's fault
+            raise ApiError(422, "the request does not fit its schema (see /v1/openapi.json)",
+                           [_problem(name, "expected a non-empty id") for name in blank])
+        if contest and not " ".join(body.reason.split()):
+            raise ApiError(422, "a contest needs a reason", [_problem(
+                "reason", "a value is required: say what is wrong with the item or the facts behind it")])
+        if contest and body.note:
+            raise ApiError(422, "a contest takes a reason, not a note", [_problem(
+                "note", "give the contest's words as reason; a note goes with accepted, declined or completed")])
+        if not contest and body.reason:
+            raise ApiError(422, f"{body.outcome} takes a note, not a reason", [_problem(
+                "reason", "a reason goes with contested only; give a note")])
         if s.store is None:
             raise ApiError(503, "this service has no store: start it with --store URL to record outcomes")
         engine = service.engine
-        if body.intervention not in engine.catalog:
+        # a manager names only what a manager may see: anything else is unknown, in the same words (no oracle)
+        known = [i for i in engine.catalog.ids if audience != "manager" or engine.catalog.visible_to(i, audience)]
+        if body.intervention not in known:
             raise ApiError(422, "unknown intervention", [_problem(
                 "intervention", f"unknown intervention '{body.intervention}'"
-                                f"{did_you_mean(body.intervention, engine.catalog.ids)}; see {API}/catalog")])
+                                f"{did_you_mean(body.intervention, known)}; see {API}/catalog")])
 
         def commit(_: Any) -> dict:
             with service.write_lock:
+                if contest:
+                    return service.contest(body.person, body.intervention, body.by, body.reason, body.date)
                 rec = s.store.record_outcome(body.person, body.intervention, body.outcome, by=body.by,
                                              when=body.date, note=body.note)
             return {"person": rec.person, "intervention": rec.intervention, "outcome": rec.outcome, "by": rec.by,
-                    "when": rec.when.isoformat(), "answers_run": rec.run_id, "rules": list(rec.rules)}
+                    "when": rec.when.isoformat(), "answers_run": rec.run_id, "rules": list(rec.rules),
+                    "proposal": None, "reason": ""}
         return _json(await service.run(lambda: None, commit), 201)
 
     @app.post(f"{API}/admin/reload", response_model=ReloadResponse, responses=ERRORS,
@@ -773,7 +908,8 @@ def create_app(service: Service) -> FastAPI:
     @app.get(f"{API}/ready", response_model=Status, responses=ERRORS, summary="Rules are loaded and serving")
     async def ready(request: Request) -> Response:
         service.token(request)
-        return _json({"status": "ready", "ruleset_hash": service.engine.ruleset_hash})
+        ready = {"status": "ready", "ruleset_hash": service.engine.ruleset_hash}
+        return _json(dict(ready, refused=service.refused) if service.refused else ready)
 
     @app.get(f"{API}/metrics", responses=ERRORS, summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
@@ -791,14 +927,84 @@ def sighup_reloads(service: Service, echo: Callable[[str], None]) -> None:
 
     loop = asyncio.get_running_loop()
 
-    def reload_now() -> None:
-        try:
-            previous, now = service.reload()
-            echo(f"devrecs serve: reloaded rules {previous} -> {now}")
-        except DevrecsError as exc:
-            echo(f"devrecs serve: reload refused, still serving {service.engine.ruleset_hash}:\n{exc}")
-
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_now))
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, _reload_echoed, service, echo, "signal"))
 
 
-__all__ = ["Service", "Settings", "Token", "Tokens", "create_app", "hash_token", "sighup_reloads"]
+def _reload_echoed(service: Service, echo: Callable[[str], None], by: str) -> bool:
+    """Reload, and say on the server's log what came of it (the located problems when refused)."""
+    try:
+        previous, now = service.reload(by)
+    except DevrecsError as exc:
+        echo(f"devrecs serve: reload ({by}) refused, still serving {service.engine.ruleset_hash}:\n{exc}")
+        return False
+    echo(f"devrecs serve: reloaded rules ({by}) {previous} -> {now}")
+    return True
+
+
+RULE_SUFFIXES = (".yaml", ".yml", ".csv")     # what a rule folder holds (packs.load_packs reads these)
+
+
+class RuleWatch:
+    """``devrecs serve --watch``: poll the rule files and folders the engine in use was loaded from,
+    and reload when they change.
+
+    It looks at modification times and sizes (no dependency, any file system): the files each
+    rule pack was read from, the folders they are in (a file added or removed there), and the paths
+    given with --rules. A change is taken once it has held still for a poll (an editor writes in
+    steps, a checkout changes many files), then the new engine is built beside the one in use, as
+    any reload. Rules that do not validate are refused with their located problems (on the log, in
+    /v1/ready and /v1/rules) and the old rules keep serving; the same files are not tried again
+    until they change again.
+    """
+
+    def __init__(self, service: Service, echo: Callable[[str], None], interval: float = 1.0):
+        self.service, self.echo, self.interval = service, echo, interval
+
+    def watched(self) -> list[Path]:
+        engine = self.service.engine
+        paths = {Path(p) for p in (engine.paths or ())}
+        for f in engine.files:
+            paths.update((Path(f.path), Path(f.path).parent))
+        return sorted(paths)
+
+    def fingerprint(self) -> tuple:
+        """(path, mtime, size) of every watched file and of each rule file in a watched folder."""
+        seen: list[tuple[str, Optional[int], Optional[int]]] = []
+        for path in self.watched():
+            try:
+                entries = sorted(e for e in path.iterdir() if e.suffix in RULE_SUFFIXES) if path.is_dir() else [path]
+            except OSError:
+                entries = [path]
+            for entry in entries:
+                try:
+                    st = entry.stat()
+                    seen.append((str(entry), st.st_mtime_ns, st.st_size))
+                except OSError:
+                    seen.append((str(entry), None, None))
+        return tuple(seen)
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        loop = asyncio.get_running_loop()
+        last = await loop.run_in_executor(None, self.fingerprint)
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                now = await loop.run_in_executor(None, self.fingerprint)
+                if now == last:
+                    continue
+                while True:            # debounce: until a poll sees what the one before saw
+                    await asyncio.sleep(self.interval)
+                    again = await loop.run_in_executor(None, self.fingerprint)
+                    if again == now:
+                        break
+                    now = again
+                await loop.run_in_executor(None, _reload_echoed, self.service, self.echo, "watch")
+                last = now             # refused or not, these files are not tried again; a change
+                                       # made while the engine was being built is seen next poll
+            except Exception as exc:   # noqa: BLE001 - the watch goes on; the service never stops for it
+                self.echo(f"devrecs serve: watching the rules failed ({type(exc).__name__}: {exc}); "
+                          f"still watching")
+
+
+__all__ = ["RuleWatch", "Service", "Settings", "Token", "Tokens", "create_app", "hash_token", "sighup_reloads"]

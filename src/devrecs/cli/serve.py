@@ -45,17 +45,24 @@ from .options import (
 @click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
               help="Worker threads that run decisions; a slow request holds one (the rules run under "
                    "Python's GIL, so more threads do not add throughput).")
+@click.option("--watch", is_flag=True,
+              help="Reload when the rule files or folders change (polled; rules that do not validate are "
+                   "refused, logged and shown in /v1/ready, and the old rules keep serving).")
+@click.option("--watch-interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Seconds between two looks at the rule files with --watch (a change is taken once it "
+                   "held still for one).")
 @store_option
 @log_options
 @click.option("--hash-token", is_flag=True,
               help="Print the SHA-256 digest of the token read from standard input for the token file, and exit.")
 def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: int, cap: int, as_of: Optional[str],
-          max_people: int, max_body: int, timeout_s: float, threads: int, store_url: Optional[str],
-          log_path: Optional[str], key_env: Optional[str], hash_token: bool) -> None:
+          max_people: int, max_body: int, timeout_s: float, threads: int, watch: bool, watch_interval: float,
+          store_url: Optional[str], log_path: Optional[str], key_env: Optional[str], hash_token: bool) -> None:
     """Answer recommendations, explanations and outcomes over HTTP (JSON, OpenAPI at /v1/openapi.json).
 
-    Every request needs a bearer token from --tokens; SIGHUP or POST /v1/admin/reload reads the rule
-    files again and keeps the rules in use when the new ones do not validate. Needs the serve extra:
+    Every request needs a bearer token from --tokens; SIGHUP, POST /v1/admin/reload or (with --watch)
+    a change to the rule files reads them again and keeps the rules in use when the new ones do not
+    validate. Needs the serve extra:
     pip install "devrecs[serve]".
     """
     if hash_token:
@@ -93,6 +100,12 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
     async def main() -> None:
         svc.sighup_reloads(service, echo)
         echo(f"devrecs serve: rules {eng.ruleset_hash} ({len(eng.rules)} rules), {len(tokens)} tokens")
+        watching = None
+        if watch:
+            watcher = svc.RuleWatch(service, echo, watch_interval)
+            watching = asyncio.ensure_future(watcher.run())
+            echo(f"devrecs serve: watching {len(watcher.watched())} rule files and folders "
+                 f"every {watch_interval:g} s")
         serving = asyncio.ensure_future(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)
@@ -100,7 +113,11 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
             bound = [s.getsockname() for srv in server.servers for s in srv.sockets]
             echo(f"devrecs serve: listening on http://{bound[0][0]}:{bound[0][1]}{svc.API} "
                  f"(OpenAPI at {svc.API}/openapi.json)")
-        await serving
+        try:
+            await serving
+        finally:
+            if watching is not None:
+                watching.cancel()
 
     import asyncio
     run: Callable[..., Any] = asyncio.run
@@ -109,4 +126,9 @@ def serve(rules: tuple[str, ...], tokens_path: Optional[str], host: str, port: i
         run = uvloop.run
     except ImportError:
         pass
-    run(main())
+    try:
+        run(main())
+    except KeyboardInterrupt as exc:
+        # uvicorn took SIGTERM or Ctrl-C, answered the requests in flight and closed, then passed the
+        # signal on to the command line's handler: for a server that is the normal way to stop
+        echo(f"devrecs serve: stopped ({exc or 'SIGINT'}) after answering the requests in flight")
