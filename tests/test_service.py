@@ -480,6 +480,29 @@ def test_a_person_contests_a_released_item_and_it_is_a_step_of_its_life(served, 
     assert [e for e, _, _ in _events(served, proposal)] == ["approved", "released", "accepted", "contested"]
 
 
+def test_a_contest_over_http_can_flag_a_fact_behind_the_item_as_the_cli_does(served, openapi):
+    """The service contests through Store.contest, as `devrecs review contest`: the fact is flagged
+    for HR (and only HR sees the mark) until a correction re-runs the person."""
+    from devrecs.oversight.store import Store
+    person = dict(RECORDS["persona-early-career"], id="contest-a-fact")
+    first, proposal = _released(served, person)
+    body = {"person": person["id"], "intervention": first["intervention"], "outcome": "contested",
+            "by": "hr-7", "reason": "the survey was not mine", "fact": "engagemnt"}
+    wrong = served.call("POST", "/outcomes", json=body)
+    assert wrong.status_code == 422 and wrong.json()["problems"][0]["field"] == "fact"
+    assert "did you mean 'engagement'" in wrong.json()["problems"][0]["message"]
+    got = served.call("POST", "/outcomes", json=dict(body, fact="engagement"))
+    assert got.status_code == 201, got.text
+    fits(openapi, "/outcomes", "POST", got)
+    assert (got.json()["fact"], got.json()["proposal"]) == ("engagement", proposal)
+    flagged = Store(str(served.folder / "store.db")).contested([person["id"]])[person["id"]]
+    assert [(c.fact, c.reason, c.by) for c in flagged] == [("engagement", "the survey was not mine", "hr-7")]
+    # a fact goes with contested only
+    other = served.call("POST", "/outcomes", json={"person": person["id"], "intervention": first["intervention"],
+                                                   "outcome": "accepted", "by": "hr-7", "fact": "engagement"})
+    assert other.status_code == 422 and other.json()["problems"][0]["field"] == "fact"
+
+
 def test_who_may_contest_what(served):
     person = dict(RECORDS["persona-pip"])
     first, proposal = _released(served, person)

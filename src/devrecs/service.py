@@ -52,7 +52,7 @@ from .errors import DevrecsError, RuleFileError, UnknownIdError, did_you_mean
 from .intake.pipeline import Reject
 from .model import plain
 from .oversight.decisionlog import Pseudonymiser, new_run_id
-from .oversight.store import NEXT, StoreError
+from .oversight.store import NEXT, StoreError, check_fact
 
 API = "/v1"
 DEFAULT_MAX_PEOPLE = 100
@@ -226,6 +226,8 @@ class OutcomeRequest(_Strict):
                                                       "(no health or other sensitive details).")
     reason: str = Field("", max_length=500, description="Why the item is contested (required with contested, "
                                                         "and only there).")
+    fact: Optional[str] = Field(None, max_length=200, description="With contested: a fact behind the item that "
+                                "the person disputes (a fact path such as engagement); flagged for HR until corrected.")
 
 
 class EvidenceOut(BaseModel):
@@ -311,6 +313,7 @@ class OutcomeResponse(BaseModel):
     proposal: Optional[int] = Field(None, description="The proposal whose life the step was added to "
                                                       "(always set for contested).")
     reason: str = ""
+    fact: Optional[str] = Field(None, description="The contested fact, flagged for HR until corrected.")
 
 
 class ReloadResponse(BaseModel):
@@ -530,11 +533,12 @@ class Service:
                 return out.run_id
             return out.log.run_id if out.log is not None else new_run_id()
 
-    def contest(self, person: str, intervention: str, by: str, reason: str, on: Optional[dt.date]) -> dict:
+    def contest(self, person: str, intervention: str, by: str, reason: str, on: Optional[dt.date],
+                fact: Optional[str] = None) -> dict:
         """``person`` (or HR for them) contests the latest released proposal of ``intervention`` to
-        them, as ``devrecs``' store records it: a ``contested`` step of the proposal's life
-        (Store.advance), by ``by`` with ``reason``. The one place the service contests: the
-        outcomes endpoint's answer is what this returns.
+        them, and ``fact`` behind it when given, as ``devrecs review contest`` does (Store.contest):
+        a ``contested`` step of the proposal's life and a flagged fact, by ``by`` with ``reason``.
+        The one place the service contests: the outcomes endpoint's answer is what this returns.
 
         Only a proposal that reached the person can be contested (released, or accepted, declined
         or completed after release); when there is none the answer is 409 in the same words
@@ -551,13 +555,18 @@ class Service:
         latest = max(found, key=lambda p: (p.proposed_at, p.id))
         at = (dt.datetime.combine(on, dt.time()) if on is not None
               else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        if fact is not None:
+            try:
+                fact = check_fact(fact)
+            except StoreError as exc:
+                raise ApiError(422, "unknown fact", [_problem("fact", str(exc))]) from None
         try:
-            [done] = store.advance([latest.id], CONTESTED, by, reason, when=at)
+            store.contest(person, by=by, reason=reason, proposal=latest.id, fact=fact, when=at)
         except StoreError as exc:       # its state changed meanwhile (contested by another request)
             raise ApiError(409, str(exc)) from None
         return {"person": person, "intervention": intervention, "outcome": CONTESTED, "by": by,
-                "when": at.isoformat(), "answers_run": done.run_id, "rules": list(done.rules),
-                "proposal": done.id, "reason": " ".join(reason.split())}
+                "when": at.isoformat(), "answers_run": latest.run_id, "rules": list(latest.rules),
+                "proposal": latest.id, "reason": " ".join(reason.split()), "fact": fact}
 
     # -- reload ----------------------------------------------------------------------------------------
 
@@ -862,6 +871,9 @@ def create_app(service: Service) -> FastAPI:
         if contest and body.note:
             raise ApiError(422, "a contest takes a reason, not a note", [_problem(
                 "note", "give the contest's words as reason; a note goes with accepted, declined or completed")])
+        if not contest and body.fact is not None:
+            raise ApiError(422, f"{body.outcome} takes no fact", [_problem(
+                "fact", "a contested fact goes with contested only")])
         if not contest and body.reason:
             raise ApiError(422, f"{body.outcome} takes a note, not a reason", [_problem(
                 "reason", "a reason goes with contested only; give a note")])
@@ -878,12 +890,12 @@ def create_app(service: Service) -> FastAPI:
         def commit(_: Any) -> dict:
             with service.write_lock:
                 if contest:
-                    return service.contest(body.person, body.intervention, body.by, body.reason, body.date)
+                    return service.contest(body.person, body.intervention, body.by, body.reason, body.date, body.fact)
                 rec = s.store.record_outcome(body.person, body.intervention, body.outcome, by=body.by,
                                              when=body.date, note=body.note)
             return {"person": rec.person, "intervention": rec.intervention, "outcome": rec.outcome, "by": rec.by,
                     "when": rec.when.isoformat(), "answers_run": rec.run_id, "rules": list(rec.rules),
-                    "proposal": None, "reason": ""}
+                    "proposal": None, "reason": "", "fact": None}
         return _json(await service.run(lambda: None, commit), 201)
 
     @app.post(f"{API}/admin/reload", response_model=ReloadResponse, responses=ERRORS,
