@@ -40,7 +40,7 @@ from .engine import Evaluation, RuleEngine
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value
 from .model import Person, Rule, plain
-from .people import person_from_dict, person_to_dict
+from .people import with_facts
 from .resolve import Removed
 from .rulefile.conditions import Compare, Contains, describe, holds, leaf_truth
 from .rulefile.walk import leaf_tests, literal_text
@@ -211,18 +211,17 @@ def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str
 
 
 def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
-    """The person with the changes made (used to check a proposal through the engine)."""
-    data = person_to_dict(person)
+    """The person with the changes made (used to check a proposal through the engine): as
+    ``person_from_dict`` of the person's record with the proposed values (people.with_facts)."""
+    facts: dict[str, Any] = {}
     for ch in changes:
         if "." in ch.fact:
             head, tail = ch.fact.split(".", 1)
-            data[head] = dict(data.get(head) or {}, **{tail: plain(ch.proposed)})
+            facts[head] = dict(facts.get(head) or plain(getattr(person, head)) or {}, **{tail: plain(ch.proposed)})
         else:
-            data[ch.fact] = plain(ch.proposed)
-        if ch.fact in ("performance", "potential", "nine_box"):
-            data.pop("nine_box", None)
-    data.pop("nine_box", None)
-    return person_from_dict(data)
+            facts[ch.fact] = plain(ch.proposed)
+    facts.pop("nine_box", None)     # worked out from performance and potential, never given
+    return with_facts(person, facts)
 
 
 # -- the explanation -----------------------------------------------------------------
