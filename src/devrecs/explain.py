@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 import attrs
 
@@ -195,12 +195,12 @@ def not_in_effect(rule: Rule, day: dt.date) -> str:
     return f"not in effect on {day.isoformat()}: it was in effect until {rule.effective_until.isoformat()}"
 
 
-def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str]] = None) -> str:
+def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[Callable[[str], bool]] = None) -> str:
     """Why a step took an item away; a suppressing rule the audience may not be told of (it
     recommends what the audience may not see, or tests a fact withheld from it) is not named."""
     if r.step == "suppressed":
         by = rules.get(r.detail)
-        if nameable is not None and r.detail not in nameable:
+        if nameable is not None and not nameable(r.detail):
             return "held back while another plan is in place"
         return f"suppressed by rule '{r.detail}'" + (f" ({by.title})" if by else "")
     if r.step == "cooldown":
@@ -284,8 +284,14 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         return Item(intervention, entry.title, "not-recommended", "no rule recommends this intervention")
     fired_ids = {r.id for r in evaluation.fired}
     removed = [r for r in evaluation.resolution.removed if r.intervention == intervention]
-    nameable = {r.id for r in engine.rules if not touches_hidden(r, hidden)
-                and all(visible(catalog, t.intervention, audience) for t in r.recommend)}
+
+    def nameable(rule_id: str) -> bool:
+        """Whether the audience may be told of the rule: it tests no fact withheld from it and
+        recommends only what it may see (asked of the few rules an explanation names)."""
+        rule = rules.get(rule_id)
+        return rule is not None and not touches_hidden(rule, hidden) and all(
+            visible(catalog, t.intervention, audience) for t in rule.recommend)
+
     why, why_not = [], []
     for rule in sorted(candidates, key=lambda r: (-r.priority, r.id)):
         fired = rule.id in fired_ids
@@ -318,7 +324,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
         if len(in_effect) < len(candidates):
-            named = [r.id for r in candidates if not r.in_effect(day) and r.id in nameable
+            named = [r.id for r in candidates if not r.in_effect(day) and nameable(r.id)
                      and not touches_hidden(r, unquoted_facts(audience))]
             summary = ("no rule in effect on " + day.isoformat() + " that recommends it holds for this person"
                        + (f" ({', '.join(repr(n) for n in named)} not in effect then)" if named else ""))
