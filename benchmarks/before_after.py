@@ -107,8 +107,9 @@ def child(python: str, env: dict[str, str], code: str, *args: str) -> dict:
 
 def instructions(python: str, env: dict[str, str], which: str, people: int) -> int:
     """instructions.py's count per person for one workload, with this tree's interpreter."""
-    from instructions import WARM_UP, CHILD
     import re
+
+    from instructions import CHILD, WARM_UP
     code = CHILD.format(here=str(HERE), warm=WARM_UP)
     counts = []
     for n in (people, 0):
@@ -151,6 +152,9 @@ def main() -> None:
 
     def med(name: str, key: str, what: str = "times") -> float:
         return statistics.median(t for run in peers[name] for t in run[what][key])
+
+    def batch_seconds(name: str) -> float:
+        return statistics.median(b["seconds"] for b in batch[name])
 
     def loads(runs: list[dict]) -> str:
         return f"{min(x['load'][0] for x in runs):.1f}-{max(x['load'][1] for x in runs):.1f}"
@@ -197,8 +201,7 @@ def main() -> None:
         f"{x}: whole path {med(base, 'devrecs') / med(x, 'devrecs'):.2f}, default packs "
         f"{med(base, 'default') / med(x, 'default'):.2f} (per CPU s "
         f"{med(base, 'default', 'cpu') / med(x, 'default', 'cpu'):.2f}), batch "
-        f"{statistics.median(b['seconds'] for b in batch[base]) / statistics.median(b['seconds'] for b in batch[x]):.2f}"
-        for x in names[1:])]
+        f"{batch_seconds(base) / batch_seconds(x):.2f}" for x in names[1:])]
     after = names[-1]
     targets = [(f"{after}: whole path {med(after, 'naive') / med(after, 'devrecs'):.2f}x naive durable "
                 "(target at least 4x)", med(after, "naive") >= 4 * med(after, "devrecs")),

@@ -6,15 +6,13 @@ many ranges, more than one array test takes; people hold known words, unknown wo
 interests at all, or none recorded.
 """
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from strategies import AS_OF
 
 from devrecs import Engine
 from devrecs.catalog import Catalog
 from devrecs.model import Intervention, Rule, Target
 from devrecs.rulefile.conditions import All, AnyOf, Compare, Contains, Not
-
-from strategies import AS_OF
 
 WORDS = [f"topic-{i}" for i in range(16)]
 CATALOG = Catalog([Intervention("mentoring", "Mentoring", "", "career", "person", ("hr",))])
