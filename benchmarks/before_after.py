@@ -2,7 +2,7 @@
 
     python benchmarks/before_after.py --tree 7cf748f=/tmp/venv-before/bin/python \\
         --tree after=/tmp/venv-after/bin/python [--rounds 5] [--people 5000] [--batch 20000] \\
-        [--instructions 500] [--out benchmarks/results.md]
+        [--explain 40] [--instructions 500] [--out benchmarks/results.md]
 
 Each ``--tree NAME=PYTHON`` is an interpreter whose ``devrecs`` is one version (an editable
 install of that checkout; ``NAME=PYTHON:SRC`` puts SRC first on its PYTHONPATH instead). The
@@ -19,9 +19,11 @@ the machine's speed falls on both alike), two fresh processes:
 2. batch: ``run_batch`` (read, validate, recommend with the default packs, write JSONL) over
    ``--batch`` generated people (batch.generate), 1 worker, the Engine's start included.
 
-The figures are medians over all rounds; each line records the 1-minute load average at its
-start and end. With ``--instructions N`` valgrind also counts each tree's instructions per
-person (instructions.py) for both workloads. Written to the results file, section
+With ``--explain N`` a third process times ``explain`` as benchmarks/explain.py does (N sample
+people x each intervention, audience hr) and reports its p50. The figures are medians over all
+rounds; each line records the lowest and highest 1-minute load average its runs saw. With
+``--instructions N`` valgrind also counts each tree's instructions per person
+(instructions.py) for both workloads. Written to the results file, section
 "before-after-15".
 """
 
@@ -86,6 +88,26 @@ if __name__ == "__main__":
                       "rejected": stats.rejected, "load": [load, os.getloadavg()[0]]}))
 """
 
+EXPLAIN = """
+import json, os, statistics, sys, time
+from devrecs import Engine
+from devrecs.peoplefile import sample_file
+sample = sample_file()
+people = list(sample.people())[: int(sys.argv[1])]
+engine = Engine.default(as_of=sample.as_of, entry_points=False)
+ids = engine.catalog.ids
+for person in people[:3]:
+    engine.explain(person, ids[0], "hr")
+load = os.getloadavg()[0]
+times = []
+for person in people:
+    for intervention in ids:
+        start = time.perf_counter()
+        engine.explain(person, intervention, "hr")
+        times.append(time.perf_counter() - start)
+print(json.dumps({"p50": statistics.median(times) * 1000, "calls": len(times), "load": [load, os.getloadavg()[0]]}))
+"""
+
 
 def tree_env(spec: str) -> tuple[str, str, dict[str, str]]:
     """(name, python, environment) of a ``NAME=PYTHON[:SRC]`` argument."""
@@ -127,6 +149,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats in each peers process")
     ap.add_argument("--people", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=20_000)
+    ap.add_argument("--explain", type=int, default=0, help="sample people whose explanations are timed (0: none)")
     ap.add_argument("--instructions", type=int, default=0, help="people per valgrind count (0: none)")
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
     args = ap.parse_args()
@@ -135,6 +158,7 @@ def main() -> None:
     began, load_start = time.perf_counter(), os.getloadavg()
     peers: dict[str, list[dict]] = {n: [] for n in names}
     batch: dict[str, list[dict]] = {n: [] for n in names}
+    explained: dict[str, list[dict]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as tmp:
         from batch import generate
         source = Path(tmp) / "people.jsonl"
@@ -145,6 +169,8 @@ def main() -> None:
                 peers[name].append(child(python, env, PEERS.format(here=str(HERE)), str(args.people),
                                          str(args.repeats)))
                 batch[name].append(child(python, env, BATCH, str(source), str(Path(tmp) / f"out-{name}.jsonl")))
+                if args.explain:
+                    explained[name].append(child(python, env, EXPLAIN, str(args.explain)))
                 print(f"round {r + 1} {name}: peers {peers[name][-1]['times']}, batch "
                       f"{batch[name][-1]['seconds']:.2f}s", file=sys.stderr, flush=True)
     wall = time.perf_counter() - began
@@ -163,6 +189,7 @@ def main() -> None:
     n = args.people
     lines = [f"Command: `python benchmarks/before_after.py {' '.join('--tree ' + t for t in names)} "
              f"--rounds {args.rounds} --repeats {args.repeats} --people {n} --batch {args.batch}"
+             f"{' --explain ' + str(args.explain) if args.explain else ''}"
              f"{' --instructions ' + str(args.instructions) if args.instructions else ''}` "
              f"(each tree an interpreter with that version installed); {dt.datetime.now():%Y-%m-%d %H:%M}, "
              f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average (1 min) "
@@ -197,6 +224,14 @@ def main() -> None:
         c = statistics.median(b["cpu"] for b in batch[x])
         lines.append(f"| {x} | {s:.2f} | {args.batch / s:,.0f} | {c:.2f} | {args.batch / c:,.0f} | "
                      f"{batch[x][0]['accepted']:,} | {loads(batch[x])} |")
+    if args.explain:
+        calls = explained[base][0]["calls"]
+        lines += ["", f"`explain` latency (benchmarks/explain.py's loop: {args.explain} sample people x each "
+                  f"intervention, {calls} calls, audience hr), p50 of each fresh process, median over the rounds:", "",
+                  "| tree | p50 ms | p50 ms of each round | load average |", "|---|---:|---|---|"]
+        for x in names:
+            lines.append(f"| {x} | {statistics.median(e['p50'] for e in explained[x]):.2f} | "
+                         f"{', '.join(format(e['p50'], '.2f') for e in explained[x])} | {loads(explained[x])} |")
     lines += ["", "Ratios to " + base + " (above 1: faster): " + "; ".join(
         f"{x}: whole path {med(base, 'devrecs') / med(x, 'devrecs'):.2f}, default packs "
         f"{med(base, 'default') / med(x, 'default'):.2f} (per CPU s "
@@ -208,6 +243,9 @@ def main() -> None:
                (f"{after}: default packs {n / med(after, 'default'):,.0f} people/s against {base}'s "
                 f"{n / med(base, 'default'):,.0f} (target at least as fast)",
                 med(after, "default") <= med(base, "default"))]
+    if args.explain:
+        p50 = statistics.median(e["p50"] for e in explained[after])
+        targets.append((f"{after}: `explain` p50 {p50:.2f} ms (target under 1 ms)", p50 < 1))
     lines += ["", "Targets, this run:", ""] + [f"- {text}: **{'met' if ok else 'NOT met'}**" for text, ok in targets]
     print("\n".join(lines))
     write_section(args.out, "before-after-15", "Before and after issue 15", lines)
