@@ -127,12 +127,27 @@ def child(python: str, env: dict[str, str], code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# naive durable-rules over the peers workload, counted as instructions.py counts devrecs
+NAIVE = """
+import sys
+sys.path.insert(0, {here!r})
+from peers import NaiveDurable, build_engine
+from workload import workload_people, workload_yaml
+which, n, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+naive, people = NaiveDurable(build_engine(workload_yaml(100), cap=None)), workload_people(total + {warm})
+naive.matches(people[:{warm}])
+if n:
+    naive.matches(people[{warm}:{warm} + n])
+"""
+WORKLOADS = ("peers workload", "naive durable, peers workload", "default packs")
+
+
 def instructions(python: str, env: dict[str, str], which: str, people: int) -> int:
-    """instructions.py's count per person for one workload, with this tree's interpreter."""
+    """instructions.py's count per person for one workload (WORKLOADS), with this tree's interpreter."""
     import re
 
     from instructions import CHILD, WARM_UP
-    code = CHILD.format(here=str(HERE), warm=WARM_UP)
+    code = (NAIVE if which.startswith("naive") else CHILD).format(here=str(HERE), warm=WARM_UP)
     counts = []
     for n in (people, 0):
         done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -197,15 +212,16 @@ def main() -> None:
              f"alternating the trees, {wall:.0f} s in all. Plugins disabled: the default packs only.", ""]
     if args.instructions:
         counts = {name: {w: instructions(python, env, w, args.instructions)
-                         for w in ("peers workload", "default packs")} for name, python, env in trees}
+                         for w in WORKLOADS} for name, python, env in trees}
         lines += [f"Instructions per person (valgrind, instructions.py's count with {args.instructions} people "
                   "after a warm-up of 200; not moved by load):", "",
                   "| workload | " + " | ".join(names) + " | " + " | ".join(f"{x} / {base}" for x in names[1:])
                   + " |", "|---|" + "---:|" * (2 * len(names) - 1)]
-        for w in ("peers workload", "default packs"):
+        for w in WORKLOADS:
             lines.append(f"| {w} | " + " | ".join(f"{counts[x][w]:,}" for x in names) + " | "
                          + " | ".join(f"{counts[x][w] / counts[base][w]:.3f}" for x in names[1:]) + " |")
-        lines.append("")
+        lines += ["", "Whole path against naive durable, from these counts: " + ", ".join(
+            f"{x} {counts[x][WORKLOADS[1]] / counts[x][WORKLOADS[0]]:.2f}x" for x in names) + ".", ""]
     lines += [f"Wall clock, {n} people, median of {args.rounds} x {args.repeats} timed runs in fresh processes "
               "(people/s; CPU seconds beside):", "",
               "| tree | whole path (workload, `recommend_many`) | naive durable | whole path / naive | "
