@@ -528,7 +528,8 @@ def with_facts(person: Person, facts: Mapping[str, Any]) -> Person:
     try:
         changed = {key: None if value is None else _PERSON_CONVERTERS[key](value)
                    for key, value in facts.items()}
-        if changed.get("id") is not None and not changed["id"].strip():
+        new_id = changed.get("id")
+        if new_id is not None and not new_id.strip():
             raise _Unsure
         person = attrs.evolve(person, **{k: (_default(k) if v is None else v) for k, v in changed.items()})
         if person.tenure_years is not None and person.tenure_years < 0:
@@ -542,10 +543,11 @@ def with_facts(person: Person, facts: Mapping[str, Any]) -> Person:
 
 def _default(name: str) -> Any:
     """The value of a Person field that is not given (None in a record means "not given")."""
-    default = _PERSON_FIELDS[name].default
+    default: Any = _PERSON_FIELDS[name].default
     if default is attrs.NOTHING:
         raise _Unsure
-    return default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[attr-defined]
+    factory = getattr(default, "factory", None)      # an attrs.Factory (extra: a new dict each time)
+    return default if factory is None else factory()
 
 
 _PERSON_FIELDS = {f.name: f for f in attrs.fields(Person)}
