@@ -283,3 +283,37 @@ def test_errors_and_persons_still_go_through_the_converter():
                                                              {"skill": "vision", "severity": "hihg"}]}) == (
         "error", "RecordError",
         "person 'p17', field 'gaps[1].severity': 'hihg' is not one of low, medium, high (did you mean 'high'?)")
+
+
+# with_facts: a prepared person with some facts replaced (what explanations try) equals
+# person_from_dict of the person's record with those values, or fails the same way.
+
+@st.composite
+def changed_facts(draw):
+    """Some top-level facts: valid values, values at or past the edge, None (not given)."""
+    keys = draw(st.lists(st.sampled_from(sorted(VALID)), min_size=1, max_size=4, unique=True))
+    return {key: draw(st.one_of(st.none(), VALID[key], edge_or_odd(key))) for key in keys}
+
+
+@settings(SETTINGS, max_examples=600)
+@given(valid_records(), changed_facts(), st.sampled_from([None, "employee", "manager", "hr", "executive"]))
+def test_with_facts_equals_the_record_with_those_values(raw, facts, audience):
+    from devrecs.audience import masked
+    from devrecs.people import person_to_dict, with_facts
+    person = person_from_dict(raw)
+    if audience is not None:    # a view with hidden facts unknown, as explanations change it
+        person = masked(person, audience)
+    record = {**person_to_dict(person), **copy.deepcopy(facts)}
+    assert outcome(lambda p, _: with_facts(p, facts), person) == outcome(person_from_dict, record)
+
+
+def test_with_facts_takes_the_fast_path_for_the_changes_explanations_try(monkeypatch):
+    from devrecs.people import person_to_dict, with_facts
+    person = person_from_dict(TYPICAL)
+    tries = [{"months_in_role": 30}, {"tenure_years": 12.5}, {"aspiration": "management"},
+             {"interests": ["writing", "public-speaking"]}, {"gaps": []},
+             {"gaps": [{"skill": "presenting", "severity": "high", "source": None}], "months_since_promotion": 4},
+             {"pipeline": {"status": "graduate", "months_waiting": 9}}]
+    expected = [person_from_dict({**person_to_dict(person), **facts}) for facts in tries]
+    monkeypatch.setattr(people_module, "person_to_dict", no_converter)
+    assert [with_facts(person, facts) for facts in tries] == expected

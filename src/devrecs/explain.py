@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 import attrs
 
@@ -41,7 +41,7 @@ from .engine.resolve import Removed
 from .errors import UnknownIdError, did_you_mean
 from .facts import PERSON_FACTS, fact_value
 from .model import Person, Rule, plain
-from .people import person_from_dict, person_to_dict
+from .people import with_facts
 from .rulefile.conditions import Compare, Contains, describe, holds, leaf_truth
 from .rulefile.walk import leaf_tests, literal_text
 
@@ -195,12 +195,12 @@ def not_in_effect(rule: Rule, day: dt.date) -> str:
     return f"not in effect on {day.isoformat()}: it was in effect until {rule.effective_until.isoformat()}"
 
 
-def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str]] = None) -> str:
+def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[Callable[[str], bool]] = None) -> str:
     """Why a step took an item away; a suppressing rule the audience may not be told of (it
     recommends what the audience may not see, or tests a fact withheld from it) is not named."""
     if r.step == "suppressed":
         by = rules.get(r.detail)
-        if nameable is not None and r.detail not in nameable:
+        if nameable is not None and not nameable(r.detail):
             return "held back while another plan is in place"
         return f"suppressed by rule '{r.detail}'" + (f" ({by.title})" if by else "")
     if r.step == "cooldown":
@@ -211,18 +211,17 @@ def _removed_text(r: Removed, rules: dict[str, Rule], nameable: Optional[set[str
 
 
 def apply_changes(person: Person, changes: Sequence[Change]) -> Person:
-    """The person with the changes made (used to check a proposal through the engine)."""
-    data = person_to_dict(person)
+    """The person with the changes made (used to check a proposal through the engine): as
+    ``person_from_dict`` of the person's record with the proposed values (people.with_facts)."""
+    facts: dict[str, Any] = {}
     for ch in changes:
         if "." in ch.fact:
             head, tail = ch.fact.split(".", 1)
-            data[head] = dict(data.get(head) or {}, **{tail: plain(ch.proposed)})
+            facts[head] = dict(facts.get(head) or plain(getattr(person, head)) or {}, **{tail: plain(ch.proposed)})
         else:
-            data[ch.fact] = plain(ch.proposed)
-        if ch.fact in ("performance", "potential", "nine_box"):
-            data.pop("nine_box", None)
-    data.pop("nine_box", None)
-    return person_from_dict(data)
+            facts[ch.fact] = plain(ch.proposed)
+    facts.pop("nine_box", None)     # worked out from performance and potential, never given
+    return with_facts(person, facts)
 
 
 # -- the explanation -----------------------------------------------------------------
@@ -285,8 +284,14 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
         return Item(intervention, entry.title, "not-recommended", "no rule recommends this intervention")
     fired_ids = {r.id for r in evaluation.fired}
     removed = [r for r in evaluation.resolution.removed if r.intervention == intervention]
-    nameable = {r.id for r in engine.rules if not touches_hidden(r, hidden)
-                and all(visible(catalog, t.intervention, audience) for t in r.recommend)}
+
+    def nameable(rule_id: str) -> bool:
+        """Whether the audience may be told of the rule: it tests no fact withheld from it and
+        recommends only what it may see (asked of the few rules an explanation names)."""
+        rule = rules.get(rule_id)
+        return rule is not None and not touches_hidden(rule, hidden) and all(
+            visible(catalog, t.intervention, audience) for t in rule.recommend)
+
     why, why_not = [], []
     for rule in sorted(candidates, key=lambda r: (-r.priority, r.id)):
         fired = rule.id in fired_ids
@@ -319,7 +324,7 @@ def _item(engine: RuleEngine, view: Person, evaluation: Evaluation, intervention
     else:
         status, summary = "not-recommended", "no rule that recommends it holds for this person"
         if len(in_effect) < len(candidates):
-            named = [r.id for r in candidates if not r.in_effect(day) and r.id in nameable
+            named = [r.id for r in candidates if not r.in_effect(day) and nameable(r.id)
                      and not touches_hidden(r, unquoted_facts(audience))]
             summary = ("no rule in effect on " + day.isoformat() + " that recommends it holds for this person"
                        + (f" ({', '.join(repr(n) for n in named)} not in effect then)" if named else ""))

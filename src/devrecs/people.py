@@ -520,6 +520,39 @@ def _person_from_dict_cattrs(raw: Any, record: Optional[str] = None) -> Person:
     return person
 
 
+def with_facts(person: Person, facts: Mapping[str, Any]) -> Person:
+    """``person`` with some top-level facts replaced by plain values (as in a record), equal to
+    ``person_from_dict`` of the person's record with those values (which it falls back to when
+    the fast path is not sure, so a value it refuses raises RecordError the same way). Explaining
+    "what it would take" tries many such changes of one person."""
+    try:
+        changed = {key: None if value is None else _PERSON_CONVERTERS[key](value)
+                   for key, value in facts.items()}
+        new_id = changed.get("id")
+        if new_id is not None and not new_id.strip():
+            raise _Unsure
+        person = attrs.evolve(person, **{k: (_default(k) if v is None else v) for k, v in changed.items()})
+        if person.tenure_years is not None and person.tenure_years < 0:
+            raise _Unsure
+    except Exception:  # anything the fast path is not sure of: the whole record, as it would go
+        return person_from_dict({**person_to_dict(person), **facts})
+    if person.career_stage is None and person.tenure_years is not None:   # as person_from_dict derives it
+        person = attrs.evolve(person, career_stage=stage_from_tenure(person.tenure_years))
+    return person
+
+
+def _default(name: str) -> Any:
+    """The value of a Person field that is not given (None in a record means "not given")."""
+    default: Any = _PERSON_FIELDS[name].default
+    if default is attrs.NOTHING:
+        raise _Unsure
+    factory = getattr(default, "factory", None)      # an attrs.Factory (extra: a new dict each time)
+    return default if factory is None else factory()
+
+
+_PERSON_FIELDS = {f.name: f for f in attrs.fields(Person)}
+
+
 def stage_from_tenure(years: float) -> CareerStage:
     if years < EARLY_BELOW_YEARS:
         return CareerStage.EARLY
@@ -534,4 +567,4 @@ def person_to_dict(person: Person) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, [], {})}
 
 
-__all__ = ["person_from_dict", "person_to_dict", "stage_from_tenure", "Gap", "HistoryEntry", "Pipeline"]
+__all__ = ["person_from_dict", "person_to_dict", "with_facts", "stage_from_tenure", "Gap", "HistoryEntry", "Pipeline"]

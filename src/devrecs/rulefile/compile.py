@@ -423,7 +423,14 @@ class _Compiler:
         key = self.layout.list_key(node.path)
         codes = [self.layout.code(node.path, "", v) for v in node.values]
         if positive:
-            alts = [{"$iany": {key: {"$i": c}}} for c in codes]
+            # some item's code is one of these, tested as ranges of codes: the values of one rule
+            # mostly get codes one after another, so a long list of synonyms is one array test and
+            # one durable rule, where an "$or" of one test per value made a durable rule per value
+            # (each costs durable time for every person posted)
+            ranges = _merge([(c, c) for c in codes])
+            if len(codes) == 1:
+                return {"$iany": {key: {"$i": codes[0]}}}
+            alts = [{"$iany": {key: _ranges_expr(part)}} for part in _chunks(ranges)]
             return alts[0] if len(alts) == 1 else {"$or": alts}
         inner = [{"$neq": {"$i": c}} for c in codes]
         return {"$or": [{"$nex": {key: 1}}, {"$iall": {key: inner[0] if len(inner) == 1 else {"$and": inner}}}]}
