@@ -782,9 +782,10 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
                     yield p
                 run.progress.update(run.stats)
 
-    result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience)
+    result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience,
+                                           review=processor.store)
     h = engine.ruleset_hash
-    for person, recs in engine.reviewed(result.people, processor.store, processor.config.audience):
+    for person, recs in result.people:
         processor.notify(person.id, recs)
         run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():
