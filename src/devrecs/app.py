@@ -157,6 +157,14 @@ class Engine:
         return found or {r.ruleset: "" for r in self.rules if r.ruleset}
 
     @property
+    def provenance(self) -> dict[str, Any]:
+        """What made a recommendation: the rule set hash and the packs with their versions
+        (``{"ruleset_hash": ..., "packs": {name: version}}``, a new dict each time). Every record
+        the CLI and batch write carries it once (per person, team or organization record, not
+        per item); decision log lines carry the same two fields."""
+        return {"ruleset_hash": self.ruleset_hash, "packs": dict(self.packs)}
+
+    @property
     def compiled(self) -> dict:
         """The durable-rules JSON exactly as posted to durable (with ``run`` keys)."""
         return self.core.compiled

@@ -79,15 +79,17 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     if outputs.log is not None:
         click.echo(f"logged {outputs.log.lines} people to {log_path} (as {outputs.audience} sees them"
                    f"{', pseudonymised' if keys else ''})", err=True)
-    rows = [{"person": p.id, "recommendations": [rec_json(r) for r in recs]} for p, recs in run.people]
     result = run.organization
     if fmt == "json":
+        made = eng.provenance       # once per record (person, team, organization), not per item
+        rows = [{"person": p.id, "recommendations": [rec_json(r) for r in recs], **made} for p, recs in run.people]
         out: Any = rows
         if result is not None:
             out = {"organization": {"facts": result.organization_facts,
-                                    "recommendations": [rec_json(r) for r in result.organization]},
+                                    "recommendations": [rec_json(r) for r in result.organization], **made},
                    "teams": [{"manager": m, "facts": result.team_facts[m],
-                              "recommendations": [rec_json(r) for r in recs]} for m, recs in result.teams.items()],
+                              "recommendations": [rec_json(r) for r in recs], **made}
+                             for m, recs in result.teams.items()],
                    "people": rows}
         click.echo(json.dumps(out, indent=2))
         return
