@@ -112,3 +112,27 @@ def test_people_table_without_states_is_as_before():
     results = [(EXPERT, ENGINE.recommend(EXPERT))]
     assert "[" not in people_table(results).split("\n", 2)[1]
     assert people_table(results, states={}).split("\n", 2)[1].endswith("[new: not proposed before]")
+
+
+def test_review_list_for_one_managers_reports(tmp_path):
+    db = str(tmp_path / "s.db")
+    assert run("recommend", "--sample", "--store", db, "--org").exit_code == 0
+    store = Store(db)
+    manager = "nw-022"
+    reports = {p.id for p in PEOPLE if p.manager_id == manager}
+    assert len(reports) > 3
+    ids = run("review", "list", "--store", db, "--manager", manager, "--sample", "--format", "ids").stdout.split()
+    listed = [p for p in store.review_queue() if str(p.id) in ids]
+    assert len(listed) == len(ids) and {p.person for p in listed} == reports
+    assert [p for p in store.review_queue() if p.person in reports] == listed    # all of them, and only them
+    # with another filter, and in another state
+    released = [p.id for p in listed if p.intervention == listed[0].intervention]
+    store.advance(released, "approved", "hr-1")
+    out = json.loads(run("review", "list", "--store", db, "--manager", manager, "--sample", "--state", "approved",
+                         "--format", "json").stdout)
+    assert [p["id"] for p in out] == released
+    # the store alone cannot tell who reports to whom: the command says so
+    done = CliRunner().invoke(cli, ["review", "list", "--store", db, "--manager", manager])
+    assert done.exit_code == 2 and "needs the people to know who reports to whom" in done.output
+    done = CliRunner().invoke(cli, ["review", "list", "--store", db, "--manager", "nobody", "--sample"])
+    assert done.exit_code == 0 and "nobody in the people reports to 'nobody'" in done.output
