@@ -136,3 +136,27 @@ def test_review_list_for_one_managers_reports(tmp_path):
     assert done.exit_code == 2 and "needs the people to know who reports to whom" in done.output
     done = CliRunner().invoke(cli, ["review", "list", "--store", db, "--manager", "nobody", "--sample"])
     assert done.exit_code == 0 and "nobody in the people reports to 'nobody'" in done.output
+
+
+def test_explain_shows_the_state_of_each_recommended_item_to_hr_and_managers(tmp_path):
+    db, released, rejected = reviewed_store(tmp_path / "s.db")
+    store = Store(db)
+    for audience in ("hr", "manager"):
+        found = ENGINE.explain(EXPERT, None, audience, review=store)
+        states = {i.intervention: i.review for i in found.items}
+        assert states[released] == "released" and states[rejected] == "rejected"
+        assert set(states.values()) == {"released", "rejected", "proposed"}
+        text = ENGINE.render(found, "text")
+        assert "Review: released." in text and "Review: waiting for review." in text
+        assert json.loads(ENGINE.render(found, "json"))["items"][0]["review"] == states[found.items[0].intervention]
+        assert "Review: rejected." in ENGINE.render(found, "markdown")
+        cli_text = run("explain", "--sample", EXPERT.id, "--audience", audience, "--store", db).stdout
+        assert "Review: released." in cli_text
+        # an item not recommended has no state; without a store no item has one
+        other = ENGINE.explain(EXPERT, "mentor-others", audience, review=store)
+        assert other.items[0].status != "recommended" and other.items[0].review == ""
+        assert all(i.review == "" for i in ENGINE.explain(EXPERT, None, audience).items)
+        assert "Review:" not in ENGINE.render(ENGINE.explain(EXPERT, None, audience), "text")
+    release = ENGINE.explain(EXPERT, None, "employee", review=store)
+    assert [i.intervention for i in release.items] == [released] and release.items[0].review == ""
+    assert "Review:" not in ENGINE.render(release, "text")

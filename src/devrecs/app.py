@@ -429,6 +429,13 @@ class Engine:
                 items = items[:self.cap]
             return attrs.evolve(found, items=tuple(items))
         found = explain(self.core, prepared, intervention, audience, as_of)
+        if audience not in ("hr", "manager"):
+            return found
+        # HR and managers read where each recommended item stands in review ("new": never proposed)
+        states = review.review_states([prepared.id])
+        found = attrs.evolve(found, items=tuple(
+            attrs.evolve(item, review=states.get((prepared.id, prepared.id, item.intervention), "new"))
+            if item.status == "recommended" else item for item in found.items))
         if audience != "hr":
             return found
         contested = review.contested([prepared.id]).get(prepared.id, [])
