@@ -202,3 +202,42 @@ def test_the_service_shows_a_released_pay_review_to_the_employee(tmp_path):
         explained = client.post("/v1/explain", json=body, headers={"Authorization": f"Bearer {token}"}).json()
         assert [i["intervention"] for i in explained["explanation"]["items"]] == ["compensation-review"]
         assert "compa_ratio" not in json.dumps(explained)
+
+
+def test_across_the_sample_waiting_items_of_the_three_leave_the_view_as_without_them(tmp_path):
+    """Everything released but the three items, which wait: every employee's view (list, order,
+    count under the cap, evidence) is the view without review, which never shows them; released
+    too, each of them appears exactly where it ranks, and nothing else changes."""
+    store = Store(str(tmp_path / "s.db"))
+    ids = proposed(store, PEOPLE)
+    release(store, [i for (_, intervention), i in ids.items() if intervention not in ONCE])
+    with_review = [recs for _, recs in ENGINE.recommend_many(PEOPLE, audience="employee", review=store)]
+    without = [recs for _, recs in ENGINE.recommend_many(PEOPLE, audience="employee")]
+    assert with_review == without
+    release(store, [i for (_, intervention), i in ids.items() if intervention in ONCE])
+    after = [recs for _, recs in UNCAPPED.recommend_many(PEOPLE, audience="employee", review=store)]
+    plain = [recs for _, recs in UNCAPPED.recommend_many(PEOPLE, audience="employee")]
+    gained = 0
+    for person, mine, before in zip(PEOPLE, after, plain):
+        assert [r for r in mine if r.intervention not in ONCE] == before
+        extra = [r for r in mine if r.intervention in ONCE]
+        gained += len(extra)
+        assert all(r.rules == (TALENT_REVIEW,) and len(r.evidence) == 1 for r in extra)
+        full = [r.intervention for r in UNCAPPED.recommend(person)]
+        assert [r.intervention for r in mine] == [i for i in full if i in {r.intervention for r in mine}]
+    assert gained == sum(1 for (_, intervention) in ids if intervention in ONCE) > 10
+
+
+def test_without_review_the_cap_counts_only_what_the_employee_is_shown():
+    """A pay review the employee may not see took a place under the cap before (nw-008 got four
+    items where the cap is five: a gap that told of it). Now the cap comes after it is left out."""
+    for person in PEOPLE:
+        shown = ENGINE.recommend_for(person, "employee")
+        everything = UNCAPPED.recommend_for(person, "employee")
+        own = [r for r in everything if r.subject == person.id]
+        assert [r for r in shown if r.subject == person.id] == own[:ENGINE.cap]
+    nw008 = BY_ID["nw-008"]
+    assert "compensation-review" in names(ENGINE.recommend(nw008))
+    assert len(ENGINE.recommend_for(nw008, "employee")) == ENGINE.cap
+    explained = ENGINE.explain(nw008, None, "employee")
+    assert [i.intervention for i in explained.items] == names(ENGINE.recommend_for(nw008, "employee"))

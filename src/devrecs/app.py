@@ -299,12 +299,13 @@ class Engine:
         check_audience(audience)
         catalog = self.catalog
         released = audience == "employee" and review is not None
-        core = self._uncapped() if released else self.core
+        gapless = self._cap_after_redaction(audience)
+        core = self._uncapped() if released or gapless else self.core
         shown, once = self._view(audience, review)
         results = ((person, _redacted(recs, audience, shown, once))
                    for person, recs in core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of))
         if review is None:
-            yield from results
+            yield from ((p, _capped(recs, p.id, self.cap)) for p, recs in results) if gapless else results
         elif released:
             yield from self._released(results, review)
         else:
@@ -322,7 +323,7 @@ class Engine:
         as a pay review) are among them, their reasons named as the talent review and their
         evidence withheld (audience.from_review); without review the employee never sees them.
         HR sees each contested fact marked beside the fact (``[contested: reason]``)."""
-        if review is not None:
+        if review is not None or self._cap_after_redaction(audience):
             return list(self.recommend_many([person], as_of, audience, review))[0][1]
         check_audience(audience)
         view = masked(self.prepare(person), audience, self.catalog)
@@ -344,6 +345,11 @@ class Engine:
             return self.catalog, frozenset()
         once = released_only(self.catalog, audience)
         return (self.catalog.once_released(audience), once) if once else (self.catalog, once)
+
+    def _cap_after_redaction(self, audience: str) -> bool:
+        """Whether items ``audience`` never sees without review (``released_to``) could take places
+        under the cap: then its view is capped after they are left out, so no gap tells of them."""
+        return self.cap is not None and audience == "employee" and bool(released_only(self.catalog, audience))
 
     def _released_core(self) -> RuleEngine:
         """The uncapped engine seen through the employee's catalog once released (for explain):
@@ -415,6 +421,10 @@ class Engine:
         recommended, is left out alike); HR sees contested facts marked."""
         from .explain import explain
         prepared = self.prepare(person)
+        if review is None and intervention is None and self._cap_after_redaction(audience):
+            # the items recommend_for shows: the cap after the items the employee may not see
+            found = explain(self._uncapped(), prepared, None, audience, as_of)
+            return attrs.evolve(found, items=tuple(i for i in found.items if i.status == "recommended")[:self.cap])
         if review is None:
             return explain(self.core, prepared, intervention, audience, as_of)
         if audience == "employee":        # only released items, explained as if no other item waited
