@@ -31,8 +31,8 @@ GRADUATE = BY_ID["persona-waiting-graduate"]        # external-move-support
 ONCE = {"compensation-review": PAY, "leadership-motivation-conversation": MOTIVE,
         "external-move-support": GRADUATE}
 # words the employee must never read of these items (other audiences' labels, unquoted facts)
-NEVER = ("compa_ratio", "compa ratio", "pay ratio", "flight", "motive", "power", "market midpoint", "under the market", "risk", "potential",
-         "engagement")
+NEVER = ("compa_ratio", "compa ratio", "pay ratio", "flight", "motive", "power", "market midpoint", "under the market",
+         "risk", "potential", "engagement")
 
 
 def run(*args):

@@ -749,7 +749,7 @@ class Store:
                         states[row.id] = ((row.person, row.subject, row.intervention), step, row.event or PROPOSED)
                 latest: dict[tuple[str, str, str], tuple[int, str]] = {}
                 reviewed: dict[tuple[str, str, str], tuple[int, str]] = {}
-                for proposal, (key, step, state) in states.items():
+                for proposal, (key, _, state) in states.items():
                     if key not in latest or proposal > latest[key][0]:
                         latest[key] = (proposal, state)
                     if state != PROPOSED and (key not in reviewed or proposal > reviewed[key][0]):

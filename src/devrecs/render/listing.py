@@ -51,7 +51,8 @@ def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], wid
             lines.append("    (no recommendation)")
         for n, r in enumerate(recs, 1):
             who = "" if r.subject == person.id else f"  [for manager {r.subject}]"
-            review = "" if states is None else f"  [{REVIEW_LABELS.get(review_state(r, states), review_state(r, states))}]"
+            state = "" if states is None else review_state(r, states)
+            review = f"  [{REVIEW_LABELS.get(state, state)}]" if state else ""
             lines.append(f"  {n}. {r.intervention} ({r.priority}){who}{review}")
             why = " ".join(r.rationale) or r.title
             lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
