@@ -299,13 +299,15 @@ class Engine:
         check_audience(audience)
         catalog = self.catalog
         released = audience == "employee" and review is not None
-        gapless = self._cap_after_redaction(audience)
-        core = self._uncapped() if released or gapless else self.core
+        views = (masked(p, audience, catalog) for p in prepared)
+        if review is None and self._cap_after_redaction(audience):
+            yield from self._capped_after_redaction(views, as_of, audience)
+            return
+        core = self._uncapped() if released else self.core
         shown, once = self._view(audience, review)
-        results = ((person, _redacted(recs, audience, shown, once))
-                   for person, recs in core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of))
+        results = ((person, _redacted(recs, audience, shown, once)) for person, recs in core.recommend_many(views, as_of))
         if review is None:
-            yield from ((p, _capped(recs, p.id, self.cap)) for p, recs in results) if gapless else results
+            yield from results
         elif released:
             yield from self._released(results, review)
         else:
@@ -350,6 +352,29 @@ class Engine:
         """Whether items ``audience`` never sees without review (``released_to``) could take places
         under the cap: then its view is capped after they are left out, so no gap tells of them."""
         return self.cap is not None and audience == "employee" and bool(released_only(self.catalog, audience))
+
+    def _capped_after_redaction(self, views: Iterable[Person], as_of: Optional[dt.date],
+                                audience: str) -> Iterator[Result]:
+        """The audience's items, capped after those it never sees are left out. The capped engine
+        gives the first ``cap`` of the uncapped list, so only a person whose capped list is full
+        and holds such an item is matched again without the cap (a few in a hundred)."""
+        unseen = released_only(self.catalog, audience)
+        cap = self.cap
+        it = self.core.recommend_many(views, as_of)
+        while True:
+            chunk = list(itertools.islice(it, self.core.chunk_size))
+            if not chunk:
+                return
+            again = [n for n, (p, recs) in enumerate(chunk)
+                     if any(r.intervention in unseen and r.subject == p.id for r in recs)
+                     and sum(r.subject == p.id for r in recs) >= (cap or 0)]
+            redone = dict(zip(again, (recs for _, recs in self._uncapped().recommend_many(
+                [chunk[n][0] for n in again], as_of)))) if again else {}
+            for n, (person, recs) in enumerate(chunk):
+                if n in redone:
+                    yield person, _capped(_redacted(redone[n], audience, self.catalog), person.id, cap)
+                else:
+                    yield person, _redacted(recs, audience, self.catalog)
 
     def _released_core(self) -> RuleEngine:
         """The uncapped engine seen through the employee's catalog once released (for explain):
