@@ -305,7 +305,8 @@ class Engine:
             return
         core = self._uncapped() if released else self.core
         shown, once = self._view(audience, review)
-        results = ((person, _redacted(recs, audience, shown, once)) for person, recs in core.recommend_many(views, as_of))
+        results = ((person, _redacted(recs, audience, shown, once))
+                   for person, recs in core.recommend_many(views, as_of))
         if review is None:
             yield from results
         elif released:
