@@ -420,8 +420,9 @@ def section_audiences(out: list[str], engine: Any) -> None:
     for audience in AUDIENCES:
         facts = ", ".join(f"`{f}`" for f in sorted(hidden_facts(audience))) or "-"
         unquoted = ", ".join(f"`{f}`" for f in UNQUOTED.get(audience, ())) or "-"
-        unseen = [i.id for i in engine.catalog if audience not in i.audiences]
-        out.append(f"| `{audience}` | {facts} | {unquoted} | {', '.join(f'`{i}`' for i in unseen) or '-'} |")
+        unseen = [f"`{i.id}`" + (" (until released)" if audience in i.released_to else "")
+                  for i in engine.catalog if audience not in i.audiences]
+        out.append(f"| `{audience}` | {facts} | {unquoted} | {', '.join(unseen) or '-'} |")
     out.append("")
 
 
@@ -434,7 +435,8 @@ def section_ids(out: list[str], engine: Any) -> None:
     out += ["## 5. Built-in interventions", "",
             "| id | title | kind | subject | audiences | rules that recommend it |", "|---|---|---|---|---|---|"]
     for i in sorted(engine.catalog, key=lambda x: x.id):
-        out.append(f"| `{i.id}` | {_cell(i.title)} | {i.kind} | {i.subject} | {', '.join(i.audiences)} | "
+        once = "".join(f", {a} once released" for a in i.released_to)
+        out.append(f"| `{i.id}` | {_cell(i.title)} | {i.kind} | {i.subject} | {', '.join(i.audiences)}{once} | "
                    f"{', '.join(f'`{r}`' for r in by.get(i.id, [])) or '-'} |")
     out += ["", "## 6. Built-in rules", "",
             "| id | pack | scope | priority | recommends | suppresses |", "|---|---|---|---|---|---|"]

@@ -230,7 +230,8 @@ def test_csv_output_has_a_row_per_recommendation(tmp_path):
     out = tmp_path / "recs.csv"
     assert batch(f, "--out", out).exit_code == 0
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["scope", "person", "rank", "intervention", "subject", "priority", "rules", "ruleset_hash"]
+    assert list(rows[0]) == ["scope", "person", "rank", "intervention", "subject", "priority", "rules", "ruleset_hash",
+                             "packs"]
     assert {r["person"] for r in rows} == {f"p{i}" for i in range(30)}
     jsonl = out_rows(batch(f).stdout)
     assert len([r for r in rows if r["intervention"]]) == sum(len(r["recommendations"]) for r in jsonl)

@@ -19,13 +19,14 @@ like is a raw record: it is validated and enriched by plugins. A
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import attrs
 
-from .audience import check_audience, masked, redact
+from .audience import TALENT_REVIEW, WITHHELD, check_audience, from_review, masked, redact, released_only
 from .catalog import Catalog
 from .engine.core import DEFAULT_CHUNK_SIZE, Evaluation, OrganizationResult, RuleEngine
 from .engine.resolve import DEFAULT_CAP
@@ -154,6 +155,14 @@ class Engine:
         rules were given in memory). Decision log lines carry it beside the rule set hash."""
         found = {f.ruleset: str(f.version) for f in self.files}
         return found or {r.ruleset: "" for r in self.rules if r.ruleset}
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What made a recommendation: the rule set hash and the packs with their versions
+        (``{"ruleset_hash": ..., "packs": {name: version}}``, a new dict each time). Every record
+        the CLI and batch write carries it once (per person, team or organization record, not
+        per item); decision log lines carry the same two fields."""
+        return {"ruleset_hash": self.ruleset_hash, "packs": dict(self.packs)}
 
     @property
     def compiled(self) -> dict:
@@ -290,9 +299,14 @@ class Engine:
         check_audience(audience)
         catalog = self.catalog
         released = audience == "employee" and review is not None
+        views = (masked(p, audience, catalog) for p in prepared)
+        if review is None and self._cap_after_redaction(audience):
+            yield from self._capped_after_redaction(views, as_of, audience)
+            return
         core = self._uncapped() if released else self.core
-        results = ((person, _redacted(recs, audience, catalog))
-                   for person, recs in core.recommend_many((masked(p, audience, catalog) for p in prepared), as_of))
+        shown, once = self._view(audience, review)
+        results = ((person, _redacted(recs, audience, shown, once))
+                   for person, recs in core.recommend_many(views, as_of))
         if review is None:
             yield from results
         elif released:
@@ -308,8 +322,11 @@ class Engine:
         ``review``: the store whose review decides (None: no review). With it, the employee sees
         only items a reviewer released (``Store.released``), then the cap; nothing tells how many
         others wait or were rejected (the cap is applied after the filter, so waiting items take
-        no place). HR sees each contested fact marked beside the fact (``[contested: reason]``)."""
-        if review is not None:
+        no place). Items the catalog gives the employee only once released (``released_to``, such
+        as a pay review) are among them, their reasons named as the talent review and their
+        evidence withheld (audience.from_review); without review the employee never sees them.
+        HR sees each contested fact marked beside the fact (``[contested: reason]``)."""
+        if review is not None or self._cap_after_redaction(audience):
             return list(self.recommend_many([person], as_of, audience, review))[0][1]
         check_audience(audience)
         view = masked(self.prepare(person), audience, self.catalog)
@@ -322,6 +339,56 @@ class Engine:
             return list(results)
         return list(self._released(results, review) if audience == "employee" else
                     _flag_contested(results, review, audience or "hr"))
+
+    def _view(self, audience: str, review: Any) -> tuple[Catalog, frozenset[str]]:
+        """The catalog that decides what ``audience`` may see, and the interventions it sees only
+        once released: with review on, the employee's view also keeps items whose catalog entry
+        has it in ``released_to`` (the review filter then keeps only released ones)."""
+        if review is None or audience != "employee":
+            return self.catalog, frozenset()
+        once = released_only(self.catalog, audience)
+        return (self.catalog.once_released(audience), once) if once else (self.catalog, once)
+
+    def _cap_after_redaction(self, audience: str) -> bool:
+        """Whether items ``audience`` never sees without review (``released_to``) could take places
+        under the cap: then its view is capped after they are left out, so no gap tells of them."""
+        return self.cap is not None and audience == "employee" and bool(released_only(self.catalog, audience))
+
+    def _capped_after_redaction(self, views: Iterable[Person], as_of: Optional[dt.date],
+                                audience: str) -> Iterator[Result]:
+        """The audience's items, capped after those it never sees are left out. The capped engine
+        gives the first ``cap`` of the uncapped list, so only a person whose capped list is full
+        and holds such an item is matched again without the cap (a few in a hundred)."""
+        unseen = released_only(self.catalog, audience)
+        cap = self.cap
+        it = self.core.recommend_many(views, as_of)
+        while True:
+            chunk = list(itertools.islice(it, self.core.chunk_size))
+            if not chunk:
+                return
+            again = [n for n, (p, recs) in enumerate(chunk)
+                     if any(r.intervention in unseen and r.subject == p.id for r in recs)
+                     and sum(r.subject == p.id for r in recs) >= (cap or 0)]
+            redone = dict(zip(again, (recs for _, recs in self._uncapped().recommend_many(
+                [chunk[n][0] for n in again], as_of)))) if again else {}
+            for n, (person, recs) in enumerate(chunk):
+                if n in redone:
+                    yield person, _capped(_redacted(redone[n], audience, self.catalog), person.id, cap)
+                else:
+                    yield person, _redacted(recs, audience, self.catalog)
+
+    def _released_core(self) -> RuleEngine:
+        """The uncapped engine seen through the employee's catalog once released (for explain):
+        the same compiled rules, only the catalog (who may see what) differs."""
+        shown, once = self._view("employee", True)
+        core = self._uncapped()
+        if not once:
+            return core
+        if getattr(self, "_released_view", None) is None:
+            view = copy.copy(core)
+            view.catalog = shown
+            self._released_view = view
+        return self._released_view
 
     def _uncapped(self) -> RuleEngine:
         """The same rules without a cap (built once): an employee's released items are capped
@@ -347,24 +414,28 @@ class Engine:
 
     def recommend_organization(self, people: Iterable[PersonLike], as_of: Optional[dt.date] = None,
                                open_leadership_positions: int = 0, audience: Optional[str] = None,
-                               ) -> OrganizationResult:
+                               review: Any = None) -> OrganizationResult:
         """Person, team (to each manager) and organization recommendations for a population.
 
         Team and organization facts are computed from the people (org.py), as ``audience``
         may see them when given; ``open_leadership_positions`` is the one organization fact
-        people cannot tell: a whole number from 0 to 2**53 (durable compares larger ones inexactly)."""
+        people cannot tell: a whole number from 0 to 2**53 (durable compares larger ones inexactly).
+        ``review`` (a store) applies to the people's items as :meth:`reviewed` applies it."""
         n = open_leadership_positions
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= EXACT_INT_LIMIT:
             raise DevrecsError(f"open leadership positions: expected a whole number from 0 to 2**53, got {n!r:.40}")
         prepared: Iterable[Person] = (self.prepare(p) for p in people)
         if audience is None:
-            return self.core.recommend_organization(prepared, as_of, open_leadership_positions)
+            found = self.core.recommend_organization(prepared, as_of, open_leadership_positions)
+            return found if review is None else attrs.evolve(found, people=self.reviewed(found.people, review, None))
         check_audience(audience)
         catalog = self.catalog
         result = self.core.recommend_organization((masked(p, audience, catalog) for p in prepared), as_of,
                                                   open_leadership_positions)
+        shown, once = self._view(audience, review)
         return attrs.evolve(result,
-                            people=[(p, _redacted(recs, audience, catalog)) for p, recs in result.people],
+                            people=self.reviewed([(p, _redacted(recs, audience, shown, once))
+                                                  for p, recs in result.people], review, audience),
                             teams={m: _redacted(recs, audience, catalog) for m, recs in result.teams.items()},
                             organization=_redacted(result.organization, audience, catalog))
 
@@ -376,16 +447,31 @@ class Engine:
         recommended, is left out alike); HR sees contested facts marked."""
         from .explain import explain
         prepared = self.prepare(person)
+        if review is None and intervention is None and self._cap_after_redaction(audience):
+            # the items recommend_for shows: the cap after the items the employee may not see
+            found = explain(self._uncapped(), prepared, None, audience, as_of)
+            return attrs.evolve(found, items=tuple(i for i in found.items if i.status == "recommended")[:self.cap])
         if review is None:
             return explain(self.core, prepared, intervention, audience, as_of)
         if audience == "employee":        # only released items, explained as if no other item waited
-            found = explain(self._uncapped(), prepared, intervention, audience, as_of)
+            # history as the employee's view without review has it (released_to items masked as before)
+            view = masked(prepared, audience, self.catalog)
+            found = explain(self._released_core(), view, intervention, audience, as_of)
             shown = {i for p, _, i in review.released([prepared.id]) if p == prepared.id}
-            items = [i for i in found.items if i.status == "recommended" and i.intervention in shown]
+            once = self._view(audience, review)[1]
+            items = [_explained_from_review(i) if i.intervention in once else i for i in found.items
+                     if i.status == "recommended" and i.intervention in shown]
             if intervention is None and self.cap is not None:     # as many as recommend_for shows
                 items = items[:self.cap]
             return attrs.evolve(found, items=tuple(items))
         found = explain(self.core, prepared, intervention, audience, as_of)
+        if audience not in ("hr", "manager"):
+            return found
+        # HR and managers read where each recommended item stands in review ("new": never proposed)
+        states = review.review_states([prepared.id])
+        found = attrs.evolve(found, items=tuple(
+            attrs.evolve(item, review=states.get((prepared.id, prepared.id, item.intervention), "new"))
+            if item.status == "recommended" else item for item in found.items))
         if audience != "hr":
             return found
         contested = review.contested([prepared.id]).get(prepared.id, [])
@@ -437,9 +523,8 @@ class Engine:
         day = self.day(as_of)
         review = outputs.review if outputs is not None else None
         if org:
-            result = self.recommend_organization(people, day, open_positions, audience)
-            found = self.reviewed(result.people, review, audience)
-            run = Run(found, list(result.teams.items()) + [("organization", result.organization)], result)
+            result = self.recommend_organization(people, day, open_positions, audience, review=review)
+            run = Run(result.people, list(result.teams.items()) + [("organization", result.organization)], result)
         else:
             run = Run(list(self.recommend_many(people, day, audience, review)), [], None)
         if outputs is not None:
@@ -520,9 +605,21 @@ def _flag_contested(results: Iterable[Result], store: Any, audience: str) -> Ite
             yield person, recs
 
 
-def _redacted(recs: Sequence[Recommendation], audience: str, catalog: Catalog) -> list[Recommendation]:
+def _redacted(recs: Sequence[Recommendation], audience: str, catalog: Catalog,
+              once: frozenset[str] = frozenset()) -> list[Recommendation]:
+    """The items ``audience`` may see; those in ``once`` (seen only once released) from the review."""
     out = (redact(r, audience, catalog) for r in recs)
-    return [r for r in out if r is not None]
+    return [from_review(r) if r.intervention in once else r for r in out if r is not None]
+
+
+def _explained_from_review(item: Any) -> Any:
+    """An explained item the employee sees only once released: one check, the talent review's,
+    its conditions withheld whole (as audience.from_review withholds the evidence)."""
+    from .explain import TALENT_REVIEW_TITLE, RuleCheck
+    rationale = next((r.rationale for r in item.why if r.rationale), "")
+    why = (RuleCheck(TALENT_REVIEW, TALENT_REVIEW_TITLE, rationale, "", True, WITHHELD, ()),)
+    priority = item.summary.partition("(priority ")[2].partition(")")[0]
+    return attrs.evolve(item, why=why, why_not=(), summary=f"recommended (priority {priority}) by '{TALENT_REVIEW}'")
 
 
 @attrs.frozen

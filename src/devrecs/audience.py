@@ -107,6 +107,22 @@ def _withheld(e: Evidence, rule: str, withheld: bool) -> Evidence:
     return attrs.evolve(e, rule=rule)
 
 
+def released_only(catalog: Catalog, audience: str) -> frozenset[str]:
+    """Interventions ``audience`` sees only once a reviewer released them (catalog ``released_to``)."""
+    return frozenset(i.id for i in catalog if audience in i.released_to and audience not in i.audiences)
+
+
+# all that an audience is told of the reasons of an item it sees only because it was released
+FROM_REVIEW = (Evidence(TALENT_REVIEW, WITHHELD, WITHHELD, WITHHELD, None),)
+
+
+def from_review(rec: Recommendation) -> Recommendation:
+    """A released item (``released_only``) as its audience sees it: the reasons are HR's and the
+    manager's, so the rules are named as the talent review and the evidence is withheld whole (not
+    even how many conditions held, which would tell one rule from another)."""
+    return attrs.evolve(rec, rules=(TALENT_REVIEW,), evidence=FROM_REVIEW)
+
+
 def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Recommendation]:
     """The recommendation as the audience may see it, or None when it may not see it at all."""
     if not visible(catalog, rec.intervention, audience):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+import attrs
+
 from .errors import Problem, RuleFileError, UnknownIdError, did_you_mean
 from .model import Audience, Intervention
 from .rulefile.located import LMap, LSeq
@@ -18,9 +20,11 @@ SUBJECTS = ("person", "manager", "team", "organization")
 PURPOSES = ("opportunity", "remedial", "support", "organizational")
 AUDIENCES = tuple(a.value for a in Audience)
 FIELDS = ("id", "title", "description", "kind", "subject", "audiences", "seeds", "cooldown_months", "purpose",
-          "who_acts", "first_step", "timeframe", "wording")
+          "who_acts", "first_step", "timeframe", "wording", "released_to")
 ACTORS = ("employee", "manager", "hr")
 REQUIRED = ("id", "title", "description", "kind", "subject", "audiences")
+# the audiences whose view review filters to released items (app.py): the only ones ``released_to`` may name
+RELEASED_TO = ("employee",)
 DEFAULT_COOLDOWN_MONTHS = 12
 
 
@@ -55,6 +59,15 @@ class Catalog:
     def visible_to(self, intervention_id: str, audience: str) -> bool:
         return audience in self._by_id[intervention_id].audiences
 
+    def once_released(self, audience: str) -> Catalog:
+        """The catalog as ``audience`` sees it when only released items reach it (review on):
+        each intervention with ``audience`` in ``released_to`` counts as one it may see. Use it
+        only for items a reviewer released (app.py filters to them)."""
+        if not any(audience in i.released_to for i in self):
+            return self
+        return Catalog(attrs.evolve(i, audiences=i.audiences + (audience,)) if audience in i.released_to else i
+                       for i in self)
+
 
 def entry_problems(entry: Any, file: str, loc: tuple[int, int]) -> list[Problem]:
     """Problems of one catalog entry (a mapping with the catalog's fields)."""
@@ -82,6 +95,13 @@ def entry_problems(entry: Any, file: str, loc: tuple[int, int]) -> list[Problem]
     audiences = entry.get("audiences", [])
     if not isinstance(audiences, list) or any(a not in AUDIENCES for a in audiences):
         bad(where("audiences"), "E112", f"'audiences' must be a list of {', '.join(AUDIENCES)}, got {audiences!r}")
+    released_to = entry.get("released_to", [])
+    if not isinstance(released_to, list) or any(a not in RELEASED_TO for a in released_to):
+        bad(where("released_to"), "E112", f"'released_to' must be a list of {', '.join(RELEASED_TO)} (the "
+                                          f"audiences review shows only released items), got {released_to!r}")
+    elif isinstance(audiences, list) and any(a in audiences for a in released_to):
+        bad(where("released_to"), "E112", f"'released_to' names {', '.join(a for a in released_to if a in audiences)}, "
+                                          f"which 'audiences' already lets see it before any release")
     actors = entry.get("who_acts", [])
     if not isinstance(actors, list) or any(a not in ACTORS for a in actors):
         bad(where("who_acts"), "E112", f"'who_acts' must be a list of {', '.join(ACTORS)}, got {actors!r}")
@@ -113,6 +133,7 @@ def intervention_from(entry: Mapping[str, Any]) -> Intervention:
         first_step=" ".join(str(entry.get("first_step", "")).split()),
         timeframe=" ".join(str(entry.get("timeframe", "")).split()),
         wording=tuple((str(a), " ".join(str(t).split())) for a, t in (entry.get("wording") or {}).items()),
+        released_to=tuple(entry.get("released_to", ()) or ()),
     )
 
 

@@ -131,6 +131,8 @@ class Item:
     who_acts: tuple[str, ...] = ()
     first_step: str = ""
     timeframe: str = ""
+    # where the item stands in review (store states, app.py), for HR and managers with a store; else ""
+    review: str = ""
 
     def to_dict(self) -> dict:
         return {"intervention": self.intervention, "title": self.title, "status": self.status,
@@ -139,7 +141,8 @@ class Item:
                 "what_it_would_take": [c.to_dict() for c in self.what_it_would_take],
                 "change_rule": self.change_rule, "blocked": self.blocked, "stopped": self.stopped,
                 "description": self.description, "reason": list(self.reason), "who_acts": list(self.who_acts),
-                "first_step": self.first_step, "timeframe": self.timeframe}
+                "first_step": self.first_step, "timeframe": self.timeframe,
+                **({"review": self.review} if self.review else {})}
 
 
 @attrs.frozen

@@ -167,6 +167,9 @@ class Intervention:
     timeframe: str = ""
     # The description in an audience's own words: (audience, text) pairs; others read ``description``.
     wording: tuple[tuple[str, str], ...] = ()
+    # Audiences that see it once a reviewer released it (review before release; domain.md): with
+    # review on, their view shows it after its release, never before; without review, never.
+    released_to: tuple[str, ...] = ()
 
     def description_for(self, audience: str) -> str:
         """The description as ``audience`` should read it (hr and executive: the full description)."""

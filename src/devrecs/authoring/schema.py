@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..catalog import ACTORS, AUDIENCES, FIELDS as CATALOG_FIELDS, KINDS, PURPOSES, SUBJECTS
+from ..catalog import ACTORS, AUDIENCES, FIELDS as CATALOG_FIELDS, KINDS, PURPOSES, RELEASED_TO, SUBJECTS
 from ..facts import SCOPES, SKILLS, FactSpec
 from ..rulefile.parse import DEFAULT_PRIORITY, HEADER_KEYS, PRIORITY_RANGE, RULE_KEYS, TARGETS
 
@@ -221,6 +221,8 @@ def rule_file_schema() -> dict:
             "wording": {"type": "object", "additionalProperties": False,
                         "properties": {a: {"type": "string", "minLength": 1} for a in AUDIENCES},
                         "description": "the description in each audience's own words"},
+            "released_to": {"type": "array", "items": {"enum": list(RELEASED_TO)},
+                            "description": "audiences that see it once a reviewer released it (review on)"},
         },
     }
     assert set(entry["properties"]) == set(CATALOG_FIELDS)

@@ -45,7 +45,7 @@ from .stopping import whole
 
 CHUNK = 256              # records per chunk: one durable session, one message to a worker
 SHOW_REJECTS = 20        # reject lines printed on stderr before "... and N more"
-FLAT_COLUMNS = ("scope", "person", "rank", "intervention", "subject", "priority", "rules", "ruleset_hash")
+FLAT_COLUMNS = ("scope", "person", "rank", "intervention", "subject", "priority", "rules", "ruleset_hash", "packs")
 DEFAULT_OUT_TABLE = "devrecs_recommendations"
 
 
@@ -158,7 +158,7 @@ class Processor:
             found = None
         recs = iter(found or ())
         out: list[tuple] = []
-        h = self.engine.ruleset_hash
+        h = self.engine.provenance
         for _, p in prepared:
             if isinstance(p, Person):
                 mine, why = (next(recs), None) if found is not None else self._alone(p)
@@ -183,8 +183,15 @@ def rec_json(r: Recommendation) -> dict:
     return {"intervention": r.intervention, "subject": r.subject, "priority": r.priority, "rules": list(r.rules)}
 
 
-def person_row(pid: str, recs: Sequence[Recommendation], ruleset_hash: str) -> dict:
-    return {"person": pid, "recommendations": [rec_json(r) for r in recs], "ruleset_hash": ruleset_hash}
+def person_row(pid: str, recs: Sequence[Recommendation], provenance: Mapping[str, Any]) -> dict:
+    """A person's output record: their items, then the rule set hash and the pack versions
+    (``Engine.provenance``) once for the record."""
+    return {"person": pid, "recommendations": [rec_json(r) for r in recs], **provenance}
+
+
+def packs_text(packs: Mapping[str, str]) -> str:
+    """The pack versions in one flat column: ``careers=1;experts=1`` (a pack without a version: its name)."""
+    return ";".join(f"{name}={version}" if version else name for name, version in sorted(packs.items()))
 
 
 # worker processes: one Processor each, built once by the pool's initializer
@@ -263,7 +270,8 @@ class _SeenIds:
 def flat_rows(row: dict) -> Iterator[dict]:
     """One row per recommendation (a subject without any gets one row without)."""
     scope = row.get("scope", "person")
-    base = {"scope": scope, "person": row.get("person"), "ruleset_hash": row["ruleset_hash"]}
+    base = {"scope": scope, "person": row.get("person"), "ruleset_hash": row["ruleset_hash"],
+            "packs": packs_text(row.get("packs") or {})}
     recs = row["recommendations"]
     if not recs:
         yield dict(base, rank=None, intervention=None, subject=row.get("subject", row.get("person")),
@@ -327,8 +335,24 @@ class SqlWriter:
         self.pending: list[dict] = []
         try:
             self.table.create(self.engine, checkfirst=True)
+            self._add_missing_columns()
         except sa.exc.SQLAlchemyError as exc:
             raise db_error(url, exc) from None
+
+    def _add_missing_columns(self) -> None:
+        """A table an older devrecs made lacks later columns (``packs``): they are added, empty
+        for the rows already there."""
+        import sqlalchemy as sa
+        have = {c["name"] for c in sa.inspect(self.engine).get_columns(self.table.name, schema=self.table.schema)}
+        missing = [c for c in self.table.columns if c.name not in have]
+        if not missing:
+            return
+        prepare = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=self.engine.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {prepare.format_table(self.table)} "
+                                     f"ADD COLUMN {prepare.format_column(column)} {kind}"))
 
     def write(self, row: dict) -> int:
         flats = [dict(f, run_at=self.run_at) for f in flat_rows(row)]
@@ -782,18 +806,19 @@ def _run_org(run: _Run, processor: Processor, stream: Iterator) -> None:
                     yield p
                 run.progress.update(run.stats)
 
-    result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience)
-    h = engine.ruleset_hash
-    for person, recs in engine.reviewed(result.people, processor.store, processor.config.audience):
+    result = engine.recommend_organization(people(), processor.config.as_of, audience=processor.config.audience,
+                                           review=processor.store)
+    h = engine.provenance
+    for person, recs in result.people:
         processor.notify(person.id, recs)
         run.write(person_row(person.id, recs, h), [r.intervention for r in recs])
     for manager, recs in result.teams.items():
         processor.notify(manager, recs)
-        run.write({"scope": "team", "subject": manager, "recommendations": [rec_json(r) for r in recs],
-                   "ruleset_hash": h}, [r.intervention for r in recs])
+        run.write({"scope": "team", "subject": manager, "recommendations": [rec_json(r) for r in recs], **h},
+                  [r.intervention for r in recs])
     processor.notify("organization", result.organization)
     run.write({"scope": "organization", "subject": "organization",
-               "recommendations": [rec_json(r) for r in result.organization], "ruleset_hash": h},
+               "recommendations": [rec_json(r) for r in result.organization], **h},
               [r.intervention for r in result.organization])
     for line in processor.warnings():
         run.warn(line)

@@ -45,12 +45,36 @@ def review() -> None:
 @click.option("--intervention", help="Only proposals of this intervention.")
 @click.option("--rule", help="Only proposals this rule helped make.")
 @click.option("--subject", help="Only proposals to this person (or manager, for items sent to the manager).")
+@click.option("--manager", help="Only proposals made from the facts of this manager's reports (needs the "
+                                 "people: --people or --sample, to know who reports to whom).")
+@click.option("--people", "people_file", help="With --manager: the people (any source recommend reads).")
+@sample_option
+@source_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "ids"]), default="text", show_default=True,
               help="ids: only the ids, one a line (to give to approve, reject, release or contest).")
 def list_cmd(store_url: Optional[str], state: str, intervention: Optional[str], rule: Optional[str],
-             subject: Optional[str], fmt: str) -> None:
-    """The proposals in a state (default: those waiting for a reviewer), oldest first."""
-    found = _store(store_url).review_queue(state=state, intervention=intervention, rule=rule, subject=subject)
+             subject: Optional[str], manager: Optional[str], people_file: Optional[str], sample: bool,
+             mapping: Optional[str], source_name: Optional[str], table: Optional[str], query: Optional[str],
+             fmt: str) -> None:
+    """The proposals in a state (default: those waiting for a reviewer), oldest first.
+
+    With --manager ID, only those of ID's reports (items for the report and items sent to the
+    manager about them). The store keeps who a proposal was made for, not who manages them: give
+    the people (--people FILE, --sample, --source) so manager_id tells who reports to whom.
+    """
+    store = _store(store_url)
+    reports = None
+    if manager is not None:
+        if not people_file and not sample:
+            raise click.UsageError("--manager needs the people to know who reports to whom (the store does "
+                                   "not hold manager ids): give --people FILE or --sample")
+        reports = _reports(manager, location(people_file, sample, "--people FILE"), mapping, source_name,
+                           table, query)
+    elif people_file or sample:
+        raise click.UsageError("--people and --sample go with --manager")
+    found = store.review_queue(state=state, intervention=intervention, rule=rule, subject=subject)
+    if reports is not None:
+        found = [p for p in found if p.person in reports]
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in found], indent=2))
         return
@@ -60,6 +84,26 @@ def list_cmd(store_url: Optional[str], state: str, intervention: Optional[str], 
     for p in found:
         click.echo(f"{p.id}\t{p.subject}\t{p.intervention}\trules {', '.join(p.rules)}\trun {p.run_id}")
     click.echo(f"{len(found)} proposal{'s' if len(found) != 1 else ''} {state}")
+
+
+def _reports(manager: str, where: str, mapping: Optional[str], source_name: Optional[str],
+             table: Optional[str], query: Optional[str]) -> set[str]:
+    """Ids of the people whose manager_id is ``manager`` (rejected records are counted on stderr:
+    one of them may be a report)."""
+    from ..intake.pipeline import Reject
+    opened = open_people(engine((), DEFAULT_CAP, None), where, mapping, source_name, table, query)
+    reports, rejected = set(), 0
+    for _, person in opened.read():
+        if isinstance(person, Reject):
+            rejected += 1
+        elif person.manager_id == manager:
+            reports.add(person.id)
+    if rejected:
+        click.echo(f"warning: {rejected} record{'s' if rejected != 1 else ''} of the people could not be read; "
+                   f"a report among them is not listed", err=True)
+    if not reports:
+        click.echo(f"warning: nobody in the people reports to '{manager}'", err=True)
+    return reports
 
 
 def _step(event: str, needs_reason: bool) -> click.Command:

@@ -69,6 +69,10 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     opened = open_people(eng, where, mapping, source_name, table, query)
     people = opened.all(store)
     day = day or opened.as_of or eng.day()
+    # HR's and managers' lists say where each item stands in review, as the store had it before
+    # this run proposed anything ("new": never proposed); the employee sees released items only
+    states = (store.review_states(p.id for p in people)
+              if store is not None and (audience or "hr") in ("hr", "manager") else None)
     with Outputs(eng, audience, store=store, log=(log_path, keys) if log_path else None, label=opened.label,
                  as_of=day, warn=lambda line: click.echo(line, err=True)) as outputs:
         run = eng.run(people, audience=audience, org=whole_org, open_positions=open_positions, as_of=day,
@@ -79,21 +83,24 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
     if outputs.log is not None:
         click.echo(f"logged {outputs.log.lines} people to {log_path} (as {outputs.audience} sees them"
                    f"{', pseudonymised' if keys else ''})", err=True)
-    rows = [{"person": p.id, "recommendations": [rec_json(r) for r in recs]} for p, recs in run.people]
     result = run.organization
     if fmt == "json":
+        made = eng.provenance       # once per record (person, team, organization), not per item
+        rows = [{"person": p.id, "recommendations": [rec_json(r, states) for r in recs], **made}
+                for p, recs in run.people]
         out: Any = rows
         if result is not None:
             out = {"organization": {"facts": result.organization_facts,
-                                    "recommendations": [rec_json(r) for r in result.organization]},
+                                    "recommendations": [rec_json(r) for r in result.organization], **made},
                    "teams": [{"manager": m, "facts": result.team_facts[m],
-                              "recommendations": [rec_json(r) for r in recs]} for m, recs in result.teams.items()],
+                              "recommendations": [rec_json(r) for r in recs], **made}
+                             for m, recs in result.teams.items()],
                    "people": rows}
         click.echo(json.dumps(out, indent=2))
         return
     if result is not None:
         click.echo(organization_table(result))
-    click.echo(people_table(run.people))
+    click.echo(people_table(run.people, states=states))
 
 
 @click.command()

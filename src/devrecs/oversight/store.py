@@ -727,6 +727,40 @@ class Store:
         self._read(work)
         return found
 
+    def review_states(self, person_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
+        """Where each (person, subject, intervention) proposed from these people's facts stands in
+        review: the state of its latest proposal (proposed: waiting for a reviewer), except that a
+        newer proposal nobody has reviewed yet leaves a released (or later) one standing, as
+        :meth:`released` decides. A key without any proposal is absent (new). One query per
+        ``ID_CHUNK`` people; for HR's and managers' views (app.py never shows it to the employee)."""
+        ids = list(dict.fromkeys(person_ids))
+        out: dict[tuple[str, str, str], str] = {}
+
+        def work(conn: sa.Connection) -> None:
+            r, e = recommendations_table.c, events_table.c
+            for i in range(0, len(ids), ID_CHUNK):
+                states: dict[int, tuple[tuple[str, str, str], int, str]] = {}   # proposal -> key, step, state
+                q = (sa.select(r.person, r.subject, r.intervention, r.id, e.id.label("step"), e.event)
+                     .select_from(recommendations_table.outerjoin(events_table, e.proposal == r.id))
+                     .where(r.person.in_(ids[i:i + ID_CHUNK])))
+                for row in conn.execute(q):
+                    step = row.step if row.step is not None else -1
+                    if row.id not in states or step > states[row.id][1]:
+                        states[row.id] = ((row.person, row.subject, row.intervention), step, row.event or PROPOSED)
+                latest: dict[tuple[str, str, str], tuple[int, str]] = {}
+                reviewed: dict[tuple[str, str, str], tuple[int, str]] = {}
+                for proposal, (key, _, state) in states.items():
+                    if key not in latest or proposal > latest[key][0]:
+                        latest[key] = (proposal, state)
+                    if state != PROPOSED and (key not in reviewed or proposal > reviewed[key][0]):
+                        reviewed[key] = (proposal, state)
+                for key, (_, state) in latest.items():
+                    earlier = reviewed.get(key)
+                    out[key] = earlier[1] if state == PROPOSED and earlier and earlier[1] in SHOWN else state
+
+        self._read(work)
+        return out
+
     # -- contest: a person disputes an item or a fact behind it ----------------------------------
 
     def contest(self, person: str, *, by: str, reason: str, proposal: Optional[int] = None,

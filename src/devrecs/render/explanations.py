@@ -19,6 +19,7 @@ import textwrap
 from typing import Any, Protocol
 
 from ..explain import Check, Explanation, Item, RuleCheck, show_value
+from .listing import REVIEW_LABELS
 
 
 class Renderer(Protocol):
@@ -67,7 +68,14 @@ def plan_lines(item: Item, audience: str) -> list[str]:
         act.append(f"Typically {item.timeframe.rstrip('.')}.")
     if act:
         out.append(" ".join(act))
+    if item.review:
+        out.append(f"Review: {review_label(item.review)}.")
     return out
+
+
+def review_label(state: str) -> str:
+    """A review state (oversight/store.py) as HR's and managers' views say it."""
+    return REVIEW_LABELS.get(state, state)
 
 
 def _short_status(item: Item, audience: str) -> str:
@@ -100,6 +108,8 @@ class TextRenderer:
     def _item(self, item: Item, lines: list[str]) -> None:
         lines.append(f"{item.intervention} ({item.title}): {item.status}")
         lines.extend(self._wrap(item.summary, "  "))
+        if item.review:
+            lines.extend(self._wrap(f"Review: {review_label(item.review)}.", "  "))
         if item.why:
             lines.append("  Why:")
             for rc in item.why:
@@ -201,6 +211,8 @@ class MarkdownRenderer:
         for item in explanation.items:
             lines += [f"## {item.intervention}: {self._cell(item.title)}", "",
                       f"**{item.status}**: {item.summary}", ""]
+            if item.review:
+                lines += [f"Review: {review_label(item.review)}.", ""]
             if item.why:
                 lines += ["### Why", ""]
                 for rc in item.why:

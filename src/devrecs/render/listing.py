@@ -8,7 +8,7 @@ explanations). It imports the model only.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from ..model import Person, Recommendation
 
@@ -16,13 +16,33 @@ PROPOSAL_NOTE = ("Recommendations are proposals for a person to review with the 
                  "not decisions.")
 
 
-def rec_json(r: Recommendation) -> dict:
-    """One recommendation as ``recommend --format json`` shows it."""
+# where an item stands in review (oversight/store.py states), as HR's and managers' lists say it
+NEW = "new"
+REVIEW_LABELS = {NEW: "new: not proposed before", "proposed": "waiting for review",
+                 "approved": "approved, not yet released", "rejected": "rejected", "released": "released",
+                 "accepted": "accepted", "declined": "declined", "completed": "completed",
+                 "contested": "contested"}
+
+
+def review_state(r: Recommendation, states: Mapping[tuple[str, str, str], str]) -> str:
+    """The item's review state from ``Store.review_states`` (``new`` when never proposed)."""
+    return states.get((r.person, r.subject, r.intervention), NEW)
+
+
+def rec_json(r: Recommendation, states: Optional[Mapping[tuple[str, str, str], str]] = None) -> dict:
+    """One recommendation as ``recommend --format json`` shows it; with ``states`` (HR's and
+    managers' views with a store) its review state as ``review``."""
     d = r.to_dict()
-    return {k: d[k] for k in ("intervention", "subject", "rules", "priority", "rationale", "evidence")}
+    out = {k: d[k] for k in ("intervention", "subject", "rules", "priority", "rationale", "evidence")}
+    if states is not None:
+        out["review"] = review_state(r, states)
+    return out
 
 
-def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], width: int = 100) -> str:
+def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], width: int = 100,
+                 states: Optional[Mapping[tuple[str, str, str], str]] = None) -> str:
+    """Each person's items; with ``states`` (HR's and managers' views with a store) each item's
+    review state beside it."""
     lines = []
     for person, recs in results:
         head = person.id + (f"  {person.name}" if person.name else "")
@@ -31,7 +51,9 @@ def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], wid
             lines.append("    (no recommendation)")
         for n, r in enumerate(recs, 1):
             who = "" if r.subject == person.id else f"  [for manager {r.subject}]"
-            lines.append(f"  {n}. {r.intervention} ({r.priority}){who}")
+            state = "" if states is None else review_state(r, states)
+            review = f"  [{REVIEW_LABELS.get(state, state)}]" if state else ""
+            lines.append(f"  {n}. {r.intervention} ({r.priority}){who}{review}")
             why = " ".join(r.rationale) or r.title
             lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
         lines.append("")
@@ -73,4 +95,4 @@ def organization_table(result: Any) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PROPOSAL_NOTE", "organization_table", "people_table", "rec_json"]
+__all__ = ["PROPOSAL_NOTE", "REVIEW_LABELS", "organization_table", "people_table", "rec_json", "review_state"]
