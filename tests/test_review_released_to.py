@@ -241,3 +241,15 @@ def test_without_review_the_cap_counts_only_what_the_employee_is_shown():
     assert len(ENGINE.recommend_for(nw008, "employee")) == ENGINE.cap
     explained = ENGINE.explain(nw008, None, "employee")
     assert [i.intervention for i in explained.items] == names(ENGINE.recommend_for(nw008, "employee"))
+
+
+def test_the_ruleset_hash_changes_with_released_to():
+    """What the employee may be shown after release is part of what decided: the hash says so."""
+    import attrs
+
+    from devrecs import Engine
+    from devrecs.catalog import Catalog
+    eng = Engine.default()
+    items = [attrs.evolve(i, released_to=()) if i.id == "compensation-review" else i for i in eng.catalog]
+    assert Engine(eng.rules, Catalog(items)).ruleset_hash != Engine(eng.rules, eng.catalog).ruleset_hash
+    assert Engine(eng.rules, eng.catalog).ruleset_hash == Engine(eng.rules, eng.catalog).ruleset_hash

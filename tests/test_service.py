@@ -210,6 +210,8 @@ def test_decisions_carry_an_id_and_the_ruleset_hash_and_go_to_the_decision_log(s
         (one["decision_id"], "persona-early-career", "hr"),
         (batch["decision_id"], "persona-pip", "manager"), (batch["decision_id"], "persona-wellbeing", "manager")]
     assert all(line["ruleset_hash"] == ENGINE.ruleset_hash for line in lines)
+    # the pack versions that decided, as the CLI's records and the log lines name them
+    assert one["packs"] == batch["packs"] == ENGINE.packs == lines[0]["packs"] and "careers" in one["packs"]
     assert [r["intervention"] for r in lines[0]["recommendations"]] == [
         r["intervention"] for r in one["recommendations"]]
 

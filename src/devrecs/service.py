@@ -250,6 +250,8 @@ class RecommendationOut(BaseModel):
 class Decision(BaseModel):
     decision_id: str
     ruleset_hash: str
+    packs: dict[str, str] = Field(description="The rule packs that decided, name -> version (as in the CLI's "
+                                              "records and the decision log).")
     audience: AudienceName
     as_of: dt.date
 
@@ -770,7 +772,7 @@ def create_app(service: Service) -> FastAPI:
         def commit(result: Any) -> dict:
             person, recs = result
             return {"decision_id": service.record(engine, audience, day, [result]),
-                    "ruleset_hash": engine.ruleset_hash, "audience": audience, "as_of": day.isoformat(),
+                    **engine.provenance, "audience": audience, "as_of": day.isoformat(),
                     "person": person.id, "recommendations": _recommendations(recs)}
         return _json(await service.run(work, commit, service.quick(engine)))
 
@@ -793,7 +795,7 @@ def create_app(service: Service) -> FastAPI:
 
         def commit(results: Any) -> dict:
             return {"decision_id": service.record(engine, audience, day, results),
-                    "ruleset_hash": engine.ruleset_hash, "audience": audience, "as_of": day.isoformat(),
+                    **engine.provenance, "audience": audience, "as_of": day.isoformat(),
                     "results": [{"person": p.id, "recommendations": _recommendations(recs)}
                                 for p, recs in results]}
         return _json(await service.run(work, commit))
@@ -821,7 +823,7 @@ def create_app(service: Service) -> FastAPI:
         def commit(result: Any) -> dict:
             person, explanation, recs = result
             return {"decision_id": service.record(engine, audience, day, [(person, recs)]),
-                    "ruleset_hash": engine.ruleset_hash, "audience": audience, "as_of": day.isoformat(),
+                    **engine.provenance, "audience": audience, "as_of": day.isoformat(),
                     "person": person.id, "explanation": json.loads(engine.render(explanation, "json"))}
         return _json(await service.run(work, commit))
 

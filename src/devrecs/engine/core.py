@@ -257,11 +257,11 @@ class RuleEngine:
     def _register(self, compiled: dict[str, Any]) -> dict[str, Any]:
         """Give the compiled rulesets to durable; returns them under the names they got.
 
-        A rule durable refuses is named: too complex on its own (E130), or the one at which
-        the ruleset passes one of durable's fixed limits (E131, found by bisection in a few
-        tries, whatever the number of rules). durable has also been seen to refuse, now and
-        then, a ruleset it takes under another name: then the same rules are tried under fresh
-        names, twice at most."""
+        durable has been seen to refuse, now and then, a ruleset it takes under another name,
+        so a refused ruleset is first tried again under fresh names, twice at most. A refusal
+        that stays names the rule: too complex on its own (E130), or the one at which the
+        ruleset passes one of durable's fixed limits (E131, found by bisection in a few tries,
+        whatever the number of rules)."""
         self._compiled_bodies = list(compiled.values())
         for body in compiled.values():   # limits durable would hang on, or that need no bisection
             keys = [k for k in body if k != "seen"]
@@ -277,10 +277,9 @@ class RuleEngine:
                     name, durable_json({k: _without_run(v) for k, v in body.items()}))
                     for name, body in compiled.items()}
             except Exception as exc:
-                problem = self._over_limit(compiled)
-                if problem is not None:
-                    problems = [problem] if problem.code == "E131" else self._too_complex(compiled)
-                    raise RuleFileError(problems or [problem]) from exc
+                # a refusal now and then is durable's, not the rules' (seen in full test runs, error
+                # code 102): the same rules under fresh names first; only a refusal that stays is
+                # bisected to name the rule (the probes would meet the same chance refusals)
                 last = exc
                 fresh = f"devrecs_{next(_engine_ids)}"
                 rename = {old: fresh + old[len(self.ruleset_name):] for old in compiled}
@@ -289,6 +288,10 @@ class RuleEngine:
                 self.ruleset_name = fresh
                 continue
             return compiled
+        problem = self._over_limit(compiled)
+        if problem is not None:
+            problems = [problem] if problem.code == "E131" else self._too_complex(compiled)
+            raise RuleFileError(problems or [problem]) from last
         raise RuleFileError([Problem("<rules>", 0, 0, "E130", f"durable-rules refused the compiled rules: {last}")])
 
     # -- what was compiled ------------------------------------------------------
@@ -311,7 +314,8 @@ class RuleEngine:
                                    else [])).encode())
         for i in self.catalog:
             h.update(json.dumps([i.id, i.title, list(i.audiences), i.cooldown_months]
-                                + ([i.kind] if any(r.suppresses_kinds for r in self.rules) else [])).encode())
+                                + ([i.kind] if any(r.suppresses_kinds for r in self.rules) else [])
+                                + ([list(i.released_to)] if i.released_to else [])).encode())
         return h.hexdigest()[:16]
 
     # -- durable actions ----------------------------------------------------------
