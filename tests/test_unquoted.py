@@ -106,3 +106,36 @@ def test_a_rule_on_a_fact_hidden_from_the_executive_is_not_named_to_one(engine, 
         assert "performance plan" not in text.lower(), person.id
         for rec in engine.recommend_for(person, "executive"):
             assert not set(rec.rules) & plan_rules
+
+
+def test_an_item_from_the_talent_review_shows_no_rule_s_priority_to_the_employee():
+    """Two rules of one intervention with other priorities would tell the employee which
+    unquoted fact drove it: the employee reads priority 0 for such an item, in the same order."""
+    from devrecs.audience import TALENT_REVIEW
+    from devrecs.intake.peoplefile import sample_file
+    eng = Engine.default()
+    people = list(sample_file().people())
+    full = {p.id: recs for p, recs in eng.with_cap(None).recommend_many(people, audience="hr")}
+    seen = 0
+    for person, recs in eng.recommend_many(people, audience="employee"):
+        for r in recs:
+            if TALENT_REVIEW in r.rules:
+                seen += 1
+                assert r.priority == 0, (person.id, r.intervention)
+            else:
+                assert r.priority > 0
+        kept = [r.intervention for r in full[person.id] if r.intervention in {x.intervention for x in recs}]
+        assert [r.intervention for r in recs] == kept, person.id      # the order stays
+    assert seen > 0
+
+
+def test_the_employee_s_list_shows_no_priority_numbers():
+    from click.testing import CliRunner
+
+    from devrecs.cli import cli
+    employee = CliRunner().invoke(cli, ["recommend", "--sample", "--audience", "employee"]).output
+    hr = CliRunner().invoke(cli, ["recommend", "--sample", "--audience", "hr"]).output
+    import re
+    item = re.compile(r"^  \d+\. \S+ \(\d+\)", re.M)
+    assert item.search(hr) and not item.search(employee)
+    assert re.search(r"^  1\. \S+$", employee, re.M)

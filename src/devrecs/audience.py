@@ -119,8 +119,9 @@ FROM_REVIEW = (Evidence(TALENT_REVIEW, WITHHELD, WITHHELD, WITHHELD, None),)
 def from_review(rec: Recommendation) -> Recommendation:
     """A released item (``released_only``) as its audience sees it: the reasons are HR's and the
     manager's, so the rules are named as the talent review and the evidence is withheld whole (not
-    even how many conditions held, which would tell one rule from another)."""
-    return attrs.evolve(rec, rules=(TALENT_REVIEW,), evidence=FROM_REVIEW)
+    even how many conditions held, which would tell one rule from another), and the priority,
+    which would too, is 0."""
+    return attrs.evolve(rec, rules=(TALENT_REVIEW,), evidence=FROM_REVIEW, priority=0)
 
 
 def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Recommendation]:
@@ -136,4 +137,6 @@ def redact(rec: Recommendation, audience: str, catalog: Catalog) -> Optional[Rec
     evidence = tuple(_withheld(e, TALENT_REVIEW if e.rule in review else e.rule, e.fact in withheld)
                      if e.fact in withheld or e.rule in review else e for e in rec.evidence)
     rules = tuple(dict.fromkeys(TALENT_REVIEW if r in review else r for r in rec.rules))
-    return attrs.evolve(rec, evidence=evidence, rules=rules)
+    # the priority is a rule's: it would tell which rule of the talent review it was (the order
+    # of the list was set before, and stays)
+    return attrs.evolve(rec, evidence=evidence, rules=rules, priority=0)

@@ -100,7 +100,7 @@ def recommend(people_file: Optional[str], sample: bool, rules: tuple[str, ...], 
         return
     if result is not None:
         click.echo(organization_table(result))
-    click.echo(people_table(run.people, states=states))
+    click.echo(people_table(run.people, states=states, priorities=audience != "employee"))
 
 
 @click.command()

@@ -40,9 +40,10 @@ def rec_json(r: Recommendation, states: Optional[Mapping[tuple[str, str, str], s
 
 
 def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], width: int = 100,
-                 states: Optional[Mapping[tuple[str, str, str], str]] = None) -> str:
+                 states: Optional[Mapping[tuple[str, str, str], str]] = None, priorities: bool = True) -> str:
     """Each person's items; with ``states`` (HR's and managers' views with a store) each item's
-    review state beside it."""
+    review state beside it; ``priorities=False`` (the employee's list) leaves out the priority
+    numbers, the engine's ranking, which the employee reads as the order of the list."""
     lines = []
     for person, recs in results:
         head = person.id + (f"  {person.name}" if person.name else "")
@@ -53,7 +54,8 @@ def people_table(results: Sequence[tuple[Person, Sequence[Recommendation]]], wid
             who = "" if r.subject == person.id else f"  [for manager {r.subject}]"
             state = "" if states is None else review_state(r, states)
             review = f"  [{REVIEW_LABELS.get(state, state)}]" if state else ""
-            lines.append(f"  {n}. {r.intervention} ({r.priority}){who}{review}")
+            rank = f" ({r.priority})" if priorities else ""
+            lines.append(f"  {n}. {r.intervention}{rank}{who}{review}")
             why = " ".join(r.rationale) or r.title
             lines.extend(textwrap.wrap(why, width, initial_indent="       ", subsequent_indent="       "))
         lines.append("")
